@@ -1,0 +1,60 @@
+#pragma once
+// What the engine needs to know about a model to aggregate and store its results: the
+// quantities it observes every month, the columns of its per-run outcome row, and the
+// names of its failure causes. Plain data; the engine knows nothing about firms.
+#include "engine/binning.hpp"
+
+#include <concepts>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace smbsim {
+
+class RunRandom;
+
+/// A quantity observed every month on every live run.
+struct QuantitySpec {
+  std::string name;         ///< dataset stem, snake_case
+  std::string units;        ///< e.g. "USD", "1"
+  std::string description;  ///< one sentence for the file and the docs
+  Binning binning;          ///< how its quantiles are tracked
+};
+
+/// One column of the per-run outcome table.
+struct ColumnSpec {
+  enum class Type { f64, i32, u8 };
+  std::string name;
+  std::string units;
+  std::string description;
+  Type type = Type::f64;
+};
+
+struct ModelSchema {
+  std::vector<QuantitySpec> quantities;
+  std::vector<ColumnSpec> outcome_columns;
+  std::vector<std::string> causes;  ///< failure cause codes index this list
+};
+
+/// A model the engine can drive. One instance serves many runs in turn (it is built
+/// once per block of runs, so it may allocate in its constructor, never in step()).
+///   start(random)        begins a run: samples per-run parameters, sets the state
+///   step(month, random)  advances one month (months count from 1)
+///   failed(), cause()    the terminal condition and its cause code
+///   observe(out)         writes schema().quantities.size() values for this month
+///   outcome(out)         writes schema().outcome_columns.size() values at the run's end
+template <class M>
+concept SimulationModel =
+    requires(M m, const M cm, const typename M::Params& p, const RunRandom& r, int month,
+             std::span<double> out) {
+      { M::schema(p) } -> std::convertible_to<ModelSchema>;
+      M(p);
+      m.start(r);
+      m.step(month, r);
+      { cm.failed() } -> std::convertible_to<bool>;
+      { cm.cause() } -> std::convertible_to<int>;
+      cm.observe(out);
+      cm.outcome(out);
+    };
+
+}  // namespace smbsim

@@ -1,0 +1,71 @@
+#include "engine/monthly_stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace smbsim {
+
+MonthlyStats::MonthlyStats(int months, const std::vector<QuantitySpec>& quantities, int causes)
+    : months_(months),
+      quantity_count_(quantities.size()),
+      cause_count_(static_cast<std::size_t>(causes)) {
+  for (const auto& q : quantities) {
+    binnings_.push_back(q.binning);
+    bin_offset_.push_back(bins_per_month_);
+    bins_per_month_ += static_cast<std::size_t>(q.binning.bins());
+  }
+  const auto m = static_cast<std::size_t>(months);
+  alive_.assign(m, 0);
+  failures_.assign(m * cause_count_, 0);
+  moments_.assign(m * quantity_count_, Moments{});
+  histograms_.assign(m * bins_per_month_, 0);
+}
+
+void MonthlyStats::merge(const MonthlyStats& o) {
+  runs_ += o.runs_;
+  for (std::size_t i = 0; i < alive_.size(); ++i) alive_[i] += o.alive_[i];
+  for (std::size_t i = 0; i < failures_.size(); ++i) failures_[i] += o.failures_[i];
+  for (std::size_t i = 0; i < moments_.size(); ++i) moments_[i].merge(o.moments_[i]);
+  for (std::size_t i = 0; i < histograms_.size(); ++i) histograms_[i] += o.histograms_[i];
+}
+
+void MonthlyStats::clear() {
+  runs_ = 0;
+  std::fill(alive_.begin(), alive_.end(), 0);
+  std::fill(failures_.begin(), failures_.end(), 0);
+  std::fill(moments_.begin(), moments_.end(), Moments{});
+  std::fill(histograms_.begin(), histograms_.end(), 0);
+}
+
+std::span<const std::int64_t> MonthlyStats::histogram(int month, std::size_t q) const {
+  const std::size_t start =
+      static_cast<std::size_t>(month - 1) * bins_per_month_ + bin_offset_[q];
+  return {histograms_.data() + start, static_cast<std::size_t>(binnings_[q].bins())};
+}
+
+double MonthlyStats::value_at_rank(int month, std::size_t q, double rank) const {
+  const auto hist = histogram(month, q);
+  const Binning& b = binnings_[q];
+  double below = 0.0;
+  for (std::size_t i = 0; i < hist.size(); ++i) {
+    const auto c = static_cast<double>(hist[i]);
+    if (c > 0 && below + c >= rank) {
+      const double f = std::clamp((rank - below) / c, 0.0, 1.0);
+      const int bin = static_cast<int>(i);
+      return b.lower_edge(bin) + f * (b.upper_edge(bin) - b.lower_edge(bin));
+    }
+    below += c;
+  }
+  return NAN;
+}
+
+Interval MonthlyStats::quantile(int month, std::size_t q, double p) const {
+  const std::int64_t n = alive(month);
+  if (n == 0) return {NAN, NAN, NAN};
+  const Interval r = quantile_rank_interval(p, n);
+  const double nn = static_cast<double>(n);
+  return {value_at_rank(month, q, p * nn), value_at_rank(month, q, std::max(r.lo * nn, 0.5)),
+          value_at_rank(month, q, std::min(r.hi * nn, nn))};
+}
+
+}  // namespace smbsim

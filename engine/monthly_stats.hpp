@@ -1,0 +1,75 @@
+#pragma once
+// Per-month aggregates over runs whose memory depends on months and quantities, never
+// on the number of runs: live count, failures by cause, and for every observed quantity
+// its moments and a fixed-bin histogram (for quantiles). Merging is exact for the
+// integer parts and bit-reproducible for the moments when done in a fixed order.
+#include "engine/model_schema.hpp"
+#include "engine/moments.hpp"
+#include "engine/proportion.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace smbsim {
+
+class MonthlyStats {
+ public:
+  MonthlyStats(int months, const std::vector<QuantitySpec>& quantities, int causes);
+
+  /// A run still alive at the end of `month` (1-based) with this observation.
+  void record_alive(int month, std::span<const double> observation) {
+    const std::size_t m = static_cast<std::size_t>(month - 1);
+    ++alive_[m];
+    Moments* mom = &moments_[m * quantity_count_];
+    std::int64_t* hist = &histograms_[m * bins_per_month_];
+    for (std::size_t q = 0; q < quantity_count_; ++q) {
+      mom[q].add(observation[q]);
+      ++hist[bin_offset_[q] + static_cast<std::size_t>(binnings_[q].index(observation[q]))];
+    }
+  }
+  /// A run that failed in `month` with this cause code.
+  void record_failure(int month, int cause) {
+    ++failures_[static_cast<std::size_t>(month - 1) * cause_count_ + static_cast<std::size_t>(cause)];
+  }
+  void add_runs(std::int64_t n) { runs_ += n; }
+
+  void merge(const MonthlyStats& other);
+  void clear();
+
+  int months() const { return months_; }
+  std::int64_t runs() const { return runs_; }
+  std::size_t quantity_count() const { return quantity_count_; }
+  std::size_t cause_count() const { return cause_count_; }
+  std::int64_t alive(int month) const { return alive_[static_cast<std::size_t>(month - 1)]; }
+  std::int64_t failures(int month, int cause) const {
+    return failures_[static_cast<std::size_t>(month - 1) * cause_count_ + static_cast<std::size_t>(cause)];
+  }
+  /// Share of all runs alive at the end of `month`, with its 95% Wilson interval.
+  Interval survival(int month) const { return wilson_interval(alive(month), runs_); }
+  const Moments& moments(int month, std::size_t q) const {
+    return moments_[static_cast<std::size_t>(month - 1) * quantity_count_ + q];
+  }
+  /// The p-quantile of quantity q over runs alive at `month`, from its histogram by
+  /// linear interpolation within the bin (resolution: one bin), and a 95% interval.
+  Interval quantile(int month, std::size_t q, double p) const;
+  std::span<const std::int64_t> histogram(int month, std::size_t q) const;
+  const Binning& binning(std::size_t q) const { return binnings_[q]; }
+
+ private:
+  double value_at_rank(int month, std::size_t q, double rank) const;
+
+  int months_;
+  std::size_t quantity_count_;
+  std::size_t cause_count_;
+  std::vector<Binning> binnings_;
+  std::vector<std::size_t> bin_offset_;
+  std::size_t bins_per_month_ = 0;
+  std::int64_t runs_ = 0;
+  std::vector<std::int64_t> alive_;
+  std::vector<std::int64_t> failures_;
+  std::vector<Moments> moments_;
+  std::vector<std::int64_t> histograms_;
+};
+
+}  // namespace smbsim

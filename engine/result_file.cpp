@@ -1,0 +1,217 @@
+#include "engine/result_file.hpp"
+
+#include "engine/version.hpp"
+
+#include <ctime>
+
+namespace smbsim {
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+ResultWriter::ResultWriter(const std::string& path, bool force, const Provenance& provenance)
+    : path_(path), provenance_(provenance), output_(path, force) {
+  silence_hdf5_errors();
+  H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "make property list");
+  // Track creation order so variants list in the order they were run.
+  h5check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+          "set creation order");
+  file_ = H5Id(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_EXCL, fcpl, H5P_DEFAULT), H5Fclose,
+               "create " + output_.temp_path().string());
+  write_attr(file_, "format", std::string(kFormatName));
+  write_attr(file_, "format_version", std::string(kFormatVersion));
+  write_attr(file_, "smbsim_version", std::string(kVersion));
+  write_attr(file_, "git_commit", std::string(kGitCommit));
+  write_attr(file_, "seed", static_cast<std::int64_t>(provenance.seed));
+  write_attr(file_, "runs", provenance.runs);
+  write_attr(file_, "months", static_cast<std::int64_t>(provenance.months));
+  write_attr(file_, "threads", static_cast<std::int64_t>(provenance.threads));
+  write_attr(file_, "started_utc", provenance.started_utc);
+  write_attr(file_, "scenario_name", provenance.scenario_name);
+  write_attr(file_, "scenario_given", provenance.scenario_given);
+  write_attr(file_, "scenario_resolved", provenance.scenario_resolved);
+  write_attr(file_, "complete", std::int64_t{0});
+  H5Id fcpl_group(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "make property list");
+  h5check(H5Pset_link_creation_order(fcpl_group, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+          "set creation order");
+  H5Id variants(H5Gcreate2(file_, "variants", H5P_DEFAULT, fcpl_group, H5P_DEFAULT), H5Gclose,
+                "create group variants");
+}
+
+ResultWriter::~ResultWriter() = default;
+
+std::unique_ptr<VariantWriter> ResultWriter::add_variant(const std::string& name,
+                                                         const ModelSchema& schema,
+                                                         std::int64_t paths,
+                                                         const std::string& overrides) {
+  return std::make_unique<VariantWriter>(file_, name, schema, provenance_.runs,
+                                         provenance_.months, paths, overrides);
+}
+
+void ResultWriter::commit() {
+  write_attr(file_, "finished_utc", utc_now_iso8601());
+  write_attr(file_, "complete", std::int64_t{1});
+  h5check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "flush " + path_);
+  file_.reset();
+  output_.commit();
+}
+
+namespace {
+hid_t file_type(ColumnSpec::Type t) {
+  switch (t) {
+    case ColumnSpec::Type::i32: return H5T_STD_I32LE;
+    case ColumnSpec::Type::u8: return H5T_STD_U8LE;
+    case ColumnSpec::Type::f64: break;
+  }
+  return H5T_IEEE_F64LE;
+}
+}  // namespace
+
+VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSchema& schema,
+                             std::int64_t runs, int months, std::int64_t paths,
+                             const std::string& overrides)
+    : schema_(schema), runs_(runs), months_(months) {
+  group_ = create_group(file, "variants/" + name);
+  write_attr(group_, "overrides", overrides);
+  write_attr(group_, "runs", runs);
+  H5Id outcomes = create_group(group_, "outcomes");
+  const auto n = static_cast<hsize_t>(runs);
+  {
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(runs));
+    for (std::int64_t i = 0; i < runs; ++i) ids[static_cast<std::size_t>(i)] = i;
+    run_scale_ = write_dataset(outcomes, "run", ids, {n}, {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
+    make_scale(run_scale_, "run");
+  }
+  for (const auto& c : schema.outcome_columns) {
+    H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
+    H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "make property list");
+    if (n > 0) {
+      const hsize_t chunk = std::min<hsize_t>(n, 16384);
+      h5check(H5Pset_chunk(dcpl, 1, &chunk), "chunk " + c.name);
+      h5check(H5Pset_shuffle(dcpl), "shuffle " + c.name);
+      h5check(H5Pset_deflate(dcpl, 1), "compress " + c.name);
+    }
+    H5Id d(H5Dcreate2(outcomes, c.name.c_str(), file_type(c.type), space, H5P_DEFAULT, dcpl,
+                      H5P_DEFAULT),
+           H5Dclose, "create dataset " + c.name);
+    write_attr(d, "units", c.units);
+    write_attr(d, "description", c.description);
+    attach_scale(d, run_scale_, 0);
+    columns_.push_back(std::move(d));
+  }
+  if (paths > 0) {
+    H5Id pg = create_group(group_, "paths");
+    const hsize_t k = static_cast<hsize_t>(std::min(paths, runs));
+    const hsize_t m = static_cast<hsize_t>(months);
+    for (const auto& q : schema.quantities) {
+      path_sets_.push_back(write_dataset(pg, q.name, std::vector<double>{}, {k, m},
+                                         {q.units, "Monthly path of the first runs (NaN after failure): " + q.description}));
+    }
+  }
+}
+
+void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
+                                    std::span<const double> rows) {
+  if (count <= 0) return;
+  const std::size_t width = schema_.outcome_columns.size();
+  const hsize_t offset = static_cast<hsize_t>(first_run), n = static_cast<hsize_t>(count);
+  column_buffer_.resize(static_cast<std::size_t>(count));
+  for (std::size_t c = 0; c < width; ++c) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
+      column_buffer_[i] = rows[i * width + c];
+    H5Id space(H5Dget_space(columns_[c]), H5Sclose, "read dataspace");
+    h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &n, nullptr), "select rows");
+    H5Id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
+    // HDF5 converts the doubles to the column's stored type (int32, uint8).
+    h5check(H5Dwrite(columns_[c], H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, column_buffer_.data()),
+            "write outcomes " + schema_.outcome_columns[c].name);
+  }
+}
+
+void VariantWriter::append_path(std::int64_t run, std::span<const double> path) {
+  const std::size_t q = schema_.quantities.size();
+  const hsize_t m = static_cast<hsize_t>(months_);
+  std::vector<double> series(static_cast<std::size_t>(m));
+  for (std::size_t k = 0; k < q; ++k) {
+    for (std::size_t t = 0; t < m; ++t) series[t] = path[t * q + k];
+    H5Id space(H5Dget_space(path_sets_[k]), H5Sclose, "read dataspace");
+    const hsize_t start[2] = {static_cast<hsize_t>(run), 0}, count[2] = {1, m};
+    h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr), "select path");
+    H5Id mem(H5Screate_simple(1, &m, nullptr), H5Sclose, "make dataspace");
+    h5check(H5Dwrite(path_sets_[k], H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, series.data()), "write path");
+  }
+}
+
+void VariantWriter::write_monthly(const MonthlyStats& s) {
+  H5Id g = create_group(group_, "monthly");
+  const hsize_t m = static_cast<hsize_t>(months_);
+  const hsize_t nq = kQuantileLevels.size();
+  const hsize_t nc = schema_.causes.size();
+
+  std::vector<std::int64_t> month_ids(m);
+  for (hsize_t t = 0; t < m; ++t) month_ids[t] = static_cast<std::int64_t>(t + 1);
+  H5Id month = write_dataset(g, "month", month_ids, {m}, {"month", "Months since the start; statistics are taken at the end of each month."});
+  make_scale(month, "month");
+  H5Id quantile = write_dataset(g, "quantile", std::vector<double>(kQuantileLevels.begin(), kQuantileLevels.end()), {nq},
+                                {"1", "Quantile levels of the *_quantiles datasets."});
+  make_scale(quantile, "quantile");
+  H5Id cause = write_string_dataset(g, "cause", schema_.causes, {"1", "Failure cause names, indexing the second axis of failures."});
+  make_scale(cause, "cause");
+
+  auto put1 = [&](const std::string& name, auto&& data, const DatasetInfo& info) {
+    H5Id d = write_dataset(g, name, data, {m}, info);
+    attach_scale(d, month, 0);
+  };
+  auto put2 = [&](const std::string& name, auto&& data, hsize_t cols, hid_t scale, const DatasetInfo& info) {
+    H5Id d = write_dataset(g, name, data, {m, cols}, info);
+    attach_scale(d, month, 0);
+    attach_scale(d, scale, 1);
+  };
+
+  std::vector<std::int64_t> alive(m), failures(m * nc);
+  std::vector<double> surv(m), lo(m), hi(m);
+  for (int t = 1; t <= months_; ++t) {
+    const auto i = static_cast<std::size_t>(t - 1);
+    alive[i] = s.alive(t);
+    const Interval w = s.survival(t);
+    surv[i] = w.estimate;
+    lo[i] = w.lo;
+    hi[i] = w.hi;
+    for (std::size_t c = 0; c < nc; ++c) failures[i * nc + c] = s.failures(t, static_cast<int>(c));
+  }
+  put1("alive", alive, {"runs", "Runs alive at the end of the month."});
+  put1("survival", surv, {"1", "Share of runs alive at the end of the month."});
+  put1("survival_lo", lo, {"1", "Lower end of the 95% Wilson interval of survival."});
+  put1("survival_hi", hi, {"1", "Upper end of the 95% Wilson interval of survival."});
+  put2("failures", failures, nc, cause, {"runs", "Runs failing in the month, by cause."});
+
+  for (std::size_t q = 0; q < schema_.quantities.size(); ++q) {
+    const QuantitySpec& spec = schema_.quantities[q];
+    std::vector<double> mean(m), sem(m), qv(m * nq), qlo(m * nq), qhi(m * nq);
+    for (int t = 1; t <= months_; ++t) {
+      const auto i = static_cast<std::size_t>(t - 1);
+      mean[i] = s.moments(t, q).mean();
+      sem[i] = s.moments(t, q).sem();
+      for (std::size_t k = 0; k < nq; ++k) {
+        const Interval iv = s.quantile(t, q, kQuantileLevels[k]);
+        qv[i * nq + k] = iv.estimate;
+        qlo[i * nq + k] = iv.lo;
+        qhi[i * nq + k] = iv.hi;
+      }
+    }
+    const std::string& u = spec.units;
+    put1(spec.name + "_mean", mean, {u, "Mean over live runs: " + spec.description});
+    put1(spec.name + "_sem", sem, {u, "Standard error of " + spec.name + "_mean."});
+    put2(spec.name + "_quantiles", qv, nq, quantile, {u, "Quantiles over live runs (histogram resolution): " + spec.description});
+    put2(spec.name + "_quantiles_lo", qlo, nq, quantile, {u, "Lower end of the 95% distribution-free interval of each quantile."});
+    put2(spec.name + "_quantiles_hi", qhi, nq, quantile, {u, "Upper end of the 95% distribution-free interval of each quantile."});
+  }
+}
+
+}  // namespace smbsim

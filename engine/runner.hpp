@@ -1,0 +1,136 @@
+#pragma once
+// The Monte Carlo loop: runs independent histories of a model in parallel and streams
+// their results. Runs are cut into fixed blocks (their boundaries depend only on the
+// run count); oneTBB simulates blocks in parallel, and a serial in-order stage merges
+// each block's statistics and hands its outcome rows to the sink in block order. So
+// the result is the same bits with 1 or 64 threads, and memory is bounded by the
+// number of blocks in flight, not by the number of runs.
+#include "engine/model_schema.hpp"
+#include "engine/monthly_stats.hpp"
+#include "engine/outcome_sink.hpp"
+#include "engine/progress.hpp"
+#include "engine/random_stream.hpp"
+
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace smbsim {
+
+struct RunConfig {
+  std::uint64_t seed = 1;
+  std::int64_t runs = 1000;
+  int months = 120;
+  int threads = 0;                ///< 0: all cores
+  std::int64_t first_run = 0;     ///< run indices [first_run, first_run + runs)
+  std::int64_t paths = 0;         ///< keep full monthly paths of the first `paths` runs
+  std::int64_t block_size = 4096; ///< runs per block; part of the result's definition
+  Progress* progress = nullptr;
+};
+
+namespace detail {
+template <class M>
+struct Block {
+  Block(const typename M::Params& params, const ModelSchema& schema, int months)
+      : model(params),
+        stats(months, schema.quantities, static_cast<int>(schema.causes.size())),
+        observation(schema.quantities.size()),
+        outcome_width(schema.outcome_columns.size()) {}
+  M model;
+  MonthlyStats stats;
+  std::vector<double> observation;
+  std::size_t outcome_width;
+  std::vector<double> outcomes;  // runs x outcome_width
+  std::vector<double> paths;     // traced runs x months x quantities
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+};
+
+template <class M>
+void simulate_block(Block<M>& b, const RunConfig& cfg) {
+  b.stats.clear();
+  b.stats.add_runs(b.count);
+  const std::size_t q = b.observation.size();
+  const auto months = static_cast<std::size_t>(cfg.months);
+  const std::int64_t traced = std::clamp<std::int64_t>(cfg.first_run + cfg.paths - b.first, 0, b.count);
+  b.outcomes.resize(static_cast<std::size_t>(b.count) * b.outcome_width);
+  b.paths.assign(static_cast<std::size_t>(traced) * months * q, NAN);
+  for (std::int64_t i = 0; i < b.count; ++i) {
+    const RunRandom random(cfg.seed, static_cast<std::uint64_t>(b.first + i));
+    M& model = b.model;
+    model.start(random);
+    double* path = i < traced ? &b.paths[static_cast<std::size_t>(i) * months * q] : nullptr;
+    for (int month = 1; month <= cfg.months; ++month) {
+      model.step(month, random);
+      if (model.failed()) {
+        b.stats.record_failure(month, model.cause());
+        break;
+      }
+      model.observe(std::span<double>(b.observation));
+      b.stats.record_alive(month, b.observation);
+      if (path) std::copy(b.observation.begin(), b.observation.end(), path + (month - 1) * q);
+    }
+    model.outcome(std::span<double>(&b.outcomes[static_cast<std::size_t>(i) * b.outcome_width],
+                                    b.outcome_width));
+  }
+}
+}  // namespace detail
+
+/// Runs `cfg.runs` histories of model M and returns the merged monthly statistics;
+/// outcome rows (and traced paths) go to `sink` in run order.
+template <SimulationModel M>
+MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, OutcomeSink& sink) {
+  const ModelSchema schema = M::schema(params);
+  MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
+  const std::int64_t block_size = std::max<std::int64_t>(1, cfg.block_size);
+  const std::int64_t blocks = (cfg.runs + block_size - 1) / block_size;
+  tbb::task_arena arena(cfg.threads > 0 ? cfg.threads : tbb::task_arena::automatic);
+  const std::size_t tokens = static_cast<std::size_t>(2 * arena.max_concurrency() + 1);
+  // A block in stage 1 and the block `tokens` before it are never in flight together,
+  // so block k can reuse slot k % tokens.
+  std::vector<std::optional<detail::Block<M>>> slots(tokens);
+  std::int64_t next = 0;
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        tokens,
+        tbb::make_filter<void, detail::Block<M>*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> detail::Block<M>* {
+              if (next >= blocks) {
+                fc.stop();
+                return nullptr;
+              }
+              auto& slot = slots[static_cast<std::size_t>(next) % tokens];
+              if (!slot) slot.emplace(params, schema, cfg.months);
+              slot->first = cfg.first_run + next * block_size;
+              slot->count = std::min(block_size, cfg.runs - next * block_size);
+              ++next;
+              return &*slot;
+            }) &
+            tbb::make_filter<detail::Block<M>*, detail::Block<M>*>(
+                tbb::filter_mode::parallel,
+                [&](detail::Block<M>* b) {
+                  detail::simulate_block(*b, cfg);
+                  return b;
+                }) &
+            tbb::make_filter<detail::Block<M>*, void>(
+                tbb::filter_mode::serial_in_order, [&](detail::Block<M>* b) {
+                  total.merge(b->stats);
+                  sink.append_outcomes(b->first, b->count, b->outcomes);
+                  const std::size_t path_len =
+                      static_cast<std::size_t>(cfg.months) * schema.quantities.size();
+                  for (std::size_t i = 0; path_len > 0 && i * path_len < b->paths.size(); ++i)
+                    sink.append_path(b->first + static_cast<std::int64_t>(i),
+                                     std::span<const double>(&b->paths[i * path_len], path_len));
+                  if (cfg.progress) cfg.progress->advance(b->count);
+                }));
+  });
+  return total;
+}
+
+}  // namespace smbsim

@@ -1,0 +1,105 @@
+#include "engine/binning.hpp"
+#include "engine/monthly_stats.hpp"
+#include "engine/proportion.hpp"
+#include "engine/random_stream.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+using namespace smbsim;
+
+namespace {
+std::vector<QuantitySpec> specs() {
+  return {{"x", "1", "uniform", Binning::linear(0, 1, 100)},
+          {"money", "USD", "signed money", Binning::money()}};
+}
+}  // namespace
+
+TEST_CASE("money bins cover both signs with edges that bracket their values") {
+  const Binning b = Binning::money();
+  for (double x : {-3.7e9, -12345.0, -1.5, 0.0, 0.3, 1.0, 2.0, 999.0, 1e6, 7.7e12}) {
+    const int i = b.index(x);
+    REQUIRE(i >= 0);
+    REQUIRE(i < b.bins());
+    CHECK(b.lower_edge(i) <= x);
+    CHECK(x <= b.upper_edge(i));
+  }
+  CHECK(b.index(-1e3) < b.index(-1) );
+  CHECK(b.index(-1) <= b.index(0));
+  CHECK(b.index(0) < b.index(5));
+  // Adjacent bins share edges.
+  for (int i = 0; i + 1 < b.bins(); ++i) REQUIRE(b.upper_edge(i) == b.lower_edge(i + 1));
+}
+
+TEST_CASE("merging block statistics in a fixed order is exact and reproducible") {
+  const int months = 3;
+  MonthlyStats whole(months, specs(), 2), a(months, specs(), 2), b(months, specs(), 2);
+  std::vector<double> obs(2);
+  for (int r = 0; r < 1000; ++r) {
+    RandomStream s(1, static_cast<std::uint64_t>(r), 0, 0);
+    MonthlyStats& part = r < 400 ? a : b;
+    for (MonthlyStats* target : {&whole, &part}) target->add_runs(1);
+    for (int m = 1; m <= months; ++m) {
+      obs = {s.uniform(), (s.uniform() - 0.3) * 1e5};
+      if (obs[0] < 0.05) {
+        whole.record_failure(m, 1);
+        part.record_failure(m, 1);
+        break;
+      }
+      whole.record_alive(m, obs);
+      part.record_alive(m, obs);
+    }
+  }
+  MonthlyStats merged(months, specs(), 2), merged_again(months, specs(), 2);
+  merged.merge(a);
+  merged.merge(b);
+  merged_again.merge(a);
+  merged_again.merge(b);
+  for (int m = 1; m <= months; ++m) {
+    CHECK(merged.alive(m) == whole.alive(m));
+    CHECK(merged.failures(m, 1) == whole.failures(m, 1));
+    for (std::size_t q = 0; q < 2; ++q) {
+      const auto h1 = merged.histogram(m, q), h2 = whole.histogram(m, q);
+      CHECK(std::equal(h1.begin(), h1.end(), h2.begin()));
+      // Same order, same bits.
+      const double x = merged.moments(m, q).mean(), y = merged_again.moments(m, q).mean();
+      CHECK(std::memcmp(&x, &y, sizeof x) == 0);
+      // Any order agrees to rounding.
+      CHECK(merged.moments(m, q).mean() == Approx(whole.moments(m, q).mean()).epsilon(1e-12));
+      CHECK(merged.moments(m, q).variance() == Approx(whole.moments(m, q).variance()).epsilon(1e-10));
+    }
+  }
+  CHECK(merged.runs() == 1000);
+}
+
+TEST_CASE("histogram quantiles recover a known distribution within a bin") {
+  MonthlyStats s(1, specs(), 1);
+  const int n = 20000;
+  std::vector<double> obs(2);
+  for (int i = 0; i < n; ++i) {
+    obs = {(i + 0.5) / n, 1000.0 * (i + 1)};  // exact uniform grid on (0,1) and on (0, 2e7]
+    s.add_runs(1);
+    s.record_alive(1, obs);
+  }
+  for (double p : {0.05, 0.5, 0.95}) {
+    const Interval q = s.quantile(1, 0, p);
+    CHECK(q.estimate == Approx(p).margin(0.01));  // one linear bin
+    CHECK(q.lo <= q.estimate);
+    CHECK(q.hi >= q.estimate);
+    const Interval m = s.quantile(1, 1, p);
+    CHECK(m.estimate == Approx(p * n * 1000.0).epsilon(0.045));  // one log-linear bin
+  }
+}
+
+TEST_CASE("the Wilson interval matches published values") {
+  // Brown, Cai & DasGupta (2001), and any calculator: 0 of 10 -> [0, 0.2775].
+  const Interval z = wilson_interval(0, 10);
+  CHECK(z.lo == 0.0);
+  CHECK(z.hi == Approx(0.2775).margin(1e-4));
+  const Interval h = wilson_interval(50, 100);
+  CHECK(h.lo == Approx(0.4038).margin(1e-4));
+  CHECK(h.hi == Approx(0.5962).margin(1e-4));
+}
