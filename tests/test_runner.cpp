@@ -67,7 +67,7 @@ TEST_CASE("absorbed random walk survival agrees with the closed form within its 
   CHECK(1.0 - RandomWalk::first_passage_probability(p, 60) < r.stats.survival(60).hi);
 }
 
-TEST_CASE("one, two and four threads give identical bits but another seed does not") {
+TEST_CASE("one or two or four threads give identical bits but another seed does not") {
   const Result one = run(1, 7), two = run(2, 7), four = run(4, 7);
   CHECK(same_bits(one.sink.rows, four.sink.rows));
   CHECK(same_bits(one.sink.rows, two.sink.rows));

@@ -1,0 +1,154 @@
+#include "models/firm/parameters.hpp"
+
+namespace smbsim::firm {
+
+namespace {
+constexpr double kBig = 1e12;
+// Sources, cited by short name (full references in docs/model.md):
+//   [A] seed 000 (alignment matters more for SMBs), [B] seed 002 (achieving alignment),
+//   [BLS] establishment survival, [JPMC] cash buffer days, [Fed] SBCS 2020, [cal] fitted
+//   in docs/calibration.md, [assume] modelling assumption stated in docs/model.md.
+constexpr std::array<ParamInfo, kParamCount> kTable{{
+    {Param::headcount, "firm.headcount", "people", {3, 12, 80, 500}, 1, 1e6, true,
+     "Employees. Sets revenue scale and how much one key person carries.", "[assume] size classes"},
+    {Param::revenue_per_employee, "firm.revenue_per_employee", "USD/person/month", {12000, 12000, 12000, 12000}, 1, 1e8, false,
+     "Planned monthly revenue per employee at full demand and parity value.", "[assume] about 145k USD/year"},
+    {Param::fixed_cost_share, "firm.fixed_cost_share", "1", {0.365, 0.365, 0.365, 0.365}, 0, 10, false,
+     "Fixed monthly costs (wages, rent) as a share of planned revenue.", "[cal]"},
+    {Param::variable_cost_share, "firm.variable_cost_share", "1", {0.42, 0.42, 0.42, 0.42}, 0, 1, false,
+     "Variable costs as a share of revenue (materials, cost of sales).", "[cal]"},
+    {Param::bureaucracy, "firm.bureaucracy", "1", {0.0, 0.005, 0.015, 0.03}, 0, 1, false,
+     "Overhead of formal structures, as a share of planned revenue, paid monthly.", "[A] 'bureaucracy and inertia'"},
+    {Param::cash_buffer_days, "firm.cash_buffer_days", "days", {16, 27, 45, 90}, 0, 36500, false,
+     "Starting cash, in days of planned outflows.", "[JPMC] median 27 days"},
+    {Param::credit_limit_months, "firm.credit_limit_months", "months", {0.25, 0.5, 1.5, 3.0}, 0, 1200, false,
+     "Credit line limit, in months of planned revenue.", "[A] 'thinner margin for error'; [Fed]"},
+    {Param::interest_rate, "firm.interest_rate", "1/year", {0.12, 0.10, 0.08, 0.06}, 0, 5, false,
+     "Annual interest on the drawn credit line.", "[assume]"},
+    {Param::repay_share, "firm.repay_share", "1", {0.25, 0.25, 0.25, 0.25}, 0, 1, false,
+     "Share of positive cash used each month to pay down the credit line.", "[assume]"},
+    {Param::reserve_months, "firm.reserve_months", "months", {1, 2, 3, 4}, 0, 1200, false,
+     "Cash the owners keep in the firm, in months of planned outflows; above it they draw.", "[assume]; [JPMC] buffers stay thin"},
+    {Param::payout_share, "firm.payout_share", "1/month", {0.5, 0.5, 0.5, 0.5}, 0, 1, false,
+     "Share of cash above the reserve paid out to the owners each month.", "[assume]"},
+    {Param::segments, "firm.segments", "count", {1, 2, 4, 8}, 1, 16, true,
+     "Market segments served, equally weighted: 1 is a niche, many is diversified.", "[A] 'SMBs lack this diversification'"},
+    {Param::coupling, "firm.coupling", "1", {0.9, 0.7, 0.35, 0.1}, 0, 1, false,
+     "How much each team's work depends on the other teams (people wear many hats).", "[A] 'misalignment cascades'"},
+    {Param::agility, "firm.agility", "1/month", {0.5, 0.4, 0.25, 0.12}, 0, 1, false,
+     "Share of the gap to the intended allocation closed each month.", "[A] 'Agility as a Double-Edged Sword'"},
+    {Param::formality, "firm.formality", "1", {0.0, 0.2, 0.5, 0.8}, 0, 1, false,
+     "Formal structures (documented plans, hierarchy): slow the drift of alignment.", "[A] 'formal channels'"},
+    {Param::friction_overhead, "firm.friction_overhead", "1", {0.25, 0.25, 0.25, 0.25}, 0, 10, false,
+     "Extra fixed cost at full coordination friction, as a share of fixed costs.", "[A] 'duplicated efforts'"},
+    {Param::friction_waste, "firm.friction_waste", "1", {0.5, 0.5, 0.5, 0.5}, 0, 1, false,
+     "Share of capability-building effort lost at full coordination friction.", "[A] 'wasted effort'"},
+    {Param::change_cost, "firm.change_cost", "1", {1.0, 1.0, 1.0, 1.0}, 0, 100, false,
+     "Cost of moving budget between capabilities, per unit of budget moved.", "[A] 'chaotic motion'"},
+    {Param::budget_share, "strategy.budget_share", "1", {0.08, 0.08, 0.08, 0.08}, 0, 1, false,
+     "Monthly spend on building capabilities, as a share of planned revenue.", "[assume]"},
+    {Param::depreciation, "strategy.depreciation", "1/month", {0.04, 0.04, 0.04, 0.04}, 0, 1, false,
+     "Monthly decay of capabilities without spend.", "[assume] ~2 year life"},
+    {Param::alignment_level, "alignment.level", "1", {0.6, 0.6, 0.6, 0.6}, 0, 1, false,
+     "How deeply the strategy is ingrained: starting team alignment, the level reviews restore, and (1 - level) scales drift.", "[A], [B]"},
+    {Param::alignment_drift, "alignment.drift", "1/month", {0.10, 0.10, 0.10, 0.10}, 0, 1, false,
+     "Monthly erosion of team alignment at alignment.level 0 and no formality.", "[B] 'Lack of Communication'"},
+    {Param::alignment_noise, "alignment.noise", "1/sqrt(month)", {0.03, 0.03, 0.03, 0.03}, 0, 1, false,
+     "Random month-to-month movement of each team's alignment.", "[assume]"},
+    {Param::review_months, "alignment.review_months", "months", {6, 6, 6, 6}, 1, 1200, true,
+     "Months between strategic reviews.", "[B] 'regularly review and adjust'"},
+    {Param::communication, "alignment.communication", "1", {0.7, 0.7, 0.7, 0.7}, 0, 1, false,
+     "Share of the alignment gap a review closes.", "[B] 'communicate these goals clearly'"},
+    {Param::chaos, "alignment.chaos", "1", {0.3, 0.3, 0.3, 0.3}, 0, 10, false,
+     "Random reallocation per unit of agility and misalignment.", "[A] 'turning potential speed into chaotic motion'"},
+    {Param::market_growth, "market.growth", "1/year", {0.02, 0.02, 0.02, 0.02}, -1, 1, false,
+     "Trend of demand.", "[assume]"},
+    {Param::market_volatility, "market.volatility", "1/sqrt(year)", {0.28, 0.28, 0.28, 0.28}, 0, 5, false,
+     "Volatility of demand (geometric Brownian motion).", "[cal] BLS survival at 5 and 10 years"},
+    {Param::market_fit, "market.fit", "1", {1.0, 1.0, 1.0, 1.0}, 0.001, 1000, false,
+     "Median product-market fit of a segment (1 = plan).", "[cal]"},
+    {Param::market_fit_sigma, "market.fit_sigma", "1", {0.5, 0.5, 0.5, 0.5}, 0, 5, false,
+     "Dispersion (sd of log) of each segment's fit, drawn per run.", "[cal]; Jovanovic (1982)"},
+    {Param::elasticity, "market.elasticity", "1", {1.0, 1.0, 1.0, 1.0}, 0, 20, false,
+     "Market share responds to relative value as value^elasticity.", "[assume]"},
+    {Param::response, "market.response", "1/month", {0.15, 0.15, 0.15, 0.15}, 0, 1, false,
+     "Share of the gap to the value-implied market share closed each month.", "[assume]"},
+    {Param::isomorphism, "market.isomorphism", "1", {0.2, 0.2, 0.2, 0.2}, 0, 1, false,
+     "Share of the firm's spend that imitates the industry's average mix.", "[A] 'Organizational Isomorphism'"},
+    {Param::price_pressure, "market.price_pressure", "1", {0.1, 0.1, 0.1, 0.1}, 0, 1, false,
+     "Price cut at full isomorphism: an undifferentiated firm competes on price.", "[A] 'indistinguishable from larger competitors'"},
+    {Param::disruption_month, "disruption.month", "month", {0, 0, 0, 0}, 0, 1200, true,
+     "Month a disruption shifts the market's value weights (0 = none scheduled).", "[B] 'Disruptive Innovation'"},
+    {Param::disruption_rate, "disruption.rate", "1/year", {0, 0, 0, 0}, 0, 12, false,
+     "Rate of an unscheduled disruption (at most one per run).", "[B]"},
+    {Param::sense_months, "disruption.sense_months", "months", {3, 3, 3, 3}, 0, 1200, false,
+     "Mean months to notice a disruption, before bias.", "[B] 'confirmation bias'"},
+    {Param::decide_months, "disruption.decide_months", "months", {3, 3, 3, 3}, 0, 1200, false,
+     "Mean months from noticing to deciding to realign, before bias.", "[B] 'sunk cost fallacy', 'groupthink'"},
+    {Param::confirmation_bias, "disruption.confirmation_bias", "1", {0.3, 0.3, 0.3, 0.3}, 0, 10, false,
+     "Stretches the sensing lag by (1 + 2 x bias).", "[B]"},
+    {Param::sunk_cost_bias, "disruption.sunk_cost_bias", "1", {0.3, 0.3, 0.3, 0.3}, 0, 10, false,
+     "Stretches the decision lag by 2 x bias.", "[B]"},
+    {Param::groupthink, "disruption.groupthink", "1", {0.3, 0.3, 0.3, 0.3}, 0, 10, false,
+     "Stretches the decision lag by 2 x groupthink x coupling (close-knit teams).", "[B] 'particularly prevalent in close-knit SMB teams'"},
+    {Param::automation_month, "automation.month", "month", {0, 0, 0, 0}, 0, 1200, true,
+     "Month an automation investment is made (0 = none).", "[A] 'Navigating Automation'"},
+    {Param::automation_cost_months, "automation.cost_months", "months", {1.0, 1.0, 1.0, 1.0}, 0, 1200, false,
+     "Upfront cost, in months of planned revenue.", "[assume]"},
+    {Param::automation_dip, "automation.dip", "1", {0.1, 0.1, 0.1, 0.1}, 0, 1, false,
+     "Revenue capacity lost during implementation.", "[A] 'operational disruptions'"},
+    {Param::automation_dip_months, "automation.dip_months", "months", {3, 3, 3, 3}, 0, 1200, true,
+     "Length of the implementation dip.", "[assume]"},
+    {Param::automation_cost_reduction, "automation.cost_reduction", "1", {0.15, 0.15, 0.15, 0.15}, 0, 1, false,
+     "Cut in variable costs when the automated capability is valued and the firm aligned.", "[A] 'reduce costs'"},
+    {Param::automation_boost, "automation.capability_boost", "1", {0.1, 0.1, 0.1, 0.1}, 0, 10, false,
+     "Capability stock added to the automated capability.", "[assume]"},
+}};
+}  // namespace
+
+const std::array<ParamInfo, kParamCount>& param_table() { return kTable; }
+const ParamInfo& info(Param p) { return kTable[static_cast<std::size_t>(p)]; }
+
+std::optional<Param> param_from_path(std::string_view path) {
+  for (const auto& p : kTable)
+    if (p.path == path) return p.id;
+  return std::nullopt;
+}
+
+std::optional<Size> size_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kSizeNames.size(); ++i)
+    if (kSizeNames[i] == name) return static_cast<Size>(i);
+  return std::nullopt;
+}
+
+std::optional<ShockType> shock_type_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kShockTypeNames.size(); ++i)
+    if (kShockTypeNames[i] == name) return static_cast<ShockType>(i);
+  return std::nullopt;
+}
+
+Mix default_value_weights() {
+  Mix w;
+  //   product marketing sales operations automation service
+  w << 0.25, 0.15, 0.20, 0.15, 0.05, 0.20;
+  return w;
+}
+
+Mix default_disruption_weights() {
+  Mix w;
+  w << 0.25, 0.10, 0.10, 0.10, 0.30, 0.15;
+  return w;
+}
+
+FirmSpec preset(Size size) {
+  FirmSpec s;
+  s.size = size;
+  for (const auto& p : kTable)
+    s[p.id] = Uncertain(p.defaults[static_cast<std::size_t>(size)]);
+  s.value_weights = default_value_weights();
+  s.strategy_target = s.value_weights;
+  s.disruption_weights = default_disruption_weights();
+  return s;
+}
+
+}  // namespace smbsim::firm

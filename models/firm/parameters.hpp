@@ -1,0 +1,99 @@
+#pragma once
+// Every scalar parameter of the firm model in one table: scenario path, unit, default
+// for each size preset, allowed range, meaning and source. The scenario reader, the
+// per-run sampler, `smbsim validate` and docs/model.md all read this table, so a
+// parameter is described once.
+#include "engine/uncertain.hpp"
+#include "models/firm/capabilities.hpp"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smbsim::firm {
+
+enum class Size : int { micro, small, medium, large };
+inline constexpr std::array<std::string_view, 4> kSizeNames{"micro", "small", "medium", "large"};
+std::optional<Size> size_from_name(std::string_view name);
+
+enum class Param : int {
+  headcount, revenue_per_employee, fixed_cost_share, variable_cost_share, bureaucracy,
+  cash_buffer_days, credit_limit_months, interest_rate, repay_share, reserve_months, payout_share,
+  segments, coupling, agility, formality, friction_overhead, friction_waste, change_cost,
+  budget_share, depreciation,
+  alignment_level, alignment_drift, alignment_noise, review_months, communication, chaos,
+  market_growth, market_volatility, market_fit, market_fit_sigma, elasticity, response,
+  isomorphism, price_pressure,
+  disruption_month, disruption_rate, sense_months, decide_months, confirmation_bias,
+  sunk_cost_bias, groupthink,
+  automation_month, automation_cost_months, automation_dip, automation_dip_months,
+  automation_cost_reduction, automation_boost,
+  count_
+};
+inline constexpr int kParamCount = static_cast<int>(Param::count_);
+
+struct ParamInfo {
+  Param id;
+  std::string_view path;         ///< scenario key, e.g. "firm.cash_buffer_days"
+  std::string_view unit;
+  std::array<double, 4> defaults;///< by Size: micro, small, medium, large
+  double min;
+  double max;
+  bool integer;
+  std::string_view description;
+  std::string_view source;       ///< seed passage or data the value and mechanism rest on
+};
+
+const std::array<ParamInfo, kParamCount>& param_table();
+const ParamInfo& info(Param p);
+std::optional<Param> param_from_path(std::string_view path);
+
+/// A capability mix (value weights or allocation): non-negative, sums to 1.
+using Mix = CapabilityVector;
+
+enum class ShockType : int { demand, segment, input_cost, credit, key_person, supplier };
+inline constexpr std::array<std::string_view, 6> kShockTypeNames{
+    "demand", "segment", "input_cost", "credit", "key_person", "supplier"};
+std::optional<ShockType> shock_type_from_name(std::string_view name);
+
+/// One entry of the shock catalogue. Severity and duration are drawn per event.
+struct ShockSpec {
+  std::string name;
+  ShockType type = ShockType::demand;
+  double rate = 0.0;           ///< arrivals per year (Poisson); 0 = only scheduled/triggered
+  int month = 0;               ///< scheduled month, 0 = none
+  Uncertain severity = 0.2;    ///< share in [0, 1] (what it means depends on the type)
+  Uncertain duration = 6.0;    ///< months
+  int triggered_by = -1;       ///< index of a shock whose arrival can trigger this one
+  double trigger_probability = 0.0;
+};
+
+/// Everything the firm model needs for a scenario (one variant), fully resolved:
+/// preset defaults applied, overrides applied, validated.
+struct FirmSpec {
+  Size size = Size::small;
+  std::array<Uncertain, kParamCount> values;
+  Mix strategy_target;
+  Mix value_weights;
+  Mix disruption_weights;
+  int automation_capability = kAutomation;
+  std::vector<ShockSpec> shocks;
+
+  const Uncertain& operator[](Param p) const { return values[static_cast<std::size_t>(p)]; }
+  Uncertain& operator[](Param p) { return values[static_cast<std::size_t>(p)]; }
+};
+
+/// The defaults of a size preset, with the default market and strategy.
+FirmSpec preset(Size size);
+Mix default_value_weights();
+Mix default_disruption_weights();
+
+/// Concrete per-run values, sampled from a FirmSpec's parameter stream.
+struct RunParams {
+  std::array<double, kParamCount> v{};
+  double operator[](Param p) const { return v[static_cast<std::size_t>(p)]; }
+};
+
+}  // namespace smbsim::firm
