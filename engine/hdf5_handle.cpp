@@ -27,7 +27,11 @@ void h5check(herr_t status, const std::string& what) {
 H5Id create_group(hid_t parent, const std::string& name) {
   H5Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "make a property list");
   h5check(H5Pset_create_intermediate_group(lcpl, 1), "set group creation");
-  return H5Id(H5Gcreate2(parent, name.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+  // Track creation order so members list in the order they were written.
+  H5Id gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "make a property list");
+  h5check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+          "set creation order");
+  return H5Id(H5Gcreate2(parent, name.c_str(), lcpl, gcpl, H5P_DEFAULT), H5Gclose,
               "create group " + name);
 }
 
@@ -52,8 +56,10 @@ std::vector<std::string> child_names(hid_t group) {
     static_cast<std::vector<std::string>*>(data)->emplace_back(name);
     return 0;
   };
-  h5check(H5Literate(group, H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect, &names),
-          "list group members");
+  if (H5Literate(group, H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect, &names) < 0) {
+    names.clear();  // a group that does not track creation order: list by name
+    h5check(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names), "list group members");
+  }
   return names;
 }
 

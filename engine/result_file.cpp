@@ -37,11 +37,7 @@ ResultWriter::ResultWriter(const std::string& path, bool force, const Provenance
   write_attr(file_, "scenario_given", provenance.scenario_given);
   write_attr(file_, "scenario_resolved", provenance.scenario_resolved);
   write_attr(file_, "complete", std::int64_t{0});
-  H5Id fcpl_group(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "make property list");
-  h5check(H5Pset_link_creation_order(fcpl_group, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-          "set creation order");
-  H5Id variants(H5Gcreate2(file_, "variants", H5P_DEFAULT, fcpl_group, H5P_DEFAULT), H5Gclose,
-                "create group variants");
+  create_group(file_, "variants");
 }
 
 ResultWriter::~ResultWriter() = default;

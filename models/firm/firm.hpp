@@ -12,7 +12,6 @@
 
 namespace smbsim::firm {
 
-inline constexpr int kMaxShocks = 16;
 inline constexpr int kMaxSegments = 16;
 
 /// Fixed failure causes; shock causes follow, named after the catalogue's shocks.

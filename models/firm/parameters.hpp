@@ -58,6 +58,8 @@ inline constexpr std::array<std::string_view, 6> kShockTypeNames{
     "demand", "segment", "input_cost", "credit", "key_person", "supplier"};
 std::optional<ShockType> shock_type_from_name(std::string_view name);
 
+inline constexpr int kMaxShocks = 16;
+
 /// One entry of the shock catalogue. Severity and duration are drawn per event.
 struct ShockSpec {
   std::string name;

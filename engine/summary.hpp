@@ -1,0 +1,83 @@
+#pragma once
+// What a result file says, computed from the file alone (so `smbsim run` and
+// `smbsim summarize` print the same thing): survival at checkpoints with Wilson
+// intervals, failure causes and their timing, quantiles at the horizon, per-run KPI
+// means with standard errors, and paired differences against the baseline variant
+// (runs share random numbers across variants, so differences are paired per run).
+#include "engine/moments.hpp"
+#include "engine/proportion.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace smbsim {
+
+/// A file that is not a complete smbsim result file of a version this build reads.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CauseSummary {
+  std::string name;
+  std::int64_t count = 0;
+  Interval share_of_failures{};  ///< with a 95% Wilson interval
+  int first_quartile_month = 0;  ///< when failures from this cause happen
+  int median_month = 0;
+  int third_quartile_month = 0;
+};
+
+struct QuantitySummary {
+  std::string name;
+  std::string units;
+  Interval q05{}, q50{}, q95{};  ///< at the last month, over live runs, each with its 95% interval
+  double mean = 0, sem = 0;
+};
+
+struct ColumnSummary {
+  std::string name;
+  std::string units;
+  Moments moments;  ///< over runs where the value is defined (not NaN)
+};
+
+struct PairedDelta {
+  std::string column;
+  std::string units;
+  double mean = 0, lo = 0, hi = 0;  ///< variant minus baseline, 95% normal interval
+  std::int64_t pairs = 0;
+};
+
+struct VariantSummary {
+  std::string name;
+  std::string overrides;
+  std::int64_t runs = 0;
+  std::vector<std::pair<int, Interval>> survival;  ///< at 12, 24, 60, 120 (within horizon) and the end
+  std::vector<double> survival_curve;              ///< every month
+  std::int64_t failures = 0;
+  std::vector<CauseSummary> causes;                ///< most frequent first
+  std::optional<Interval> median_failure_month;    ///< among runs that failed
+  std::vector<QuantitySummary> at_end;
+  std::vector<ColumnSummary> columns;
+  std::vector<PairedDelta> deltas;                 ///< against the first variant
+};
+
+struct Summary {
+  std::string path;
+  std::string scenario_name;
+  std::string smbsim_version;
+  std::string git_commit;
+  std::string started_utc;
+  std::string finished_utc;
+  std::uint64_t seed = 0;
+  std::int64_t runs = 0;
+  int months = 0;
+  std::vector<VariantSummary> variants;
+};
+
+/// Reads and summarizes a result file; throws InputError if it is not one.
+Summary summarize_file(const std::string& path);
+
+}  // namespace smbsim

@@ -1,0 +1,175 @@
+#include "models/scenario/distribution.hpp"
+
+#include "models/scenario/suggest.hpp"
+
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace smbsim::scenario {
+
+namespace {
+std::string num(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+const std::map<std::string, std::vector<std::string>>& dist_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys{
+      {"normal", {"mean", "sd"}},
+      {"lognormal", {"median", "sigma"}},
+      {"uniform", {"low", "high"}},
+      {"triangular", {"low", "mode", "high"}},
+      {"beta", {"a", "b"}},
+      {"discrete", {"values", "weights"}},
+  };
+  return keys;
+}
+}  // namespace
+
+const char* distribution_help() {
+  return "normal {mean, sd}, lognormal {median, sigma}, uniform {low, high}, "
+         "triangular {low, mode, high}, beta {a, b}, discrete {values, weights}";
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Scalar: break;
+  }
+  const std::string& s = node.Scalar();
+  if (std::holds_alternative<double>(parse_number(node))) return s;
+  return "\"" + s + "\"";
+}
+
+std::string describe(const Range& r) {
+  const std::string kind = r.integer ? "a whole number" : "a number";
+  if (std::isinf(r.max)) return kind + " of at least " + num(r.min);
+  return kind + " in [" + num(r.min) + ", " + num(r.max) + "]";
+}
+
+std::variant<double, std::string> parse_number(const YAML::Node& node) {
+  if (node.IsScalar()) {
+    const std::string& s = node.Scalar();
+    std::size_t used = 0;
+    try {
+      const double x = std::stod(s, &used);
+      if (used == s.size() && std::isfinite(x)) return x;
+    } catch (const std::exception&) {
+    }
+  }
+  return "expected a number, found " + describe(node);
+}
+
+namespace {
+std::variant<std::vector<double>, std::string> parse_list(const YAML::Node& node) {
+  if (!node.IsSequence() || node.size() == 0) return "expected a non-empty list of numbers, found " + describe(node);
+  std::vector<double> out;
+  for (const auto& item : node) {
+    auto x = parse_number(item);
+    if (std::holds_alternative<std::string>(x)) return "expected a list of numbers, found " + describe(item);
+    out.push_back(std::get<double>(x));
+  }
+  return out;
+}
+
+std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) {
+  const YAML::Node name_node = node["dist"];
+  const std::string name = name_node.IsScalar() ? name_node.Scalar() : describe(name_node);
+  const auto known = dist_keys().find(name);
+  if (known == dist_keys().end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, _] : dist_keys()) names.push_back(n);
+    const auto hint = closest(name, names);
+    return "expected dist to be one of normal, lognormal, uniform, triangular, beta, discrete, found \"" +
+           name + "\"" + (hint ? " (did you mean " + *hint + "?)" : "");
+  }
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == "dist") continue;
+    bool ok = false;
+    for (const auto& k : known->second) ok = ok || k == key;
+    if (!ok) {
+      const auto hint = closest(key, known->second);
+      return "unknown key \"" + key + "\" in a " + name + " distribution (expected " +
+             (hint ? *hint : known->second.front()) + ")";
+    }
+  }
+  for (const auto& k : known->second)
+    if (!node[k]) return "a " + name + " distribution needs " + k;
+  if (name == "discrete") {
+    auto values = parse_list(node["values"]);
+    if (auto* e = std::get_if<std::string>(&values)) return "values: " + *e;
+    auto weights = parse_list(node["weights"]);
+    if (auto* e = std::get_if<std::string>(&weights)) return "weights: " + *e;
+    const auto& v = std::get<std::vector<double>>(values);
+    const auto& w = std::get<std::vector<double>>(weights);
+    if (v.size() != w.size())
+      return "expected as many weights as values, found " + num(double(w.size())) + " weights for " + num(double(v.size())) + " values";
+    double total = 0;
+    for (double x : w) {
+      if (x < 0) return "expected non-negative weights, found " + num(x);
+      total += x;
+    }
+    if (total <= 0) return "expected weights with a positive sum, found " + num(total);
+    return Uncertain::discrete(v, w);
+  }
+  std::map<std::string, double> a;
+  for (const auto& k : known->second) {
+    auto x = parse_number(node[k]);
+    if (auto* e = std::get_if<std::string>(&x)) return k + ": " + *e;
+    a[k] = std::get<double>(x);
+  }
+  if (name == "normal") {
+    if (a["sd"] < 0) return "expected sd >= 0, found " + num(a["sd"]);
+    return Uncertain::normal(a["mean"], a["sd"]);
+  }
+  if (name == "lognormal") {
+    if (a["median"] <= 0) return "expected median > 0, found " + num(a["median"]);
+    if (a["sigma"] < 0) return "expected sigma >= 0, found " + num(a["sigma"]);
+    return Uncertain::lognormal(a["median"], a["sigma"]);
+  }
+  if (name == "uniform") {
+    if (!(a["low"] < a["high"])) return "expected low < high, found low " + num(a["low"]) + " and high " + num(a["high"]);
+    return Uncertain::uniform(a["low"], a["high"]);
+  }
+  if (name == "triangular") {
+    if (!(a["low"] <= a["mode"] && a["mode"] <= a["high"] && a["low"] < a["high"]))
+      return "expected low <= mode <= high with low < high, found " + num(a["low"]) + ", " + num(a["mode"]) + ", " + num(a["high"]);
+    return Uncertain::triangular(a["low"], a["mode"], a["high"]);
+  }
+  // beta
+  if (a["a"] <= 0 || a["b"] <= 0) return "expected a > 0 and b > 0, found a " + num(a["a"]) + " and b " + num(a["b"]);
+  return Uncertain::beta(a["a"], a["b"]);
+}
+}  // namespace
+
+std::variant<Uncertain, std::string> parse_uncertain(const YAML::Node& node, const Range& range) {
+  if (node.IsMap() && node["dist"]) {
+    auto d = parse_distribution(node);
+    if (auto* e = std::get_if<std::string>(&d)) return *e;
+    const Uncertain& u = std::get<Uncertain>(d);
+    const bool bounded = std::isfinite(u.lowest()) && std::isfinite(u.highest()) && !std::isinf(u.highest());
+    const bool lognormal_ok = u.lowest() == 0.0 && std::isinf(u.highest());
+    if (bounded && (u.lowest() < range.min || u.highest() > range.max))
+      return "expected a distribution within " + describe(range) + ", found one from " + num(u.lowest()) + " to " + num(u.highest());
+    if (lognormal_ok && range.max < 0)
+      return "expected " + describe(range) + ", found a lognormal (always positive)";
+    return u;
+  }
+  if (node.IsMap())
+    return "expected " + describe(range) + " or a distribution {dist: ...} (" + distribution_help() + "), found a map without dist";
+  auto x = parse_number(node);
+  if (std::holds_alternative<std::string>(x)) return "expected " + describe(range) + ", found " + describe(node);
+  const double v = std::get<double>(x);
+  if (v < range.min || v > range.max || (range.integer && v != std::floor(v)))
+    return "expected " + describe(range) + ", found " + node.Scalar();
+  return Uncertain(v);
+}
+
+}  // namespace smbsim::scenario

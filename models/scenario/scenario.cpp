@@ -1,0 +1,559 @@
+#include "models/scenario/scenario.hpp"
+
+#include "models/scenario/default_scenario.hpp"
+#include "models/scenario/default_shocks.hpp"
+#include "models/scenario/fragility_scenario.hpp"
+#include "models/scenario/distribution.hpp"
+#include "models/scenario/suggest.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace smbsim::scenario {
+
+using firm::FirmSpec;
+using firm::Mix;
+using firm::Param;
+
+std::string Diagnostic::line() const {
+  return where + ": " + (path.empty() ? "" : path + ": ") + message;
+}
+
+namespace {
+std::string join_lines(const std::vector<Diagnostic>& problems) {
+  std::string s;
+  for (const auto& p : problems) s += (s.empty() ? "" : "\n") + p.line();
+  return s;
+}
+}  // namespace
+
+ScenarioError::ScenarioError(std::vector<Diagnostic> problems)
+    : std::runtime_error(join_lines(problems)), problems_(std::move(problems)) {}
+
+const std::string& default_scenario_text() {
+  static const std::string text = embedded::default_scenario;
+  return text;
+}
+
+const std::string& fragility_scenario_text() {
+  static const std::string text = embedded::fragility_scenario;
+  return text;
+}
+
+namespace {
+
+const std::vector<std::string> kSections{"firm", "strategy", "alignment", "market", "disruption", "automation"};
+const std::vector<std::string> kMixPaths{"strategy.target", "market.value_weights", "disruption.new_weights"};
+const std::vector<std::string> kSpecialPaths{"name", "description", "firm.size", "automation.capability",
+                                             "simulation.runs", "simulation.months", "simulation.seed", "shocks"};
+const std::vector<std::string> kShockKeys{"name", "type", "rate", "month", "severity", "duration",
+                                          "triggered_by", "trigger_probability"};
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+/// A leaf of the scenario tree: its node and where it was written.
+struct Entry {
+  YAML::Node node;
+  std::string where;
+};
+using Flat = std::map<std::string, Entry>;
+
+std::string mark_of(const YAML::Node& node, const std::string& source) {
+  const YAML::Mark m = node.Mark();
+  if (m.is_null() || m.line < 0) return source;
+  return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+bool is_leaf(const std::string& path, const YAML::Node& node) {
+  return !node.IsMap() || node["dist"] || contains(kMixPaths, path) || path == "variants";
+}
+
+/// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
+void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out) {
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (is_leaf(path, kv.second)) {
+      out[path] = {kv.second, mark_of(kv.second.IsNull() ? kv.first : kv.second, source)};
+    } else {
+      if (kv.second.size() == 0) out[path] = {kv.second, mark_of(kv.first, source)};
+      flatten(kv.second, path, source, out);
+    }
+  }
+}
+
+class Resolver {
+ public:
+  explicit Resolver(std::vector<Diagnostic>& problems) : problems_(problems) {}
+
+  void fail(const Entry& e, const std::string& path, const std::string& message) {
+    problems_.push_back({e.where, path, message});
+  }
+
+  /// Builds the firm specification of one variant from its flattened tree.
+  FirmSpec resolve(const Flat& flat, YAML::Node& resolved) {
+    firm::Size size = firm::Size::small;
+    if (auto it = flat.find("firm.size"); it != flat.end()) {
+      const auto s = it->second.node.IsScalar() ? firm::size_from_name(it->second.node.Scalar()) : std::nullopt;
+      if (s) {
+        size = *s;
+      } else {
+        fail(it->second, "firm.size", "expected one of micro, small, medium, large, found " + describe(it->second.node));
+      }
+    }
+    FirmSpec spec = firm::preset(size);
+    resolved["firm"]["size"] = std::string(firm::kSizeNames[static_cast<std::size_t>(size)]);
+    for (const auto& info : firm::param_table()) {
+      const std::string path(info.path);
+      const auto dot = path.find('.');
+      YAML::Node slot = resolved[path.substr(0, dot)];
+      const std::string key = path.substr(dot + 1);
+      if (auto it = flat.find(path); it != flat.end()) {
+        auto v = parse_uncertain(it->second.node, {info.min, info.max, info.integer});
+        if (auto* e = std::get_if<std::string>(&v)) {
+          fail(it->second, path, *e);
+        } else {
+          spec[info.id] = std::get<Uncertain>(v);
+        }
+        slot[key] = it->second.node;
+      } else {
+        slot[key] = info.defaults[static_cast<std::size_t>(size)];
+      }
+    }
+    resolve_mix(flat, "strategy.target", spec.strategy_target, resolved);
+    resolve_mix(flat, "market.value_weights", spec.value_weights, resolved);
+    resolve_mix(flat, "disruption.new_weights", spec.disruption_weights, resolved);
+    if (flat.find("strategy.target") == flat.end()) {
+      // The default strategy is the market's own mix (a well-chosen plan).
+      spec.strategy_target = spec.value_weights;
+      resolved["strategy"]["target"] = mix_node(spec.strategy_target);
+    }
+    if (auto it = flat.find("automation.capability"); it != flat.end()) {
+      const auto c = it->second.node.IsScalar() ? firm::capability_index(it->second.node.Scalar()) : std::nullopt;
+      if (c) {
+        spec.automation_capability = *c;
+      } else {
+        fail(it->second, "automation.capability", "expected a capability (" + capability_list() + "), found " + describe(it->second.node));
+      }
+    }
+    resolved["automation"]["capability"] =
+        std::string(firm::kCapabilityNames[static_cast<std::size_t>(spec.automation_capability)]);
+    resolve_shocks(flat, spec, resolved);
+    check_unknown(flat);
+    return spec;
+  }
+
+ private:
+  static std::string capability_list() {
+    std::string s;
+    for (auto n : firm::kCapabilityNames) s += (s.empty() ? "" : ", ") + std::string(n);
+    return s;
+  }
+
+  static YAML::Node mix_node(const Mix& m) {
+    YAML::Node n;
+    for (int i = 0; i < firm::kCapabilities; ++i)
+      n[std::string(firm::kCapabilityNames[static_cast<std::size_t>(i)])] = m[i];
+    return n;
+  }
+
+  void resolve_mix(const Flat& flat, const std::string& path, Mix& out, YAML::Node& resolved) {
+    const auto dot = path.find('.');
+    auto it = flat.find(path);
+    if (it == flat.end()) {
+      resolved[path.substr(0, dot)][path.substr(dot + 1)] = mix_node(out);
+      return;
+    }
+    const Entry& e = it->second;
+    if (!e.node.IsMap()) {
+      fail(e, path, "expected a map of capability shares (" + capability_list() + "), found " + describe(e.node));
+      return;
+    }
+    Mix m = Mix::Zero();
+    bool ok = true;
+    std::vector<std::string> names(firm::kCapabilityNames.begin(), firm::kCapabilityNames.end());
+    for (const auto& kv : e.node) {
+      const std::string name = kv.first.Scalar();
+      const auto idx = firm::capability_index(name);
+      const Entry item{kv.second, e.where};
+      if (!idx) {
+        const auto hint = closest(name, names);
+        fail({kv.first, mark_of(kv.first, source_of(e.where))}, path + "." + name,
+             "unknown capability" + (hint ? " (did you mean " + *hint + "?)" : "; expected one of " + capability_list()));
+        ok = false;
+        continue;
+      }
+      auto x = parse_number(kv.second);
+      if (std::holds_alternative<std::string>(x) || std::get<double>(x) < 0) {
+        fail({kv.second, mark_of(kv.second, source_of(e.where))}, path + "." + name,
+             "expected a share >= 0, found " + describe(kv.second));
+        ok = false;
+        continue;
+      }
+      m[*idx] = std::get<double>(x);
+    }
+    if (ok && std::abs(m.sum() - 1.0) > 1e-6) {
+      std::ostringstream s;
+      s << "expected shares summing to 1, found a sum of " << m.sum();
+      fail(e, path, s.str());
+      ok = false;
+    }
+    if (ok) out = m;
+    resolved[path.substr(0, dot)][path.substr(dot + 1)] = e.node;
+  }
+
+  static std::string source_of(const std::string& where) {
+    // "file:12:3" -> "file"; an option stays as it is.
+    if (where.rfind("--", 0) == 0) return where;
+    auto p = where.rfind(':');
+    if (p == std::string::npos) return where;
+    auto q = where.rfind(':', p - 1);
+    return q == std::string::npos ? where : where.substr(0, q);
+  }
+
+  void resolve_shocks(const Flat& flat, FirmSpec& spec, YAML::Node& resolved) {
+    Entry list;
+    if (auto it = flat.find("shocks"); it != flat.end()) {
+      list = it->second;
+    } else {
+      list = {YAML::Load(embedded::default_shocks), "<default shocks>"};
+    }
+    resolved["shocks"] = list.node;
+    if (list.node.IsNull()) return;  // `shocks:` with nothing: no shocks
+    if (!list.node.IsSequence()) {
+      fail(list, "shocks", "expected a list of shocks, found " + describe(list.node));
+      return;
+    }
+    const std::string source = source_of(list.where);
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < list.node.size(); ++i) {
+      const YAML::Node item = list.node[i];
+      const std::string at = "shocks[" + std::to_string(i) + "]";
+      const Entry here{item, list.where == "<default shocks>" ? list.where : mark_of(item, source)};
+      if (!item.IsMap()) {
+        fail(here, at, "expected a map with name, type, rate or month, severity, duration; found " + describe(item));
+        continue;
+      }
+      if (i >= static_cast<std::size_t>(firm::kMaxShocks)) {
+        fail(here, at, "expected at most " + std::to_string(firm::kMaxShocks) + " shocks, found more");
+        break;
+      }
+      firm::ShockSpec s;
+      for (const auto& kv : item) {
+        const std::string key = kv.first.Scalar();
+        const Entry field{kv.second, list.where == "<default shocks>" ? list.where : mark_of(kv.second, source)};
+        const std::string path = at + "." + key;
+        auto number = [&](const Range& r, double& out) {
+          auto v = parse_uncertain(kv.second, r);
+          if (auto* e = std::get_if<std::string>(&v)) return fail(field, path, *e);
+          if (!std::get<Uncertain>(v).is_fixed()) return fail(field, path, "expected " + describe(r) + " (not a distribution), found a distribution");
+          out = std::get<Uncertain>(v).nominal();
+        };
+        auto uncertain = [&](const Range& r, Uncertain& out) {
+          auto v = parse_uncertain(kv.second, r);
+          if (auto* e = std::get_if<std::string>(&v)) return fail(field, path, *e);
+          out = std::get<Uncertain>(v);
+        };
+        if (key == "name") {
+          s.name = kv.second.IsScalar() ? kv.second.Scalar() : "";
+          if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+            fail(field, path, "expected a name of lower-case letters, digits, _ or -, found " + describe(kv.second));
+          else if (contains(names, s.name) || s.name == "chronic_loss" || s.name == "misalignment" ||
+                   s.name == "disruption" || s.name == "automation")
+            fail(field, path, "expected a unique shock name, found \"" + s.name + "\" again (or a reserved cause name)");
+        } else if (key == "type") {
+          const auto t = kv.second.IsScalar() ? firm::shock_type_from_name(kv.second.Scalar()) : std::nullopt;
+          if (t) {
+            s.type = *t;
+          } else {
+            std::vector<std::string> types(firm::kShockTypeNames.begin(), firm::kShockTypeNames.end());
+            const auto hint = kv.second.IsScalar() ? closest(kv.second.Scalar(), types) : std::nullopt;
+            fail(field, path, "expected one of demand, segment, input_cost, credit, key_person, supplier, found " +
+                                  describe(kv.second) + (hint ? " (did you mean " + *hint + "?)" : ""));
+          }
+        } else if (key == "rate") {
+          number({0, 12}, s.rate);
+        } else if (key == "month") {
+          double m = 0;
+          number({0, double(kMaxMonths), true}, m);
+          s.month = static_cast<int>(m);
+        } else if (key == "severity") {
+          uncertain({0, 1}, s.severity);
+        } else if (key == "duration") {
+          uncertain({1, double(kMaxMonths)}, s.duration);
+        } else if (key == "trigger_probability") {
+          number({0, 1}, s.trigger_probability);
+        } else if (key == "triggered_by") {
+          const std::string by = kv.second.IsScalar() ? kv.second.Scalar() : "";
+          const auto pos = std::find(names.begin(), names.end(), by);
+          if (pos == names.end())
+            fail(field, path, "expected the name of a shock listed earlier, found " + describe(kv.second));
+          else
+            s.triggered_by = static_cast<int>(pos - names.begin());
+        } else {
+          const auto hint = closest(key, kShockKeys);
+          fail({kv.first, field.where}, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
+        }
+      }
+      if (!item["name"]) fail(here, at, "expected a name, found none");
+      if (!item["type"]) fail(here, at + ".type", "expected one of demand, segment, input_cost, credit, key_person, supplier, found nothing");
+      if (item["trigger_probability"] && !item["triggered_by"])
+        fail(here, at + ".trigger_probability", "expected triggered_by to go with it, found none");
+      names.push_back(s.name);
+      spec.shocks.push_back(std::move(s));
+    }
+  }
+
+  void check_unknown(const Flat& flat) {
+    static const std::vector<std::string> known = known_paths();
+    for (const auto& [path, e] : flat) {
+      if (contains(known, path) || path == "variants") continue;
+      if (contains(kSections, path) || path == "simulation") {
+        if (!e.node.IsMap() && !e.node.IsNull())
+          fail(e, path, "expected a map of " + path + " settings, found " + describe(e.node));
+        continue;
+      }
+      const auto hint = closest(path, known);
+      fail(e, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
+    }
+  }
+
+  std::vector<Diagnostic>& problems_;
+};
+
+Simulation resolve_simulation(const Flat& flat, std::vector<Diagnostic>& problems, YAML::Node& resolved) {
+  Simulation sim;
+  auto get = [&](const std::string& path, const Range& r, double fallback) {
+    auto it = flat.find(path);
+    if (it == flat.end()) return fallback;
+    auto v = parse_uncertain(it->second.node, r);
+    if (auto* e = std::get_if<std::string>(&v)) {
+      problems.push_back({it->second.where, path, *e});
+      return fallback;
+    }
+    if (!std::get<Uncertain>(v).is_fixed()) {
+      problems.push_back({it->second.where, path, "expected " + describe(r) + ", found a distribution"});
+      return fallback;
+    }
+    return std::get<Uncertain>(v).nominal();
+  };
+  sim.runs = static_cast<std::int64_t>(get("simulation.runs", {1, double(kMaxRuns), true}, double(sim.runs)));
+  sim.months = static_cast<int>(get("simulation.months", {1, double(kMaxMonths), true}, sim.months));
+  sim.seed = static_cast<std::uint64_t>(get("simulation.seed", {0, 9007199254740992.0, true}, double(sim.seed)));
+  resolved["simulation"]["runs"] = sim.runs;
+  resolved["simulation"]["months"] = sim.months;
+  resolved["simulation"]["seed"] = sim.seed;
+  return sim;
+}
+
+/// Months within the horizon: scheduled events after it would silently never happen.
+void check_horizon(const FirmSpec& spec, const Flat& flat, int months, std::vector<Diagnostic>& problems) {
+  for (Param p : {Param::disruption_month, Param::automation_month}) {
+    const std::string path(firm::info(p).path);
+    if (spec[p].highest() > months) {
+      auto it = flat.find(path);
+      problems.push_back({it != flat.end() ? it->second.where : "", path,
+                          "expected a month within the horizon (1 to " + std::to_string(months) + "), found " +
+                              std::to_string(static_cast<int>(spec[p].highest()))});
+    }
+  }
+  for (std::size_t i = 0; i < spec.shocks.size(); ++i)
+    if (spec.shocks[i].month > months) {
+      auto it = flat.find("shocks");
+      problems.push_back({it != flat.end() ? it->second.where : "", "shocks[" + std::to_string(i) + "].month",
+                          "expected a month within the horizon (1 to " + std::to_string(months) + "), found " +
+                              std::to_string(spec.shocks[i].month)});
+    }
+}
+
+void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& problems) {
+  YAML::Node value;
+  try {
+    value = YAML::Load(o.value);
+  } catch (const YAML::Exception& e) {
+    problems.push_back({o.origin, o.path, "expected a YAML value, found " + o.value + " (" + e.msg + ")"});
+    return;
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(o.path);
+  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+  YAML::Node node = root;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node child = node[parts[i]];
+    if (child.IsDefined() && !child.IsMap() && !child.IsNull()) {
+      problems.push_back({o.origin, o.path, "expected " + parts[i] + " to be a map, found " + describe(child)});
+      return;
+    }
+    if (!child.IsMap()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    node.reset(node[parts[i]]);
+  }
+  node[parts.back()] = value;
+}
+
+/// Puts `layer` over `target`: a path set in the layer replaces that path and
+/// everything below it (setting a whole section or mix replaces its leaves).
+void overlay(Flat& target, const Flat& layer) {
+  for (const auto& [path, entry] : layer) {
+    for (auto it = target.begin(); it != target.end();)
+      it = (it->first == path || it->first.rfind(path + ".", 0) == 0) ? target.erase(it) : std::next(it);
+    target[path] = entry;
+  }
+}
+
+/// Command-line overrides as a flat layer, each leaf remembering its option.
+Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems) {
+  Flat out;
+  for (const auto& o : overrides) {
+    YAML::Node holder(YAML::NodeType::Map);
+    set_path(holder, o, problems);
+    Flat one;
+    flatten(holder, "", o.origin, one);
+    for (auto& [path, entry] : one) entry.where = o.origin;
+    overlay(out, one);
+  }
+  return out;
+}
+
+bool valid_variant_name(const std::string& n) {
+  return !n.empty() && n.size() <= 200 &&
+         n.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.=,+") == std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> known_paths() {
+  std::vector<std::string> paths = kSpecialPaths;
+  paths.insert(paths.end(), kMixPaths.begin(), kMixPaths.end());
+  for (const auto& info : firm::param_table()) paths.emplace_back(info.path);
+  return paths;
+}
+
+Override parse_override(const std::string& text, const std::string& option) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw ScenarioError({{option + " " + text, "", "expected path=value (e.g. alignment.level=0.4), found \"" + text + "\""}});
+  return {text.substr(0, eq), text.substr(eq + 1), option + " " + text};
+}
+
+Scenario load_scenario(const std::string& text, const std::string& source,
+                       const std::vector<Override>& overrides,
+                       const std::vector<GeneratedVariant>& generated) {
+  std::vector<Diagnostic> problems;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ScenarioError({{source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+                          "", "expected valid YAML, found a syntax error (" + e.msg + ")"}});
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap())
+    throw ScenarioError({{mark_of(root, source), "", "expected a map of sections (simulation, firm, strategy, ...), found " + describe(root)}});
+
+  Flat base;
+  flatten(root, "", source, base);
+  // --set values replace what the file says, for every variant.
+  overlay(base, flatten_overrides(overrides, problems));
+
+  Scenario sc;
+  sc.given = text;
+  sc.name = source;
+  if (auto it = base.find("name"); it != base.end() && it->second.node.IsScalar()) sc.name = it->second.node.Scalar();
+  if (auto it = base.find("description"); it != base.end() && it->second.node.IsScalar())
+    sc.description = it->second.node.Scalar();
+
+  YAML::Node resolved_all(YAML::NodeType::Map);
+  resolved_all["name"] = sc.name;
+  if (!sc.description.empty()) resolved_all["description"] = sc.description;
+  YAML::Node sim_node;
+  sc.simulation = resolve_simulation(base, problems, sim_node);
+  resolved_all["simulation"] = sim_node["simulation"];
+
+  // Variants: each is the base with its own overrides on top.
+  std::vector<std::pair<std::string, Flat>> variants;
+  std::vector<std::string> variant_overrides;
+  if (!generated.empty()) {
+    if (auto it = base.find("variants"); it != base.end())
+      problems.push_back({it->second.where, "variants", "expected no variants in a swept scenario: the sweep makes its own"});
+    for (const auto& g : generated) {
+      Flat merged = base;
+      merged.erase("variants");
+      overlay(merged, flatten_overrides(g.overrides, problems));
+      std::string text = "{";
+      for (const auto& o : g.overrides) text += (text.size() > 1 ? ", " : "") + o.path + ": " + o.value;
+      variants.emplace_back(g.name, std::move(merged));
+      variant_overrides.push_back(text + "}");
+    }
+  } else if (auto it = base.find("variants"); it != base.end()) {
+    const Entry& v = it->second;
+    if (!v.node.IsMap() || v.node.size() == 0) {
+      problems.push_back({v.where, "variants", "expected a map of variant names to overrides, found " + describe(v.node)});
+    } else {
+      for (const auto& kv : v.node) {
+        const std::string name = kv.first.Scalar();
+        if (!valid_variant_name(name)) {
+          problems.push_back({mark_of(kv.first, source), "variants." + name, "expected a name of letters, digits and _ - . = , +"});
+          continue;
+        }
+        if (!kv.second.IsMap() && !kv.second.IsNull()) {
+          problems.push_back({mark_of(kv.second, source), "variants." + name, "expected a map of overrides (or {}), found " + describe(kv.second)});
+          continue;
+        }
+        Flat own;
+        if (kv.second.IsMap()) flatten(kv.second, "", source, own);
+        Flat merged = base;
+        merged.erase("variants");
+        for (auto it = own.begin(); it != own.end();) {
+          const std::string& path = it->first;
+          if (path.rfind("simulation", 0) == 0 || path == "name" || path == "description" || path == "variants") {
+            problems.push_back({it->second.where, "variants." + name + "." + path,
+                                "expected a model setting; simulation, name and description are shared by all variants"});
+            it = own.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        overlay(merged, own);
+        YAML::Emitter out;
+        out << YAML::Flow << (kv.second.IsMap() ? kv.second : YAML::Node(YAML::NodeType::Map));
+        variants.emplace_back(name, std::move(merged));
+        variant_overrides.push_back(out.c_str());
+      }
+    }
+  }
+  if (variants.empty() && problems.empty()) {
+    base.erase("variants");
+    variants.emplace_back("base", base);
+    variant_overrides.push_back("{}");
+  }
+
+  Resolver resolver(problems);
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    YAML::Node resolved(YAML::NodeType::Map);
+    FirmSpec spec = resolver.resolve(variants[i].second, resolved);
+    check_horizon(spec, variants[i].second, sc.simulation.months, problems);
+    resolved_all["variants"][variants[i].first] = resolved;
+    sc.variants.push_back({variants[i].first, variant_overrides[i], std::move(spec)});
+  }
+  if (!problems.empty()) {
+    // One line per problem, each once (a base-file mistake shows up in every variant).
+    std::vector<Diagnostic> unique;
+    std::set<std::string> seen;
+    for (auto& p : problems)
+      if (seen.insert(p.line()).second) unique.push_back(std::move(p));
+    throw ScenarioError(std::move(unique));
+  }
+  YAML::Emitter out;
+  out << resolved_all;
+  sc.resolved = out.c_str();
+  return sc;
+}
+
+}  // namespace smbsim::scenario

@@ -1,0 +1,76 @@
+#include "tools/smbsim/cli.hpp"
+
+#include "engine/atomic_output.hpp"
+#include "engine/hdf5_handle.hpp"
+#include "engine/summary.hpp"
+#include "engine/version.hpp"
+#include "models/scenario/scenario.hpp"
+
+#include <boost/program_options/errors.hpp>
+
+#include <ostream>
+
+namespace smbsim::cli {
+
+namespace {
+const char* kOverview = R"(smbsim: Monte Carlo stress tests of small-business strategy
+
+Usage: smbsim COMMAND [OPTIONS]
+
+Commands:
+  run [SCENARIO]      run a scenario (the built-in default without one), write HDF5, print a summary
+  validate SCENARIO   check a scenario and print it with every default filled in
+  summarize FILE.h5   print the summary of a result file (--json for machines)
+  sweep SCENARIO      run a grid of parameter values as variants on common random numbers
+  demo fragility      the same misalignment and shocks for micro, small, medium and large firms
+
+Options:
+  -h, --help          this text; `smbsim COMMAND --help` for a command's options
+  --version           version and git commit
+
+Exit codes: 0 success, 1 runtime failure (e.g. output not writable), 2 invalid input or usage.
+)";
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, Io io) {
+  try {
+    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+      io.out << kOverview;
+      return args.empty() ? kInvalidInput : kOk;
+    }
+    if (args[0] == "--version") {
+      io.out << "smbsim " << kVersion << " (git " << kGitCommit << ")\n";
+      return kOk;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "run") return cmd_run(rest, io);
+    if (args[0] == "validate") return cmd_validate(rest, io);
+    if (args[0] == "summarize") return cmd_summarize(rest, io);
+    if (args[0] == "sweep") return cmd_sweep(rest, io);
+    if (args[0] == "demo") return cmd_demo(rest, io);
+    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep or demo (see smbsim --help)");
+  } catch (const scenario::ScenarioError& e) {
+    io.err << e.what() << '\n';
+    return kInvalidInput;
+  } catch (const UsageError& e) {
+    io.err << e.what() << '\n';
+    return kInvalidInput;
+  } catch (const InputError& e) {
+    io.err << e.what() << '\n';
+    return kInvalidInput;
+  } catch (const OutputExists& e) {
+    io.err << e.what() << '\n';
+    return kInvalidInput;
+  } catch (const OutputError& e) {
+    io.err << e.what() << '\n';
+    return kRuntimeFailure;
+  } catch (const std::bad_alloc&) {
+    io.err << "smbsim: out of memory\n";
+    return kRuntimeFailure;
+  } catch (const std::exception& e) {
+    io.err << "smbsim: internal error: " << e.what() << '\n';
+    return kRuntimeFailure;
+  }
+}
+
+}  // namespace smbsim::cli

@@ -1,0 +1,35 @@
+#pragma once
+// The smbsim command line as a library: main() is one call, tests call the same code.
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace smbsim::cli {
+
+/// Exit codes: documented in README and `smbsim --help`.
+enum Exit : int { kOk = 0, kRuntimeFailure = 1, kInvalidInput = 2 };
+
+/// Bad command-line input: one line, naming the option, what was expected and found.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+/// Runs `smbsim ARGS...` (args exclude the program name) and returns the exit code.
+/// Never throws: every error is reported on io.err as one line per problem.
+int run_cli(const std::vector<std::string>& args, Io io);
+
+// The subcommands; each takes its own arguments (after the subcommand's name).
+int cmd_run(const std::vector<std::string>& args, Io io);
+int cmd_validate(const std::vector<std::string>& args, Io io);
+int cmd_summarize(const std::vector<std::string>& args, Io io);
+int cmd_sweep(const std::vector<std::string>& args, Io io);
+int cmd_demo(const std::vector<std::string>& args, Io io);
+
+}  // namespace smbsim::cli

@@ -1,0 +1,41 @@
+// smbsim run [SCENARIO] [run options]
+#include "engine/summary.hpp"
+#include "tools/smbsim/cli.hpp"
+#include "tools/smbsim/options.hpp"
+#include "tools/smbsim/study.hpp"
+#include "tools/smbsim/summary_text.hpp"
+
+#include <cstdio>
+#include <ostream>
+
+namespace smbsim::cli {
+
+int cmd_run(const std::vector<std::string>& args, Io io) {
+  po::options_description visible = run_options();
+  visible.add_options()("help,h", po::bool_switch(), "this help");
+  po::options_description all = visible;
+  all.add_options()("scenario", po::value<std::string>());
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  const auto vm = parse_args(args, all, pos);
+  if (vm["help"].as<bool>()) {
+    io.out << "Usage: smbsim run [SCENARIO.yaml] [options]\n\n"
+              "Runs every variant of the scenario (the built-in default scenario without one) on the\n"
+              "same random numbers, writes an HDF5 result file and prints a summary.\n\n"
+           << visible << "\n";
+    return kOk;
+  }
+  const RunOptions o = read_run_options(vm);
+  const scenario::Scenario sc = load_scenario_for(o);
+  const StudyOptions so{o.output.value_or(default_output_name(sc)), o.force, o.threads, o.paths, !o.quiet};
+  const StudyResult r = run_study(sc, so);
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
+  io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")
+         << ", " << sc.simulation.runs << " runs each) in " << secs << " s\n\n";
+  print_summary(summarize_file(r.path), io.out);
+  io.out << "\nCharts and a report page: /usr/bin/python3 tools/smbsim-report " << r.path << "\n";
+  return kOk;
+}
+
+}  // namespace smbsim::cli

@@ -1,0 +1,76 @@
+#include "tools/smbsim/study.hpp"
+
+#include "engine/progress.hpp"
+#include "engine/result_file.hpp"
+#include "engine/runner.hpp"
+#include "models/firm/firm.hpp"
+
+#include <tbb/info.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+
+namespace smbsim::cli {
+
+namespace {
+// Ctrl-C while writing: remove the temporary file, leave nothing half-written behind.
+char g_temp_path[4096] = {0};
+extern "C" void on_interrupt(int sig) {
+  if (g_temp_path[0] != '\0') ::unlink(g_temp_path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+struct InterruptGuard {
+  explicit InterruptGuard(const std::string& temp) {
+    std::strncpy(g_temp_path, temp.c_str(), sizeof g_temp_path - 1);
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  ~InterruptGuard() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_temp_path[0] = '\0';
+  }
+};
+}  // namespace
+
+std::string default_output_name(const scenario::Scenario& sc) {
+  std::string stem = std::filesystem::path(sc.name).stem().string();
+  for (char& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  return (stem.empty() ? "smbsim" : stem) + ".h5";
+}
+
+StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  Provenance prov{sc.simulation.seed, sc.simulation.runs, sc.simulation.months, threads,
+                  utc_now_iso8601(), sc.name, sc.given, sc.resolved};
+  ResultWriter writer(options.output, options.force, prov);
+  InterruptGuard guard(writer.temp_path());
+  for (const auto& variant : sc.variants) {
+    const ModelSchema schema = firm::Firm::schema(variant.spec);
+    auto sink = writer.add_variant(variant.name, schema, options.paths, variant.overrides);
+    Progress progress(variant.name, sc.simulation.runs, options.progress && Progress::stderr_is_terminal());
+    RunConfig cfg;
+    cfg.seed = sc.simulation.seed;
+    cfg.runs = sc.simulation.runs;
+    cfg.months = sc.simulation.months;
+    cfg.threads = threads;
+    cfg.paths = options.paths;
+    cfg.progress = &progress;
+    const MonthlyStats stats = simulate<firm::Firm>(variant.spec, cfg, *sink);
+    progress.finish();
+    sink->write_monthly(stats);
+  }
+  writer.commit();
+  return {options.output,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+}  // namespace smbsim::cli

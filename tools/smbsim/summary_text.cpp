@@ -1,0 +1,225 @@
+#include "tools/smbsim/summary_text.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+namespace smbsim::cli {
+
+namespace {
+std::string fmt(const char* f, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+std::string interval_pct(const Interval& i) {
+  return percent(i.estimate) + " [" + fmt("%.1f", 100 * i.lo) + ", " + fmt("%.1f", 100 * i.hi) + "]";
+}
+
+std::string pretty(const std::string& name) {
+  std::string s = name;
+  std::replace(s.begin(), s.end(), '_', ' ');
+  return s;
+}
+
+const ColumnSummary* column(const VariantSummary& v, const std::string& name) {
+  for (const auto& c : v.columns)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const PairedDelta* delta(const VariantSummary& v, const std::string& name) {
+  for (const auto& d : v.deltas)
+    if (d.column == name) return &d;
+  return nullptr;
+}
+
+std::string json_number(double x) {
+  if (!std::isfinite(x)) return "null";
+  std::ostringstream s;
+  s << std::setprecision(10) << x;
+  return s.str();
+}
+
+std::string json_string(const std::string& in) {
+  std::string s = "\"";
+  for (char c : in) {
+    switch (c) {
+      case '"': s += "\\\""; break;
+      case '\\': s += "\\\\"; break;
+      case '\n': s += "\\n"; break;
+      case '\t': s += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          s += fmt("\\u%04x", c);
+        } else {
+          s += c;
+        }
+    }
+  }
+  return s + "\"";
+}
+
+std::string json_interval(const Interval& i) {
+  return "{\"p\": " + json_number(i.estimate) + ", \"lo\": " + json_number(i.lo) + ", \"hi\": " + json_number(i.hi) + "}";
+}
+}  // namespace
+
+std::string percent(double share, int decimals) {
+  return fmt(decimals == 0 ? "%.0f%%" : "%.1f%%", 100 * share);
+}
+
+std::string money(double usd) {
+  const double a = std::fabs(usd);
+  const char* sign = usd < 0 ? "-" : "";
+  if (a >= 1e9) return sign + fmt("$%.2fB", a / 1e9);
+  if (a >= 1e6) return sign + fmt("$%.2fM", a / 1e6);
+  if (a >= 1e3) return sign + fmt("$%.0fk", a / 1e3);
+  return sign + fmt("$%.0f", a);
+}
+
+std::string sparkline(const std::vector<double>& curve, int width) {
+  static const char* kBlocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  std::string s;
+  if (curve.empty()) return s;
+  for (int i = 0; i < width; ++i) {
+    // The value at the end of each column's stretch of months.
+    const std::size_t m = std::min(curve.size() - 1, (static_cast<std::size_t>(i) + 1) * curve.size() / static_cast<std::size_t>(width) - 1);
+    const int level = static_cast<int>(std::lround(std::clamp(curve[m], 0.0, 1.0) * 8));
+    s += kBlocks[level];
+  }
+  return s;
+}
+
+std::vector<std::string> findings(const Summary& s) {
+  std::vector<std::string> out;
+  if (s.variants.empty()) return out;
+  const VariantSummary& base = s.variants.front();
+  const Interval end = base.survival.back().second;
+  out.push_back("In " + base.name + ", " + fmt("%.0f", 100 * end.estimate) + " in 100 simulated firms are still trading after " +
+                std::to_string(s.months) + " months (95% CI " + fmt("%.1f", 100 * end.lo) + "-" + fmt("%.1f", 100 * end.hi) + ").");
+  if (!base.causes.empty()) {
+    const CauseSummary& top = base.causes.front();
+    out.push_back(pretty(top.name) + " accounts for the most failures: " + percent(top.share_of_failures.estimate, 0) +
+                  " of them (95% CI " + fmt("%.0f", 100 * top.share_of_failures.lo) + "-" +
+                  fmt("%.0f", 100 * top.share_of_failures.hi) + "%), half of them between months " +
+                  std::to_string(top.first_quartile_month) + " and " + std::to_string(top.third_quartile_month) + ".");
+  }
+  if (base.median_failure_month && base.failures > 0) {
+    const double first_year = base.survival.front().first == 12 ? 1.0 - base.survival.front().second.estimate : NAN;
+    if (std::isfinite(first_year))
+      out.push_back(fmt("%.0f", 100 * first_year) + "% fail within the first year; the median failure comes in month " +
+                    fmt("%.0f", base.median_failure_month->estimate) + " (95% CI " +
+                    fmt("%.0f", base.median_failure_month->lo) + "-" + fmt("%.0f", base.median_failure_month->hi) + ").");
+  }
+  for (std::size_t i = 1; i < s.variants.size(); ++i) {
+    const VariantSummary& v = s.variants[i];
+    const PairedDelta* d = delta(v, "survived");
+    if (!d) continue;
+    const bool clear = d->lo > 0 || d->hi < 0;
+    std::string line = v.name + " " + (d->mean >= 0 ? "gains " : "loses ") + fmt("%.1f", std::fabs(100 * d->mean)) +
+                       " points of survival against " + base.name + " (95% CI " + fmt("%+.1f", 100 * d->lo) + " to " +
+                       fmt("%+.1f", 100 * d->hi) + ")";
+    line += clear ? "." : ": not distinguishable from no difference at this run count.";
+    out.push_back(line);
+  }
+  return out;
+}
+
+void print_summary(const Summary& s, std::ostream& out) {
+  out << "smbsim " << s.smbsim_version << " (git " << s.git_commit << ")  scenario " << s.scenario_name << "  "
+      << s.runs << " runs x " << s.months << " months  seed " << s.seed << "\n";
+  for (const auto& v : s.variants) {
+    out << "\n== " << v.name << (v.overrides != "{}" ? "  " + v.overrides : "") << "\n";
+    out << "  survival   ";
+    for (const auto& [m, i] : v.survival) out << "  " << m << " mo " << interval_pct(i);
+    out << "\n  curve       100% |" << sparkline(v.survival_curve, 60) << "| month " << s.months << "\n";
+    out << "  failures    " << v.failures << " of " << v.runs;
+    if (v.median_failure_month)
+      out << "; median month " << fmt("%.0f", v.median_failure_month->estimate) << " [" << fmt("%.0f", v.median_failure_month->lo)
+          << ", " << fmt("%.0f", v.median_failure_month->hi) << "]";
+    out << "\n";
+    for (std::size_t k = 0; k < std::min<std::size_t>(v.causes.size(), 6); ++k) {
+      const auto& c = v.causes[k];
+      out << "    " << std::left << std::setw(20) << c.name << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
+          << " [" << fmt("%.1f", 100 * c.share_of_failures.lo) << ", " << fmt("%.1f", 100 * c.share_of_failures.hi)
+          << "] of failures, months " << c.first_quartile_month << "-" << c.third_quartile_month << " (middle half)\n";
+    }
+    for (const auto& q : v.at_end) {
+      if (q.units.rfind("USD", 0) != 0) continue;
+      out << "  " << std::left << std::setw(10) << q.name << std::right << " at month " << s.months
+          << " (survivors): median " << money(q.q50.estimate) << " [" << money(q.q50.lo) << ", " << money(q.q50.hi)
+          << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
+    }
+    out << "  KPIs (mean +- s.e. over runs):";
+    for (const char* k : {"mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction", "months_to_realign"}) {
+      if (const ColumnSummary* c = column(v, k); c && c->moments.count() > 0)
+        out << "  " << std::string(k).substr(std::string(k).rfind("mean_", 0) == 0 ? 5 : 0) << " "
+            << fmt("%.3g", c->moments.mean()) << " +- " << fmt("%.2g", c->moments.sem());
+    }
+    out << "\n";
+    if (!v.deltas.empty()) {
+      out << "  vs " << s.variants.front().name << " (paired, 95% CI):";
+      if (const PairedDelta* d = delta(v, "survived"))
+        out << "  survival " << fmt("%+.1f", 100 * d->mean) << " pts [" << fmt("%+.1f", 100 * d->lo) << ", " << fmt("%+.1f", 100 * d->hi) << "]";
+      if (const PairedDelta* d = delta(v, "cumulative_profit"))
+        out << "  cumulative profit " << money(d->mean) << " [" << money(d->lo) << ", " << money(d->hi) << "]";
+      out << "\n";
+    }
+  }
+  out << "\nFindings:\n";
+  for (const auto& f : findings(s)) out << "  - " << f << "\n";
+}
+
+void print_summary_json(const Summary& s, std::ostream& out) {
+  out << "{\"file\": " << json_string(s.path) << ", \"scenario\": " << json_string(s.scenario_name)
+      << ", \"smbsim_version\": " << json_string(s.smbsim_version) << ", \"git_commit\": " << json_string(s.git_commit)
+      << ", \"seed\": " << s.seed << ", \"runs\": " << s.runs << ", \"months\": " << s.months << ", \"variants\": {";
+  for (std::size_t i = 0; i < s.variants.size(); ++i) {
+    const auto& v = s.variants[i];
+    out << (i ? ", " : "") << json_string(v.name) << ": {\"runs\": " << v.runs << ", \"overrides\": " << json_string(v.overrides)
+        << ", \"survival\": {";
+    for (std::size_t k = 0; k < v.survival.size(); ++k) {
+      const bool last = k + 1 == v.survival.size();
+      out << (k ? ", " : "") << "\"" << (last ? "end" : std::to_string(v.survival[k].first)) << "\": " << json_interval(v.survival[k].second);
+    }
+    out << "}, \"failures\": " << v.failures << ", \"failure_causes\": {";
+    for (std::size_t k = 0; k < v.causes.size(); ++k)
+      out << (k ? ", " : "") << json_string(v.causes[k].name) << ": " << json_number(v.causes[k].share_of_failures.estimate);
+    out << "}, \"failure_cause_intervals\": {";
+    for (std::size_t k = 0; k < v.causes.size(); ++k)
+      out << (k ? ", " : "") << json_string(v.causes[k].name) << ": " << json_interval(v.causes[k].share_of_failures);
+    out << "}, \"median_failure_month\": "
+        << (v.median_failure_month ? json_interval(*v.median_failure_month) : std::string("null")) << ", \"at_end\": {";
+    for (std::size_t k = 0; k < v.at_end.size(); ++k) {
+      const auto& q = v.at_end[k];
+      out << (k ? ", " : "") << json_string(q.name) << ": {\"units\": " << json_string(q.units) << ", \"q05\": "
+          << json_interval(q.q05) << ", \"median\": " << json_interval(q.q50) << ", \"q95\": " << json_interval(q.q95)
+          << ", \"mean\": " << json_number(q.mean) << ", \"sem\": " << json_number(q.sem) << "}";
+    }
+    out << "}, \"kpis\": {";
+    for (std::size_t k = 0; k < v.columns.size(); ++k) {
+      const auto& c = v.columns[k];
+      out << (k ? ", " : "") << json_string(c.name) << ": {\"mean\": " << json_number(c.moments.mean()) << ", \"sem\": "
+          << json_number(c.moments.sem()) << ", \"n\": " << c.moments.count() << ", \"units\": " << json_string(c.units) << "}";
+    }
+    out << "}, \"paired_deltas\": {";
+    for (std::size_t k = 0; k < v.deltas.size(); ++k) {
+      const auto& d = v.deltas[k];
+      out << (k ? ", " : "") << json_string(d.column) << ": {\"mean\": " << json_number(d.mean) << ", \"lo\": "
+          << json_number(d.lo) << ", \"hi\": " << json_number(d.hi) << ", \"pairs\": " << d.pairs << "}";
+    }
+    out << "}}";
+  }
+  out << "}, \"findings\": [";
+  const auto f = findings(s);
+  for (std::size_t k = 0; k < f.size(); ++k) out << (k ? ", " : "") << json_string(f[k]);
+  out << "]}\n";
+}
+
+}  // namespace smbsim::cli
