@@ -11,6 +11,7 @@
 #include "engine/progress.hpp"
 #include "engine/random_stream.hpp"
 
+#include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
@@ -89,6 +90,10 @@ MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, Ou
   MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
   const std::int64_t block_size = std::max<std::int64_t>(1, cfg.block_size);
   const std::int64_t blocks = (cfg.runs + block_size - 1) / block_size;
+  // Allow exactly the requested threads, even more than there are cores (TBB's default
+  // cap), so that "--threads 16" means 16 on any machine.
+  std::optional<tbb::global_control> allow;
+  if (cfg.threads > 0) allow.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(cfg.threads));
   tbb::task_arena arena(cfg.threads > 0 ? cfg.threads : tbb::task_arena::automatic);
   const std::size_t tokens = static_cast<std::size_t>(2 * arena.max_concurrency() + 1);
   // A block in stage 1 and the block `tokens` before it are never in flight together,

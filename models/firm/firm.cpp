@@ -224,11 +224,11 @@ Firm::ShockEffects Firm::update_shocks(int month, const RunRandom& random) {
 }
 
 void Firm::update_alignment(int month, RandomStream& rng) {
-  // [M§3] Drift toward zero at a rate slowed by formality and by how ingrained the
-  // strategy is; noise; reviews close part of the gap back to alignment.level.
+  // [M§3] Drift toward zero and noise, both damped by formality and by how ingrained
+  // the strategy is (none at level 1); reviews close part of the gap back to the level.
   const double level = p_[Param::alignment_level];
   const double drift = p_[Param::alignment_drift] * (1.0 - p_[Param::formality]) * (1.0 - level);
-  const double noise = p_[Param::alignment_noise] * (1.0 - p_[Param::formality]);
+  const double noise = p_[Param::alignment_noise] * (1.0 - p_[Param::formality]) * (1.0 - level);
   const bool review = month % static_cast<int>(p_[Param::review_months]) == 0;
   for (int j = 0; j < kTeams; ++j) {
     double a = team_alignment_[j] * (1.0 - drift) + noise * rng.normal();

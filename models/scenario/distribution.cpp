@@ -3,7 +3,9 @@
 #include "models/scenario/suggest.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -11,9 +13,9 @@ namespace smbsim::scenario {
 
 namespace {
 std::string num(double x) {
-  std::ostringstream s;
-  s << x;
-  return s.str();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
+  return buf;
 }
 
 const std::map<std::string, std::vector<std::string>>& dist_keys() {
@@ -29,6 +31,17 @@ const std::map<std::string, std::vector<std::string>>& dist_keys() {
 }
 }  // namespace
 
+/// The text as a finite number, if it is one in full ("1e3" yes, "1x" and "nan" no).
+std::optional<double> finite_number(const std::string& s) {
+  std::size_t used = 0;
+  try {
+    const double x = std::stod(s, &used);
+    if (used == s.size() && std::isfinite(x)) return x;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 const char* distribution_help() {
   return "normal {mean, sd}, lognormal {median, sigma}, uniform {low, high}, "
          "triangular {low, mode, high}, beta {a, b}, discrete {values, weights}";
@@ -43,7 +56,7 @@ std::string describe(const YAML::Node& node) {
     case YAML::NodeType::Scalar: break;
   }
   const std::string& s = node.Scalar();
-  if (std::holds_alternative<double>(parse_number(node))) return s;
+  if (finite_number(s)) return s;
   return "\"" + s + "\"";
 }
 
@@ -54,15 +67,8 @@ std::string describe(const Range& r) {
 }
 
 std::variant<double, std::string> parse_number(const YAML::Node& node) {
-  if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    std::size_t used = 0;
-    try {
-      const double x = std::stod(s, &used);
-      if (used == s.size() && std::isfinite(x)) return x;
-    } catch (const std::exception&) {
-    }
-  }
+  if (node.IsScalar())
+    if (auto x = finite_number(node.Scalar())) return *x;
   return "expected a number, found " + describe(node);
 }
 
@@ -95,9 +101,11 @@ std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) 
     bool ok = false;
     for (const auto& k : known->second) ok = ok || k == key;
     if (!ok) {
+      std::string keys;
+      for (const auto& k : known->second) keys += (keys.empty() ? "" : ", ") + k;
       const auto hint = closest(key, known->second);
-      return "unknown key \"" + key + "\" in a " + name + " distribution (expected " +
-             (hint ? *hint : known->second.front()) + ")";
+      return "unknown key \"" + key + "\" in a " + name + " distribution (expected " + keys + ")" +
+             (hint ? "; did you mean " + *hint + "?" : "");
     }
   }
   for (const auto& k : known->second)
@@ -157,7 +165,7 @@ std::variant<Uncertain, std::string> parse_uncertain(const YAML::Node& node, con
     const bool bounded = std::isfinite(u.lowest()) && std::isfinite(u.highest()) && !std::isinf(u.highest());
     const bool lognormal_ok = u.lowest() == 0.0 && std::isinf(u.highest());
     if (bounded && (u.lowest() < range.min || u.highest() > range.max))
-      return "expected a distribution within " + describe(range) + ", found one from " + num(u.lowest()) + " to " + num(u.highest());
+      return "expected a distribution within [" + num(range.min) + ", " + num(range.max) + "], found one from " + num(u.lowest()) + " to " + num(u.highest());
     if (lognormal_ok && range.max < 0)
       return "expected " + describe(range) + ", found a lognormal (always positive)";
     return u;

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace smbsim::scenario {
 
@@ -72,7 +73,8 @@ std::string mark_of(const YAML::Node& node, const std::string& source) {
 }
 
 bool is_leaf(const std::string& path, const YAML::Node& node) {
-  return !node.IsMap() || node["dist"] || contains(kMixPaths, path) || path == "variants";
+  return !node.IsMap() || node["dist"] || contains(kMixPaths, path) || path == "variants" ||
+         firm::param_from_path(path).has_value();
 }
 
 /// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
@@ -548,6 +550,18 @@ Scenario load_scenario(const std::string& text, const std::string& source,
     std::set<std::string> seen;
     for (auto& p : problems)
       if (seen.insert(p.line()).second) unique.push_back(std::move(p));
+    // In file order: by source, then line and column.
+    auto key = [](const Diagnostic& d) {
+      long line = 0, col = 0;
+      const auto c2 = d.where.rfind(':');
+      const auto c1 = c2 == std::string::npos || c2 == 0 ? std::string::npos : d.where.rfind(':', c2 - 1);
+      if (c1 != std::string::npos) {
+        line = std::strtol(d.where.c_str() + c1 + 1, nullptr, 10);
+        col = std::strtol(d.where.c_str() + c2 + 1, nullptr, 10);
+      }
+      return std::make_tuple(c1 == std::string::npos ? d.where : d.where.substr(0, c1), line, col);
+    };
+    std::stable_sort(unique.begin(), unique.end(), [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
     throw ScenarioError(std::move(unique));
   }
   YAML::Emitter out;

@@ -1,0 +1,228 @@
+"""Integration tests of the smbsim command line (run by ctest).
+
+Usage: test_cli.py SMBSIM_BINARY SOURCE_DIR [unittest args]
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SMBSIM = None
+SOURCE = None
+
+
+def run(args, cwd, check=None):
+    p = subprocess.run([SMBSIM] + args, cwd=cwd, capture_output=True, text=True, timeout=600)
+    if check is not None:
+        assert p.returncode == check, f"exit {p.returncode} for {args}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    return p
+
+
+class Scratch(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="smbsim-cli-"))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def assert_nothing_written(self, before=()):
+        left = sorted(p.name for p in self.dir.iterdir() if p.name not in before)
+        self.assertEqual(left, [], "files left behind")
+
+
+class BadScenarios(Scratch):
+    """Every file of the corpus: exit 2, one FILE:LINE:COLUMN line with the message, no output."""
+
+    def test_corpus(self):
+        corpus = sorted((SOURCE / "tests/cli/bad_scenarios").glob("*.yaml"))
+        self.assertGreaterEqual(len(corpus), 40)
+        for path in corpus:
+            with self.subTest(path.name):
+                expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
+                target = self.dir / path.name
+                shutil.copy(path, target)
+                try:
+                    p = run(["run", path.name, "-o", "out.h5"], self.dir)
+                finally:
+                    target.unlink()
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(p.stdout, "")
+                lines = p.stderr.strip().splitlines()
+                self.assertGreaterEqual(len(lines), 1)
+                self.assertTrue(any(expected in line for line in lines), f"{expected!r} not in {p.stderr!r}")
+                for line in lines:
+                    self.assertRegex(line, r"^" + re.escape(path.name) + r":\d+:\d+: ", "each problem names file:line:column")
+                self.assertNotIn("terminate", p.stderr)
+                self.assert_nothing_written()
+                v = run(["validate", path.name], SOURCE / "tests/cli/bad_scenarios")
+                self.assertEqual(v.returncode, 2)
+
+
+class BadOptions(Scratch):
+    def test_corpus(self):
+        scenario = self.dir / "ok.yaml"
+        scenario.write_text("simulation: {runs: 10, months: 12}\n")
+        notes = self.dir / "notes.yaml"
+        notes.write_text("not: hdf5\n")
+        keep = {"ok.yaml", "notes.yaml"}
+        cases = [l for l in (SOURCE / "tests/cli/bad_options.txt").read_text().splitlines() if l and not l.startswith("#")]
+        self.assertGreaterEqual(len(cases), 25)
+        for case in cases:
+            expected, command = case.split("\t")
+            args = [a.replace("@S", "ok.yaml").replace("@Y", "notes.yaml") for a in command.split(" ")]
+            if args[0] in ("run", "sweep", "demo") and not any(a.startswith("-o") for a in args):
+                args += ["-o", "out.h5"]
+            with self.subTest(command):
+                p = run(args, self.dir)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(expected, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertNotIn("terminate", p.stderr)
+                self.assert_nothing_written(keep)
+
+
+class Files(Scratch):
+    def test_existing_file_is_never_clobbered(self):
+        out = self.dir / "precious.h5"
+        out.write_text("keep me")
+        p = run(["run", "--runs", "50", "--months", "12", "-o", "precious.h5"], self.dir, check=2)
+        self.assertIn("file exists", p.stderr)
+        self.assertEqual(out.read_text(), "keep me")
+        run(["run", "--runs", "50", "--months", "12", "-o", "precious.h5", "--force"], self.dir, check=0)
+        with h5py.File(out) as f:
+            self.assertEqual(f.attrs["complete"], 1)
+
+    def test_unwritable_output_is_a_runtime_failure(self):
+        p = run(["run", "--runs", "10", "--months", "6", "-o", "missing-dir/x.h5"], self.dir, check=1)
+        self.assertIn("does not exist", p.stderr)
+        self.assert_nothing_written()
+
+    def test_default_output_name_comes_from_the_scenario(self):
+        (self.dir / "bakery.yaml").write_text("name: bakery\nsimulation: {runs: 20, months: 6}\n")
+        run(["run", "bakery.yaml", "-q"], self.dir, check=0)
+        self.assertTrue((self.dir / "bakery.h5").exists())
+        run(["run", "-q", "--runs", "20", "--months", "6"], self.dir, check=0)
+        self.assertTrue((self.dir / "default.h5").exists())
+
+    def test_file_layout_and_h5dump(self):
+        run(["run", "--runs", "300", "--months", "24", "--paths", "5", "-o", "r.h5"], self.dir, check=0)
+        with h5py.File(self.dir / "r.h5") as f:
+            for key in ["format", "format_version", "smbsim_version", "git_commit", "seed", "runs", "months",
+                        "threads", "started_utc", "finished_utc", "scenario_given", "scenario_resolved", "complete"]:
+                self.assertIn(key, f.attrs, key)
+            self.assertEqual(f.attrs["format"], "smbsim")
+            self.assertRegex(f.attrs["finished_utc"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            base = f["variants/base"]
+            self.assertEqual(base["outcomes/survived"].shape, (300,))
+            self.assertEqual(base["monthly/survival"].shape, (24,))
+            self.assertEqual(base["paths/cash"].shape, (5, 24))
+            for name, d in base["monthly"].items():
+                self.assertIn("units", d.attrs, name)
+                self.assertIn("description", d.attrs, name)
+            for name, d in base["outcomes"].items():
+                self.assertIn("units", d.attrs, name)
+            self.assertIsNotNone(base["outcomes/failure_month"].compression)
+        dump = shutil.which("h5dump")
+        if dump:
+            p = subprocess.run([dump, "-H", str(self.dir / "r.h5")], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+
+def datasets(path):
+    out = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+class Reproducibility(Scratch):
+    def test_same_bits_with_1_2_and_16_threads(self):
+        sets = {}
+        for t in (1, 2, 16):
+            run(["run", "--runs", "3000", "--months", "60", "--threads", str(t), "-o", f"t{t}.h5", "-q"], self.dir, check=0)
+            sets[t] = datasets(self.dir / f"t{t}.h5")
+        self.assertGreater(len(sets[1]), 20)
+        for t in (2, 16):
+            self.assertEqual(sets[1].keys(), sets[t].keys())
+            for name in sets[1]:
+                a, b = sets[1][name], sets[t][name]
+                if a.dtype == object:  # variable-length strings
+                    self.assertEqual(a.tolist(), b.tolist(), name)
+                else:
+                    self.assertEqual(a.tobytes(), b.tobytes(), f"{name} differs with {t} threads")
+        run(["run", "--runs", "3000", "--months", "60", "--seed", "2", "-o", "s2.h5", "-q"], self.dir, check=0)
+        other = datasets(self.dir / "s2.h5")
+        self.assertNotEqual(other["variants/base/outcomes/failure_month"].tobytes(),
+                            sets[1]["variants/base/outcomes/failure_month"].tobytes())
+
+
+class Commands(Scratch):
+    def test_help_and_version(self):
+        for cmd in (["--help"], ["run", "--help"], ["validate", "--help"], ["summarize", "--help"], ["sweep", "--help"],
+                    ["demo", "--help"], ["--version"]):
+            p = run(cmd, self.dir, check=0)
+            self.assertIn("smbsim", p.stdout)
+
+    def test_validate_prints_the_resolved_scenario(self):
+        p = run(["validate", "--set", "alignment.level=0.4"], self.dir, check=0)
+        self.assertIn("level: 0.4", p.stdout)
+        self.assertIn("cash_buffer_days: 27", p.stdout)
+
+    def test_summarize_json(self):
+        (self.dir / "v.yaml").write_text(
+            "simulation: {runs: 2000, months: 36}\nvariants:\n  as_executed: {}\n  as_written: {alignment.level: 1.0}\n")
+        run(["run", "v.yaml", "-o", "v.h5", "-q"], self.dir, check=0)
+        s = json.loads(run(["summarize", "v.h5", "--json"], self.dir, check=0).stdout)
+        self.assertEqual(list(s["variants"]), ["as_executed", "as_written"])
+        v = s["variants"]["as_executed"]
+        self.assertEqual(v["runs"], 2000)
+        self.assertEqual(set(v["survival"]), {"12", "24", "end"})
+        for key in ("p", "lo", "hi"):
+            self.assertIn(key, v["survival"]["end"])
+        self.assertLessEqual(v["survival"]["end"]["lo"], v["survival"]["end"]["p"])
+        self.assertAlmostEqual(sum(v["failure_causes"].values()), 1.0, places=9)
+        d = s["variants"]["as_written"]["paired_deltas"]["survived"]
+        self.assertGreater(d["lo"], 0, "full alignment must survive better, with a CI above zero")
+        text = run(["summarize", "v.h5"], self.dir, check=0).stdout
+        self.assertIn("as_written gains", text)
+
+    def test_sweep_two_parameters_prints_a_grid(self):
+        (self.dir / "s.yaml").write_text("simulation: {runs: 500, months: 24}\n")
+        p = run(["sweep", "s.yaml", "--grid", "alignment.level=0.2,0.9", "--grid", "firm.size=micro,large", "-o", "g.h5", "-q"],
+                self.dir, check=0)
+        self.assertIn("alignment.level \\ firm.size", p.stdout)
+        with h5py.File(self.dir / "g.h5") as f:
+            self.assertEqual(len(f["variants"]), 4)
+            self.assertIn("alignment.level=0.2,firm.size=micro", f["variants"])
+
+    def test_demo_tells_the_story(self):
+        p = run(["demo", "fragility", "--runs", "400", "-o", "frag.h5"], self.dir, check=0)
+        for size in ("micro", "small", "medium", "large"):
+            self.assertIn(size, p.stdout)
+        self.assertIn("smbsim-report frag.h5", p.stdout)
+        self.assertIn("micro firms survive", p.stdout)
+        self.assertTrue((self.dir / "frag.h5").exists())
+
+
+class ScenarioLibrary(Scratch):
+    def test_every_scenario_validates_and_runs(self):
+        files = sorted((SOURCE / "scenarios").glob("*.yaml"))
+        self.assertGreaterEqual(len(files), 2)
+        for path in files:
+            with self.subTest(path.name):
+                run(["validate", str(path)], self.dir, check=0)
+                run(["run", str(path), "--runs", "200", "-o", path.stem + ".h5", "-q"], self.dir, check=0)
+
+
+if __name__ == "__main__":
+    SMBSIM = os.path.abspath(sys.argv[1])
+    SOURCE = Path(sys.argv[2]).resolve()
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=1)

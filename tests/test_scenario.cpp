@@ -1,0 +1,130 @@
+#include "models/firm/parameters.hpp"
+#include "models/scenario/scenario.hpp"
+#include "models/scenario/suggest.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+using namespace smbsim;
+using namespace smbsim::scenario;
+using firm::Param;
+
+namespace {
+/// The single problem line a bad scenario produces.
+std::string problem(const std::string& text, const std::vector<Override>& sets = {}) {
+  try {
+    load_scenario(text, "s.yaml", sets);
+  } catch (const ScenarioError& e) {
+    REQUIRE(e.problems().size() == 1);
+    return e.problems().front().line();
+  }
+  FAIL("expected a ScenarioError for: " << text);
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the embedded default scenario loads with one base variant and the default shocks") {
+  const Scenario sc = load_scenario(default_scenario_text(), "<default>");
+  REQUIRE(sc.variants.size() == 1);
+  CHECK(sc.variants[0].name == "base");
+  CHECK(sc.simulation.months == 120);
+  const auto& spec = sc.variants[0].spec;
+  CHECK(spec.size == firm::Size::small);
+  CHECK(spec[Param::alignment_level].nominal() == 0.6);
+  CHECK(spec[Param::cash_buffer_days].nominal() == 27);
+  CHECK(spec.shocks.size() == 6);
+  CHECK(spec.shocks[1].triggered_by == 0);
+  CHECK(sc.resolved.find("cash_buffer_days: 27") != std::string::npos);
+}
+
+TEST_CASE("size presets set defaults and explicit values win over them") {
+  const Scenario sc = load_scenario("firm: {size: large, cash_buffer_days: 10}\n", "s.yaml");
+  const auto& spec = sc.variants[0].spec;
+  CHECK(spec[Param::headcount].nominal() == 500);
+  CHECK(spec[Param::cash_buffer_days].nominal() == 10);
+  CHECK(spec[Param::coupling].nominal() == Approx(0.1));
+}
+
+TEST_CASE("distributions parse wherever a number is accepted") {
+  const Scenario sc = load_scenario(
+      "alignment:\n  level: {dist: beta, a: 2, b: 3}\n"
+      "firm:\n  headcount: {dist: discrete, values: [5, 10], weights: [1, 3]}\n"
+      "market:\n  growth: {dist: normal, mean: 0.02, sd: 0.01}\n"
+      "  fit: {dist: lognormal, median: 1, sigma: 0.2}\n"
+      "  volatility: {dist: triangular, low: 0.1, mode: 0.2, high: 0.4}\n"
+      "  isomorphism: {dist: uniform, low: 0, high: 0.5}\n",
+      "s.yaml");
+  const auto& spec = sc.variants[0].spec;
+  CHECK_FALSE(spec[Param::alignment_level].is_fixed());
+  CHECK(spec[Param::alignment_level].nominal() == Approx(0.4));
+  CHECK(spec[Param::headcount].nominal() == Approx(8.75));
+  CHECK(spec[Param::market_volatility].highest() == Approx(0.4));
+}
+
+TEST_CASE("variants override the base and keep everything else") {
+  const Scenario sc = load_scenario(
+      "alignment: {level: 0.5}\nvariants:\n  as_executed: {}\n  as_written: {alignment.level: 1.0}\n"
+      "  micro: {firm: {size: micro}}\n",
+      "s.yaml");
+  REQUIRE(sc.variants.size() == 3);
+  CHECK(sc.variants[0].spec[Param::alignment_level].nominal() == 0.5);
+  CHECK(sc.variants[1].spec[Param::alignment_level].nominal() == 1.0);
+  CHECK(sc.variants[2].spec.size == firm::Size::micro);
+  CHECK(sc.variants[2].spec[Param::alignment_level].nominal() == 0.5);
+  CHECK(sc.variants[1].overrides.find("alignment.level") != std::string::npos);
+}
+
+TEST_CASE("set overrides replace any field and are parsed as YAML") {
+  const Scenario sc = load_scenario(default_scenario_text(), "<default>",
+                                    {parse_override("alignment.level=0.4"), parse_override("firm.size=micro"),
+                                     parse_override("market.growth={dist: uniform, low: 0, high: 0.1}")});
+  const auto& spec = sc.variants[0].spec;
+  CHECK(spec[Param::alignment_level].nominal() == 0.4);
+  CHECK(spec.size == firm::Size::micro);
+  CHECK(spec[Param::market_growth].highest() == Approx(0.1));
+}
+
+TEST_CASE("problems name the file, line and column, what was expected and what was found") {
+  CHECK(problem("alignment:\n  level: 1.5\n") == "s.yaml:2:10: alignment.level: expected a number in [0, 1], found 1.5");
+  CHECK(problem("firm:\n  sise: micro\n") == "s.yaml:2:9: firm.sise: unknown key (did you mean firm.size?)");
+  CHECK(problem("simulation: {months: 2000}\n") ==
+        "s.yaml:1:22: simulation.months: expected a whole number in [1, 1200], found 2000");
+  CHECK(problem("strategy:\n  target: {product: 0.5, sales: 0.4}\n").find("expected shares summing to 1, found a sum of 0.9") !=
+        std::string::npos);
+  CHECK(problem("market: {growth: {dist: gamma, k: 1}}\n").find("did you mean") == std::string::npos);
+  CHECK(problem("market: {growth: {dist: uniform, low: 1, high: 0}}\n").find("expected low < high") != std::string::npos);
+}
+
+TEST_CASE("command-line problems name the option") {
+  CHECK(problem("{}", {parse_override("alignment.level=2")}) ==
+        "--set alignment.level=2: alignment.level: expected a number in [0, 1], found 2");
+  CHECK_THROWS_AS(parse_override("alignment.level"), ScenarioError);
+}
+
+TEST_CASE("scheduled events must fall within the horizon") {
+  CHECK(problem("simulation: {months: 24}\ndisruption: {month: 30}\n").find("within the horizon") != std::string::npos);
+}
+
+TEST_CASE("edit distance and suggestions") {
+  CHECK(edit_distance("kitten", "sitting") == 3);
+  CHECK(closest("alignmnt.level", known_paths()) == std::optional<std::string>("alignment.level"));
+  CHECK_FALSE(closest("zzzzzzzz", known_paths()).has_value());
+}
+
+TEST_CASE("every parameter has a unique path, a unit, a description and consistent defaults") {
+  std::set<std::string> paths;
+  for (const auto& p : firm::param_table()) {
+    INFO(p.path);
+    CHECK(paths.insert(std::string(p.path)).second);
+    CHECK(&firm::info(p.id) == &p);
+    CHECK_FALSE(p.unit.empty());
+    CHECK_FALSE(p.description.empty());
+    CHECK_FALSE(p.source.empty());
+    for (double d : p.defaults) {
+      CHECK(d >= p.min);
+      CHECK(d <= p.max);
+    }
+  }
+}
