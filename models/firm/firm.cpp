@@ -61,7 +61,7 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
   s.outcome_columns = {
       {"survived", "1", "1 if the firm was alive at the horizon.", T::u8},
       {"failure_month", "month", "Month the firm could not pay (0 if it survived).", T::i32},
-      {"failure_cause", "1", "Index into the root attribute failure_causes (-1 if it survived).", T::i32},
+      {"failure_cause", "1", "Index into monthly/cause (-1 if it survived).", T::i32},
       {"final_cash", "USD", "Net cash (cash minus credit drawn) at the end of the run.", T::f64},
       {"final_revenue", "USD/month", "Revenue in the last month lived.", T::f64},
       {"cumulative_profit", "USD", "Sum of monthly net cash flows.", T::f64},

@@ -1,0 +1,23 @@
+"""Every parameter of models/firm/parameters.cpp is documented in docs/model.md and
+docs/scenario-format.md, and every outcome column and observed quantity of the firm
+model in docs/output-format.md."""
+import re
+import sys
+from pathlib import Path
+
+root = Path(sys.argv[1])
+params = re.findall(r'\{Param::\w+, "([^"]+)"', (root / "models/firm/parameters.cpp").read_text())
+firm = (root / "models/firm/firm.cpp").read_text()
+columns = re.findall(r'\{"(\w+)", "[^"]*", "[^"]*", T::', firm)
+quantities = re.findall(r'\{"(\w+)", "[^"]*", "[^"]*",\s*(?:Binning|unit)', firm)
+missing = []
+for doc in ("docs/model.md", "docs/scenario-format.md"):
+    text = (root / doc).read_text()
+    missing += [f"{doc}: {p}" for p in params if f"`{p}`" not in text]
+out = (root / "docs/output-format.md").read_text()
+missing += [f"docs/output-format.md: {c}" for c in columns + quantities if f"`{c}`" not in out]
+assert len(params) > 40 and len(columns) > 10 and len(quantities) == 7, (len(params), len(columns), len(quantities))
+if missing:
+    print("undocumented:\n  " + "\n  ".join(missing))
+    sys.exit(1)
+print(f"{len(params)} parameters, {len(columns)} outcome columns, {len(quantities)} quantities documented")
