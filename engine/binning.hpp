@@ -35,7 +35,7 @@ struct Binning {
 
   int index(double x) const {
     if (kind == Kind::linear) {
-      double f = (x - lo) / (hi - lo) * linear_bins;
+      const double f = (x - lo) * (linear_bins / (hi - lo));
       if (!(f >= 0.0)) return 0;  // also NaN
       return std::min(static_cast<int>(f), linear_bins - 1);
     }

@@ -80,13 +80,13 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
   return s;
 }
 
-Firm::Firm(const FirmSpec& spec) : spec_(spec), priorities_(team_priorities()) {}
+Firm::Firm(const FirmSpec& spec) : spec_(&spec), priorities_(team_priorities()) {}
 
 void Firm::start(const RunRandom& random) {
   // [M§1] Per-run parameters from the parameter stream, clamped into their ranges.
   auto prng = random.stream(kParameters, 0);
   for (const auto& info : param_table()) {
-    double x = std::clamp(spec_[info.id].sample(prng), info.min, info.max);
+    double x = std::clamp((*spec_)[info.id].sample(prng), info.min, info.max);
     if (info.integer) x = std::round(x);
     p_.v[static_cast<std::size_t>(info.id)] = x;
   }
@@ -109,8 +109,8 @@ void Firm::start(const RunRandom& random) {
   // [M§3] Teams start at alignment.level.
   team_alignment_.setConstant(p_[Param::alignment_level]);
   alignment_ = p_[Param::alignment_level];
-  weights_ = spec_.value_weights;
-  target_ = spec_.strategy_target;
+  weights_ = spec_->value_weights;
+  target_ = spec_->strategy_target;
   intended_ = intended_allocation();
   allocation_ = intended_;
   friction_ = coordination_friction(coupling_, TeamVector::Constant(1.0) - team_alignment_);
@@ -128,11 +128,11 @@ void Firm::start(const RunRandom& random) {
   debt_ = 0.0;
 
   // [M§7] First arrival of each Poisson shock.
-  for (std::size_t k = 0; k < spec_.shocks.size(); ++k) {
+  for (std::size_t k = 0; k < spec_->shocks.size(); ++k) {
     shocks_[k] = ShockState{};
-    if (spec_.shocks[k].rate > 0) {
+    if (spec_->shocks[k].rate > 0) {
       auto rng = random.stream(kShockBase + static_cast<std::uint32_t>(k), 0);
-      shocks_[k].next_arrival = months_to_arrival(spec_.shocks[k].rate, rng);
+      shocks_[k].next_arrival = months_to_arrival(spec_->shocks[k].rate, rng);
     }
   }
 
@@ -172,7 +172,7 @@ void Firm::update_market(int month, const RunRandom& random) {
 }
 
 void Firm::fire_shock(int k, int month, RandomStream& rng) {
-  const ShockSpec& spec = spec_.shocks[static_cast<std::size_t>(k)];
+  const ShockSpec& spec = spec_->shocks[static_cast<std::size_t>(k)];
   ShockState& s = shocks_[static_cast<std::size_t>(k)];
   const double severity = std::clamp(spec.severity.sample(rng), 0.0, 1.0);
   const int duration = std::max(1, static_cast<int>(std::lround(spec.duration.sample(rng))));
@@ -187,8 +187,8 @@ void Firm::fire_shock(int k, int month, RandomStream& rng) {
 
 Firm::ShockEffects Firm::update_shocks(int month, const RunRandom& random) {
   ShockEffects fx;
-  for (std::size_t k = 0; k < spec_.shocks.size(); ++k) {
-    const ShockSpec& spec = spec_.shocks[k];
+  for (std::size_t k = 0; k < spec_->shocks.size(); ++k) {
+    const ShockSpec& spec = spec_->shocks[k];
     ShockState& s = shocks_[k];
     s.fired_now = false;
     const bool scheduled = spec.month == month;
@@ -272,12 +272,12 @@ void Firm::update_disruption(int month) {
   if (disruption_month_ <= 0 || month < disruption_month_) return;
   if (month == disruption_month_) {
     realign_threshold_ = distance(allocation_, weights_) + 0.05;
-    weights_ = spec_.disruption_weights;
+    weights_ = spec_->disruption_weights;
   }
   if (sensed_month_ == 0 && month >= disruption_month_ + sense_lag_) sensed_month_ = month;
   if (sensed_month_ > 0 && decided_month_ == 0 && month >= sensed_month_ + decide_lag_) {
     decided_month_ = month;
-    target_ = spec_.disruption_weights;
+    target_ = spec_->disruption_weights;
   }
   if (decided_month_ > 0 && realigned_month_ == 0 && distance(allocation_, weights_) <= realign_threshold_)
     realigned_month_ = month;
@@ -298,12 +298,12 @@ void Firm::step(int month, const RunRandom& random) {
   const int auto_month = static_cast<int>(p_[Param::automation_month]);
   if (auto_month > 0 && month == auto_month) {
     one_off += p_[Param::automation_cost_months] * planned_revenue_;
-    capability_[spec_.automation_capability] += p_[Param::automation_boost];
+    capability_[spec_->automation_capability] += p_[Param::automation_boost];
     automation_done_ = true;
   }
   double cost_cut = 0.0;
   if (automation_done_) {
-    automation_fit_ = std::min(1.0, weights_[spec_.automation_capability] * kCapabilities) * alignment_;
+    automation_fit_ = std::min(1.0, weights_[spec_->automation_capability] * kCapabilities) * alignment_;
     if (month < auto_month + static_cast<int>(p_[Param::automation_dip_months]))
       capacity *= 1.0 - p_[Param::automation_dip];
     else
@@ -318,7 +318,8 @@ void Firm::step(int month, const RunRandom& random) {
 
   // [M§6] Customers respond to relative value with inertia.
   value_ = customer_value(capability_, weights_);
-  share_ += p_[Param::response] * (std::pow(value_, p_[Param::elasticity]) - share_);
+  const double elasticity = p_[Param::elasticity];
+  share_ += p_[Param::response] * ((elasticity == 1.0 ? value_ : std::pow(value_, elasticity)) - share_);
 
   // [M§1] Revenue and cash.
   const double price = 1.0 - p_[Param::price_pressure] * p_[Param::isomorphism];
@@ -383,11 +384,11 @@ int Firm::attribute_failure(const ShockEffects& fx, double base_revenue, int mon
   // chronic loss.
   double best = 0.0;
   int cause = -1;
-  for (std::size_t k = 0; k < spec_.shocks.size(); ++k) {
+  for (std::size_t k = 0; k < spec_->shocks.size(); ++k) {
     const ShockState& s = shocks_[k];
     if (month > s.active_until) continue;
     double impact = 0.0;
-    switch (spec_.shocks[k].type) {
+    switch (spec_->shocks[k].type) {
       case ShockType::demand: impact = base_revenue * s.severity; break;
       case ShockType::segment: impact = base_revenue * s.severity / segments_; break;
       case ShockType::input_cost: impact = p_[Param::variable_cost_share] * revenue_ * s.severity; break;

@@ -64,8 +64,8 @@ class Firm {
   void update_disruption(int month);
   int attribute_failure(const ShockEffects& fx, double base_revenue, int month) const;
 
-  // Scenario and per-run constants.
-  FirmSpec spec_;
+  // Scenario (shared, read-only, outlives the model) and per-run constants.
+  const FirmSpec* spec_;
   RunParams p_;
   TeamMatrix coupling_;
   TeamPriorities priorities_;
