@@ -5,7 +5,8 @@
 
 namespace smbsim {
 
-MonthlyStats::MonthlyStats(int months, const std::vector<QuantitySpec>& quantities, int causes)
+template <class Count>
+BasicMonthlyStats<Count>::BasicMonthlyStats(int months, const std::vector<QuantitySpec>& quantities, int causes)
     : months_(months),
       quantity_count_(quantities.size()),
       cause_count_(static_cast<std::size_t>(causes)) {
@@ -21,15 +22,18 @@ MonthlyStats::MonthlyStats(int months, const std::vector<QuantitySpec>& quantiti
   histograms_.assign(m * bins_per_month_, 0);
 }
 
-void MonthlyStats::merge(const MonthlyStats& o) {
+template <class Count>
+template <class OtherCount>
+void BasicMonthlyStats<Count>::merge(const BasicMonthlyStats<OtherCount>& o) {
   runs_ += o.runs_;
   for (std::size_t i = 0; i < alive_.size(); ++i) alive_[i] += o.alive_[i];
   for (std::size_t i = 0; i < failures_.size(); ++i) failures_[i] += o.failures_[i];
   for (std::size_t i = 0; i < moments_.size(); ++i) moments_[i].merge(o.moments_[i]);
-  for (std::size_t i = 0; i < histograms_.size(); ++i) histograms_[i] += o.histograms_[i];
+  for (std::size_t i = 0; i < histograms_.size(); ++i) histograms_[i] += static_cast<Count>(o.histograms_[i]);
 }
 
-void MonthlyStats::clear() {
+template <class Count>
+void BasicMonthlyStats<Count>::clear() {
   runs_ = 0;
   std::fill(alive_.begin(), alive_.end(), 0);
   std::fill(failures_.begin(), failures_.end(), 0);
@@ -37,13 +41,15 @@ void MonthlyStats::clear() {
   std::fill(histograms_.begin(), histograms_.end(), 0);
 }
 
-std::span<const std::int64_t> MonthlyStats::histogram(int month, std::size_t q) const {
+template <class Count>
+std::span<const Count> BasicMonthlyStats<Count>::histogram(int month, std::size_t q) const {
   const std::size_t start =
       static_cast<std::size_t>(month - 1) * bins_per_month_ + bin_offset_[q];
   return {histograms_.data() + start, static_cast<std::size_t>(binnings_[q].bins())};
 }
 
-double MonthlyStats::value_at_rank(int month, std::size_t q, double rank) const {
+template <class Count>
+double BasicMonthlyStats<Count>::value_at_rank(int month, std::size_t q, double rank) const {
   const auto hist = histogram(month, q);
   const Binning& b = binnings_[q];
   double below = 0.0;
@@ -59,7 +65,8 @@ double MonthlyStats::value_at_rank(int month, std::size_t q, double rank) const 
   return NAN;
 }
 
-Interval MonthlyStats::quantile(int month, std::size_t q, double p) const {
+template <class Count>
+Interval BasicMonthlyStats<Count>::quantile(int month, std::size_t q, double p) const {
   const std::int64_t n = alive(month);
   if (n == 0) return {NAN, NAN, NAN};
   const Interval r = quantile_rank_interval(p, n);
@@ -67,5 +74,10 @@ Interval MonthlyStats::quantile(int month, std::size_t q, double p) const {
   return {value_at_rank(month, q, p * nn), value_at_rank(month, q, std::max(r.lo * nn, 0.5)),
           value_at_rank(month, q, std::min(r.hi * nn, nn))};
 }
+
+template class BasicMonthlyStats<std::int64_t>;
+template class BasicMonthlyStats<std::uint16_t>;
+template void MonthlyStats::merge(const BlockStats&);
+template void MonthlyStats::merge(const MonthlyStats&);
 
 }  // namespace smbsim

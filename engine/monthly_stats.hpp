@@ -13,16 +13,20 @@
 
 namespace smbsim {
 
-class MonthlyStats {
+/// `Count` is the histogram counter: 16 bits for the per-block statistics (a block has
+/// at most 65535 runs, so a bin cannot overflow; it keeps a block's histograms small
+/// enough to stay in cache), 64 bits for the totals.
+template <class Count>
+class BasicMonthlyStats {
  public:
-  MonthlyStats(int months, const std::vector<QuantitySpec>& quantities, int causes);
+  BasicMonthlyStats(int months, const std::vector<QuantitySpec>& quantities, int causes);
 
   /// A run still alive at the end of `month` (1-based) with this observation.
   void record_alive(int month, std::span<const double> observation) {
     const std::size_t m = static_cast<std::size_t>(month - 1);
     ++alive_[m];
     Moments* mom = &moments_[m * quantity_count_];
-    std::int64_t* hist = &histograms_[m * bins_per_month_];
+    Count* hist = &histograms_[m * bins_per_month_];
     for (std::size_t q = 0; q < quantity_count_; ++q) {
       mom[q].add(observation[q]);
       ++hist[bin_offset_[q] + static_cast<std::size_t>(binnings_[q].index(observation[q]))];
@@ -34,7 +38,8 @@ class MonthlyStats {
   }
   void add_runs(std::int64_t n) { runs_ += n; }
 
-  void merge(const MonthlyStats& other);
+  template <class OtherCount>
+  void merge(const BasicMonthlyStats<OtherCount>& other);
   void clear();
 
   int months() const { return months_; }
@@ -53,7 +58,7 @@ class MonthlyStats {
   /// The p-quantile of quantity q over runs alive at `month`, from its histogram by
   /// linear interpolation within the bin (resolution: one bin), and a 95% interval.
   Interval quantile(int month, std::size_t q, double p) const;
-  std::span<const std::int64_t> histogram(int month, std::size_t q) const;
+  std::span<const Count> histogram(int month, std::size_t q) const;
   const Binning& binning(std::size_t q) const { return binnings_[q]; }
 
  private:
@@ -69,7 +74,19 @@ class MonthlyStats {
   std::vector<std::int64_t> alive_;
   std::vector<std::int64_t> failures_;
   std::vector<Moments> moments_;
-  std::vector<std::int64_t> histograms_;
+  std::vector<Count> histograms_;
+
+  template <class>
+  friend class BasicMonthlyStats;
 };
+
+using MonthlyStats = BasicMonthlyStats<std::int64_t>;
+using BlockStats = BasicMonthlyStats<std::uint16_t>;
+inline constexpr std::int64_t kMaxBlockRuns = 65535;
+
+extern template class BasicMonthlyStats<std::int64_t>;
+extern template class BasicMonthlyStats<std::uint16_t>;
+extern template void MonthlyStats::merge(const BlockStats&);
+extern template void MonthlyStats::merge(const MonthlyStats&);
 
 }  // namespace smbsim

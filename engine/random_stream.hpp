@@ -18,6 +18,17 @@
 
 namespace smbsim {
 
+#ifdef SMBSIM_COUNT_DRAWS
+/// Draw counts, compiled in only for bench/ (the random-number floor): never in smbsim.
+struct DrawCounts {
+  std::uint64_t streams = 0, words = 0, normals = 0, uniforms = 0;
+};
+inline thread_local DrawCounts g_draw_counts;
+#define SMBSIM_COUNT(field) (++::smbsim::g_draw_counts.field)
+#else
+#define SMBSIM_COUNT(field) ((void)0)
+#endif
+
 /// One stream of 64-bit random integers; a Boost.Random/C++ URNG.
 class RandomStream {
  public:
@@ -27,16 +38,27 @@ class RandomStream {
 
   RandomStream(std::uint64_t seed, std::uint64_t run, std::uint32_t purpose,
                std::uint32_t month)
-      : urng_(counter(run, purpose, month), key(seed)) {}
+      : urng_(counter(run, purpose, month), key(seed)) {
+    SMBSIM_COUNT(streams);
+  }
 
-  result_type operator()() { return urng_(); }
+  result_type operator()() {
+    SMBSIM_COUNT(words);
+    return urng_();
+  }
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
 
   /// Uniform on the open interval (0, 1), 53 bits of resolution.
-  double uniform() { return (static_cast<double>(urng_() >> 11) + 0.5) * 0x1p-53; }
+  double uniform() {
+    SMBSIM_COUNT(uniforms);
+    return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1p-53;
+  }
   /// Standard normal (Boost's ziggurat).
-  double normal() { return boost::random::normal_distribution<double>()(*this); }
+  double normal() {
+    SMBSIM_COUNT(normals);
+    return boost::random::normal_distribution<double>()(*this);
+  }
 
  private:
   using Philox = r123::Philox4x64;

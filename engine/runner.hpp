@@ -30,7 +30,7 @@ struct RunConfig {
   int threads = 0;                ///< 0: all cores
   std::int64_t first_run = 0;     ///< run indices [first_run, first_run + runs)
   std::int64_t paths = 0;         ///< keep full monthly paths of the first `paths` runs
-  std::int64_t block_size = 4096; ///< runs per block; part of the result's definition
+  std::int64_t block_size = 4096; ///< runs per block (at most kMaxBlockRuns); part of the result's definition
   Progress* progress = nullptr;
 };
 
@@ -43,7 +43,7 @@ struct Block {
         observation(schema.quantities.size()),
         outcome_width(schema.outcome_columns.size()) {}
   M model;
-  MonthlyStats stats;
+  BlockStats stats;
   std::vector<double> observation;
   std::size_t outcome_width;
   std::vector<double> outcomes;  // runs x outcome_width
@@ -88,7 +88,7 @@ template <SimulationModel M>
 MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, OutcomeSink& sink) {
   const ModelSchema schema = M::schema(params);
   MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
-  const std::int64_t block_size = std::max<std::int64_t>(1, cfg.block_size);
+  const std::int64_t block_size = std::clamp<std::int64_t>(cfg.block_size, 1, kMaxBlockRuns);
   const std::int64_t blocks = (cfg.runs + block_size - 1) / block_size;
   // Allow exactly the requested threads, even more than there are cores (TBB's default
   // cap), so that "--threads 16" means 16 on any machine.

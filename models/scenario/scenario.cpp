@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -54,6 +56,17 @@ const std::vector<std::string> kSpecialPaths{"name", "description", "firm.size",
                                              "simulation.runs", "simulation.months", "simulation.seed", "shocks"};
 const std::vector<std::string> kShockKeys{"name", "type", "rate", "month", "severity", "duration",
                                           "triggered_by", "trigger_probability"};
+
+/// A number as the shortest text that reads back the same ("0.365", not
+/// "0.36499999999999999").
+std::string number_text(double x) {
+  char buf[32];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  return buf;
+}
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -126,7 +139,7 @@ class Resolver {
         }
         slot[key] = it->second.node;
       } else {
-        slot[key] = info.defaults[static_cast<std::size_t>(size)];
+        slot[key] = number_text(info.defaults[static_cast<std::size_t>(size)]);
       }
     }
     resolve_mix(flat, "strategy.target", spec.strategy_target, resolved);
@@ -162,7 +175,7 @@ class Resolver {
   static YAML::Node mix_node(const Mix& m) {
     YAML::Node n;
     for (int i = 0; i < firm::kCapabilities; ++i)
-      n[std::string(firm::kCapabilityNames[static_cast<std::size_t>(i)])] = m[i];
+      n[std::string(firm::kCapabilityNames[static_cast<std::size_t>(i)])] = number_text(m[i]);
     return n;
   }
 
@@ -429,6 +442,56 @@ bool valid_variant_name(const std::string& n) {
 }
 
 }  // namespace
+
+namespace {
+void json_of(const YAML::Node& node, std::string& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : node) {
+        if (!first) out += ", ";
+        first = false;
+        json_of(YAML::Node(kv.first.Scalar()), out);
+        out += ": ";
+        json_of(kv.second, out);
+      }
+      out += '}';
+      return;
+    }
+    case YAML::NodeType::Sequence: {
+      out += '[';
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        if (i) out += ", ";
+        json_of(node[i], out);
+      }
+      out += ']';
+      return;
+    }
+    case YAML::NodeType::Scalar: {
+      if (std::holds_alternative<double>(parse_number(node))) {
+        out += number_text(std::get<double>(parse_number(node)));
+        return;
+      }
+      out += '"';
+      for (char c : node.Scalar()) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') { out += "\\n"; continue; }
+        out += c;
+      }
+      out += '"';
+      return;
+    }
+    default: out += "null";
+  }
+}
+}  // namespace
+
+std::string yaml_to_json(const std::string& yaml) {
+  std::string out;
+  json_of(YAML::Load(yaml), out);
+  return out;
+}
 
 std::vector<std::string> known_paths() {
   std::vector<std::string> paths = kSpecialPaths;

@@ -78,6 +78,10 @@ const std::string& default_scenario_text();
 /// The embedded fragility scenario (scenarios/fragility.yaml), for `smbsim demo`.
 const std::string& fragility_scenario_text();
 
+/// YAML text (a resolved scenario) as one JSON object: numbers stay numbers, other
+/// scalars become strings. For tools that read scenarios without a YAML library.
+std::string yaml_to_json(const std::string& yaml);
+
 /// Every key a scenario accepts, as dotted paths (for suggestions and docs).
 std::vector<std::string> known_paths();
 

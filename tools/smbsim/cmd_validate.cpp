@@ -10,6 +10,7 @@ int cmd_validate(const std::vector<std::string>& args, Io io) {
   po::options_description visible("Options");
   visible.add_options()
       ("set", po::value<std::vector<std::string>>()->composing(), "override a field: --set alignment.level=0.4 (repeatable)")
+      ("json", po::bool_switch(), "print the resolved scenario as one JSON object")
       ("help,h", po::bool_switch(), "this help");
   po::options_description all = visible;
   all.add_options()("scenario", po::value<std::string>());
@@ -25,6 +26,10 @@ int cmd_validate(const std::vector<std::string>& args, Io io) {
   }
   const RunOptions o = read_run_options(vm);
   const scenario::Scenario sc = load_scenario_for(o);
+  if (vm["json"].as<bool>()) {
+    io.out << scenario::yaml_to_json(sc.resolved) << "\n";
+    return kOk;
+  }
   io.out << "# " << (o.scenario_path ? *o.scenario_path : "<default scenario>") << ": valid, "
          << sc.variants.size() << " variant(s), " << sc.simulation.runs << " runs x " << sc.simulation.months
          << " months, seed " << sc.simulation.seed << "\n"
