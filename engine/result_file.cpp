@@ -78,12 +78,9 @@ VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSch
   write_attr(group_, "runs", runs);
   H5Id outcomes = create_group(group_, "outcomes");
   const auto n = static_cast<hsize_t>(runs);
-  {
-    std::vector<std::int64_t> ids(static_cast<std::size_t>(runs));
-    for (std::int64_t i = 0; i < runs; ++i) ids[static_cast<std::size_t>(i)] = i;
-    run_scale_ = write_dataset(outcomes, "run", ids, {n}, {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
-    make_scale(run_scale_, "run");
-  }
+  run_scale_ = write_dataset(outcomes, "run", std::vector<std::int64_t>{}, {n},
+                             {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
+  make_scale(run_scale_, "run");
   for (const auto& c : schema.outcome_columns) {
     H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
     H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "make property list");
@@ -117,6 +114,15 @@ void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
   if (count <= 0) return;
   const std::size_t width = schema_.outcome_columns.size();
   const hsize_t offset = static_cast<hsize_t>(first_run), n = static_cast<hsize_t>(count);
+  // The run index column, written block by block like the others (memory stays flat).
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first_run + static_cast<std::int64_t>(i);
+  {
+    H5Id space(H5Dget_space(run_scale_), H5Sclose, "read dataspace");
+    h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &n, nullptr), "select rows");
+    H5Id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
+    h5check(H5Dwrite(run_scale_, H5T_NATIVE_INT64, mem, space, H5P_DEFAULT, ids.data()), "write run indices");
+  }
   column_buffer_.resize(static_cast<std::size_t>(count));
   for (std::size_t c = 0; c < width; ++c) {
     for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)

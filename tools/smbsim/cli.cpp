@@ -30,6 +30,16 @@ Options:
 
 Exit codes: 0 success, 1 runtime failure (e.g. output not writable), 2 invalid input or usage.
 )";
+constexpr int kInternalError = -1;
+
+/// Bad input (the user's to fix) is 2; a failure to write is 1; anything else is a bug.
+int exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const scenario::ScenarioError*>(&e) || dynamic_cast<const UsageError*>(&e) ||
+      dynamic_cast<const InputError*>(&e) || dynamic_cast<const OutputExists*>(&e))
+    return kInvalidInput;
+  if (dynamic_cast<const OutputError*>(&e)) return kRuntimeFailure;
+  return kInternalError;
+}
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, Io io) {
@@ -49,27 +59,13 @@ int run_cli(const std::vector<std::string>& args, Io io) {
     if (args[0] == "sweep") return cmd_sweep(rest, io);
     if (args[0] == "demo") return cmd_demo(rest, io);
     throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep or demo (see smbsim --help)");
-  } catch (const scenario::ScenarioError& e) {
-    io.err << e.what() << '\n';
-    return kInvalidInput;
-  } catch (const UsageError& e) {
-    io.err << e.what() << '\n';
-    return kInvalidInput;
-  } catch (const InputError& e) {
-    io.err << e.what() << '\n';
-    return kInvalidInput;
-  } catch (const OutputExists& e) {
-    io.err << e.what() << '\n';
-    return kInvalidInput;
-  } catch (const OutputError& e) {
-    io.err << e.what() << '\n';
-    return kRuntimeFailure;
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";
     return kRuntimeFailure;
   } catch (const std::exception& e) {
-    io.err << "smbsim: internal error: " << e.what() << '\n';
-    return kRuntimeFailure;
+    const int code = exit_code_for(e);
+    io.err << (code == kInternalError ? "smbsim: internal error: " : "") << e.what() << '\n';
+    return code == kInternalError ? kRuntimeFailure : code;
   }
 }
 

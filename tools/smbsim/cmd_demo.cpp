@@ -78,19 +78,12 @@ void wrap(const std::string& text, std::ostream& out, std::size_t width = 90) {
 
 int cmd_demo(const std::vector<std::string>& args, Io io) {
   po::options_description visible = run_options();
-  visible.add_options()("help,h", po::bool_switch(), "this help");
-  po::options_description all = visible;
-  all.add_options()("demo", po::value<std::string>());
-  po::positional_options_description pos;
-  pos.add("demo", 1);
-  const auto vm = parse_args(args, all, pos);
-  if (vm["help"].as<bool>()) {
-    io.out << "Usage: smbsim demo fragility [options]\n\n"
-              "Runs scenarios/fragility.yaml (built in): the same misalignment and shocks for\n"
-              "micro, small, medium and large firms, and tells the story in the terminal.\n\n"
-           << visible << "\n";
-    return kOk;
-  }
+  const auto parsed = parse_command(args, visible, "demo",
+                                    "Usage: smbsim demo fragility [options]\n\n"
+                                    "Runs scenarios/fragility.yaml (built in): the same misalignment and shocks for\n"
+                                    "micro, small, medium and large firms, and tells the story in the terminal.\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("demo") || vm["demo"].as<std::string>() != "fragility")
     throw UsageError("DEMO: expected fragility, found " +
                      (vm.count("demo") ? "\"" + vm["demo"].as<std::string>() + "\"" : std::string("nothing")));

@@ -12,19 +12,12 @@ namespace smbsim::cli {
 
 int cmd_run(const std::vector<std::string>& args, Io io) {
   po::options_description visible = run_options();
-  visible.add_options()("help,h", po::bool_switch(), "this help");
-  po::options_description all = visible;
-  all.add_options()("scenario", po::value<std::string>());
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  const auto vm = parse_args(args, all, pos);
-  if (vm["help"].as<bool>()) {
-    io.out << "Usage: smbsim run [SCENARIO.yaml] [options]\n\n"
-              "Runs every variant of the scenario (the built-in default scenario without one) on the\n"
-              "same random numbers, writes an HDF5 result file and prints a summary.\n\n"
-           << visible << "\n";
-    return kOk;
-  }
+  const auto parsed = parse_command(args, visible, "scenario",
+                                    "Usage: smbsim run [SCENARIO.yaml] [options]\n\n"
+                                    "Runs every variant of the scenario (the built-in default scenario without one) on the\n"
+                                    "same random numbers, writes an HDF5 result file and prints a summary.\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
   const RunOptions o = read_run_options(vm);
   const scenario::Scenario sc = load_scenario_for(o);
   const StudyOptions so{o.output.value_or(default_output_name(sc)), o.force, o.threads, o.paths, !o.quiet};

@@ -11,21 +11,14 @@ namespace smbsim::cli {
 int cmd_summarize(const std::vector<std::string>& args, Io io) {
   po::options_description visible("Options");
   visible.add_options()
-      ("json", po::bool_switch(), "print one JSON object instead of the table")
-      ("help,h", po::bool_switch(), "this help");
-  po::options_description all = visible;
-  all.add_options()("file", po::value<std::string>());
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  const auto vm = parse_args(args, all, pos);
-  if (vm["help"].as<bool>()) {
-    io.out << "Usage: smbsim summarize FILE.h5 [--json]\n\n"
-              "Per variant: survival at 12, 24, 60, 120 months and the end with 95% intervals,\n"
-              "failure causes, median time to failure, cash and revenue at the end, KPIs, and\n"
-              "paired differences against the first variant.\n\n"
-           << visible << "\n";
-    return kOk;
-  }
+      ("json", po::bool_switch(), "print one JSON object instead of the table");
+  const auto parsed = parse_command(args, visible, "file",
+                                    "Usage: smbsim summarize FILE.h5 [--json]\n\n"
+                                    "Per variant: survival at 12, 24, 60, 120 months and the end with 95% intervals,\n"
+                                    "failure causes, median time to failure, cash and revenue at the end, KPIs, and\n"
+                                    "paired differences against the first variant.\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("file")) throw UsageError("FILE: expected a result file to summarize, found none (see smbsim summarize --help)");
   const Summary s = summarize_file(vm["file"].as<std::string>());
   if (vm["json"].as<bool>()) {

@@ -43,21 +43,14 @@ std::string cell(const Interval& i) {
 int cmd_sweep(const std::vector<std::string>& args, Io io) {
   po::options_description visible = run_options();
   visible.add_options()
-      ("grid", po::value<std::vector<std::string>>()->composing(), "path=v1,v2,...: values to sweep (repeatable: the cartesian product is run)")
-      ("help,h", po::bool_switch(), "this help");
-  po::options_description all = visible;
-  all.add_options()("scenario", po::value<std::string>());
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  const auto vm = parse_args(args, all, pos);
-  if (vm["help"].as<bool>()) {
-    io.out << "Usage: smbsim sweep SCENARIO.yaml --grid path=v1,v2,... [--grid ...] [options]\n\n"
-              "Runs every combination of the grid values as variants on the same random numbers\n"
-              "into one file, and prints survival at the horizon as a table (a 2-D grid for two\n"
-              "parameters). The first combination is the baseline for paired differences.\n\n"
-           << visible << "\n";
-    return kOk;
-  }
+      ("grid", po::value<std::vector<std::string>>()->composing(), "path=v1,v2,...: values to sweep (repeatable: the cartesian product is run)");
+  const auto parsed = parse_command(args, visible, "scenario",
+                                    "Usage: smbsim sweep SCENARIO.yaml --grid path=v1,v2,... [--grid ...] [options]\n\n"
+                                    "Runs every combination of the grid values as variants on the same random numbers\n"
+                                    "into one file, and prints survival at the horizon as a table (a 2-D grid for two\n"
+                                    "parameters). The first combination is the baseline for paired differences.\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
   if (!vm.count("scenario")) throw UsageError("SCENARIO: expected a scenario file to sweep, found none (see smbsim sweep --help)");
   if (!vm.count("grid")) throw UsageError("--grid: expected at least one --grid path=v1,v2,..., found none");
   std::vector<Axis> axes;

@@ -10,20 +10,13 @@ int cmd_validate(const std::vector<std::string>& args, Io io) {
   po::options_description visible("Options");
   visible.add_options()
       ("set", po::value<std::vector<std::string>>()->composing(), "override a field: --set alignment.level=0.4 (repeatable)")
-      ("json", po::bool_switch(), "print the resolved scenario as one JSON object")
-      ("help,h", po::bool_switch(), "this help");
-  po::options_description all = visible;
-  all.add_options()("scenario", po::value<std::string>());
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  const auto vm = parse_args(args, all, pos);
-  if (vm["help"].as<bool>()) {
-    io.out << "Usage: smbsim validate [SCENARIO.yaml] [--set path=value]...\n\n"
-              "Checks a scenario (the built-in default without one) and prints it with every default\n"
-              "and override applied. Exit code 2 and one line per problem if it is invalid.\n\n"
-           << visible << "\n";
-    return kOk;
-  }
+      ("json", po::bool_switch(), "print the resolved scenario as one JSON object");
+  const auto parsed = parse_command(args, visible, "scenario",
+                                    "Usage: smbsim validate [SCENARIO.yaml] [--set path=value]...\n\n"
+                                    "Checks a scenario (the built-in default without one) and prints it with every default\n"
+                                    "and override applied. Exit code 2 and one line per problem if it is invalid.\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
   const RunOptions o = read_run_options(vm);
   const scenario::Scenario sc = load_scenario_for(o);
   if (vm["json"].as<bool>()) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 
 namespace smbsim::cli {
@@ -55,6 +56,22 @@ std::int64_t parse_whole(const std::string& option, const std::string& text, std
     throw UsageError(option + ": expected a whole number in [" + std::to_string(min) + ", " + std::to_string(max) +
                      "], found \"" + text + "\"");
   return static_cast<std::int64_t>(x);
+}
+
+std::optional<po::variables_map> parse_command(const std::vector<std::string>& args, po::options_description visible,
+                                               const std::string& positional, const std::string& usage,
+                                               std::ostream& out) {
+  visible.add_options()("help,h", po::bool_switch(), "this help");
+  po::options_description all = visible;
+  all.add_options()(positional.c_str(), po::value<std::string>());
+  po::positional_options_description pos;
+  pos.add(positional.c_str(), 1);
+  po::variables_map vm = parse_args(args, all, pos);
+  if (vm["help"].as<bool>()) {
+    out << usage << "\n" << visible << "\n";
+    return std::nullopt;
+  }
+  return vm;
 }
 
 RunOptions read_run_options(const po::variables_map& vm) {

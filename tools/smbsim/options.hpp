@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ po::options_description run_options();
 po::variables_map parse_args(const std::vector<std::string>& args, const po::options_description& desc,
                              const po::positional_options_description& positional);
 RunOptions read_run_options(const po::variables_map& vm);
+
+/// Parses a command's arguments: `visible` options plus --help, and at most one
+/// positional argument called `positional`. Prints `usage` and the options and returns
+/// nothing when --help was given.
+std::optional<po::variables_map> parse_command(const std::vector<std::string>& args, po::options_description visible,
+                                               const std::string& positional, const std::string& usage,
+                                               std::ostream& out);
 /// A whole number from an option's text, in [min, max].
 std::int64_t parse_whole(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
 
