@@ -175,7 +175,7 @@ void Firm::fire_shock(int k, int month, RandomStream& rng) {
   const ShockSpec& spec = spec_->shocks[static_cast<std::size_t>(k)];
   ShockState& s = shocks_[static_cast<std::size_t>(k)];
   const double severity = std::clamp(spec.severity.sample(rng), 0.0, 1.0);
-  const int duration = std::max(1, static_cast<int>(std::lround(spec.duration.sample(rng))));
+  const int duration = static_cast<int>(std::lround(std::clamp(spec.duration.sample(rng), 1.0, 1e6)));
   s.severity = month <= s.active_until ? std::max(s.severity, severity) : severity;
   s.active_until = std::max(s.active_until, month + duration - 1);
   s.fired_now = true;

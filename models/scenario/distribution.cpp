@@ -96,7 +96,7 @@ std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) 
            name + "\"" + (hint ? " (did you mean " + *hint + "?)" : "");
   }
   for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : describe(kv.first);
     if (key == "dist") continue;
     bool ok = false;
     for (const auto& k : known->second) ok = ok || k == key;

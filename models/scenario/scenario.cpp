@@ -90,6 +90,25 @@ bool is_leaf(const std::string& path, const YAML::Node& node) {
          firm::param_from_path(path).has_value();
 }
 
+/// YAML allows a key twice in one map and keeps one silently; a scenario must not.
+void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
+                          std::vector<Diagnostic>& problems) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      check_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]", source, problems);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, std::string> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, source));
+    if (!fresh) problems.push_back({mark_of(kv.first, source), path, "duplicate key (first written at " + it->second + ")"});
+    check_duplicate_keys(kv.second, path, source, problems);
+  }
+}
+
 /// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out) {
   for (const auto& kv : node) {
@@ -522,6 +541,7 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   if (!root.IsMap())
     throw ScenarioError({{mark_of(root, source), "", "expected a map of sections (simulation, firm, strategy, ...), found " + describe(root)}});
 
+  check_duplicate_keys(root, "", source, problems);
   Flat base;
   flatten(root, "", source, base);
   // --set values replace what the file says, for every variant.
