@@ -171,6 +171,15 @@ class Commands(Scratch):
             p = run(cmd, self.dir, check=0)
             self.assertIn("smbsim", p.stdout)
 
+    def test_precision_picks_the_run_count(self):
+        p = run(["run", "--precision", "0.03", "--months", "60", "-o", "p.h5", "-q"], self.dir, check=0)
+        self.assertIn("needs", p.stdout)
+        with h5py.File(self.dir / "p.h5") as f:
+            m = f["variants/base/monthly"]
+            half = (m["survival_hi"][-1] - m["survival_lo"][-1]) / 2
+            self.assertLessEqual(half, 0.03 * 1.05)  # the pilot's estimate, not the final one, set the count
+            self.assertGreater(half, 0.03 * 0.5)       # and it did not overshoot wildly
+
     def test_validate_prints_the_resolved_scenario(self):
         p = run(["validate", "--set", "alignment.level=0.4"], self.dir, check=0)
         self.assertIn("level: 0.4", p.stdout)

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <ostream>
@@ -43,6 +44,21 @@ po::variables_map parse_args(const std::vector<std::string>& args, const po::opt
     throw UsageError(std::string("arguments: ") + e.what());
   }
   return vm;
+}
+
+double parse_fraction(const std::string& option, const std::string& text, double min, double max) {
+  std::size_t used = 0;
+  double x = NAN;
+  try {
+    x = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || !(x >= min && x <= max)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "[%g, %g]", min, max);
+    throw UsageError(option + ": expected a number in " + range + ", found \"" + text + "\"");
+  }
+  return x;
 }
 
 std::int64_t parse_whole(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max) {

@@ -39,6 +39,8 @@ RunOptions read_run_options(const po::variables_map& vm);
 std::optional<po::variables_map> parse_command(const std::vector<std::string>& args, po::options_description visible,
                                                const std::string& positional, const std::string& usage,
                                                std::ostream& out);
+/// A number from an option's text, in [min, max].
+double parse_fraction(const std::string& option, const std::string& text, double min, double max);
 /// A whole number from an option's text, in [min, max].
 std::int64_t parse_whole(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
 

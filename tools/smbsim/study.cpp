@@ -9,7 +9,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -71,6 +73,29 @@ StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options)
   writer.commit();
   return {options.output,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+RunsForPrecision runs_for_precision(const scenario::Scenario& sc, double half_width, int threads,
+                                    std::int64_t pilot) {
+  constexpr double kZ95 = 1.959963984540054;
+  RunsForPrecision out{pilot, 0.0};
+  for (const auto& variant : sc.variants) {
+    RunConfig cfg;
+    cfg.seed = sc.simulation.seed;
+    cfg.runs = pilot;
+    cfg.months = sc.simulation.months;
+    cfg.threads = threads;
+    NullSink sink;
+    const double p = simulate<firm::Firm>(variant.spec, cfg, sink).survival(sc.simulation.months).estimate;
+    // A pilot survival of exactly 0 or 1 still leaves doubt: assume one run the other way.
+    const double q = std::clamp(p, 1.0 / static_cast<double>(pilot), 1.0 - 1.0 / static_cast<double>(pilot));
+    const double needed = kZ95 * kZ95 * q * (1 - q) / (half_width * half_width);
+    const auto runs = static_cast<std::int64_t>(std::ceil(needed / 1000.0)) * 1000;
+    if (runs > out.runs || std::abs(q - 0.5) < std::abs(out.worst_p - 0.5)) out.worst_p = q;
+    out.runs = std::max(out.runs, runs);
+  }
+  out.runs = std::min(out.runs, scenario::kMaxRuns);
+  return out;
 }
 
 }  // namespace smbsim::cli

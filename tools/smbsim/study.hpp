@@ -25,4 +25,16 @@ struct StudyResult {
 std::string default_output_name(const scenario::Scenario& sc);
 StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options);
 
+/// Runs needed so that every variant's survival at the horizon has a 95% interval no
+/// wider than +-half_width: a pilot of `pilot` runs estimates each survival p, then
+/// n = z^2 p (1 - p) / half_width^2 (the normal approximation to the binomial), rounded
+/// up to a multiple of 1000 and at least the pilot. Deterministic for a given scenario
+/// and seed, so a run with this count is reproducible like any other.
+struct RunsForPrecision {
+  std::int64_t runs;
+  double worst_p;  ///< the pilot's survival closest to 1/2 (the hardest to pin down)
+};
+RunsForPrecision runs_for_precision(const scenario::Scenario& sc, double half_width, int threads,
+                                    std::int64_t pilot = 2000);
+
 }  // namespace smbsim::cli
