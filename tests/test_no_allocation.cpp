@@ -1,0 +1,63 @@
+// "No heap allocation in the per-month step": this binary replaces operator new to
+// count allocations, then steps firms month by month and records their statistics the
+// way the runner does, and asserts that none of it allocated.
+#include "engine/monthly_stats.hpp"
+#include "engine/random_stream.hpp"
+#include "models/firm/firm.hpp"
+#include "models/scenario/scenario.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace smbsim;
+
+TEST_CASE("the month step and the statistics allocate nothing") {
+  // Everything a shock, a disruption and automation can touch is switched on.
+  const auto sc = scenario::load_scenario(
+      "disruption: {month: 20}\nautomation: {month: 10}\n"
+      "shocks:\n  - {name: slump, type: demand, rate: 2, severity: {dist: beta, a: 2, b: 3}, duration: {dist: uniform, low: 1, high: 6}}\n"
+      "  - {name: crunch, type: credit, triggered_by: slump, trigger_probability: 0.5, severity: 0.5}\n"
+      "  - {name: leaves, type: key_person, rate: 2}\n  - {name: partner, type: supplier, rate: 2}\n"
+      "  - {name: niche, type: segment, rate: 2}\n  - {name: costs, type: input_cost, rate: 2}\n",
+      "test.yaml");
+  const firm::FirmSpec& spec = sc.variants.front().spec;
+  const ModelSchema schema = firm::Firm::schema(spec);
+  firm::Firm model(spec);
+  BlockStats stats(60, schema.quantities, static_cast<int>(schema.causes.size()));
+  std::vector<double> observation(schema.quantities.size()), outcome(schema.outcome_columns.size());
+  long months = 0;
+  const long before = g_allocations.load();
+  for (std::uint64_t run = 0; run < 300; ++run) {
+    const RunRandom random(5, run);
+    model.start(random);
+    for (int month = 1; month <= 60; ++month, ++months) {
+      model.step(month, random);
+      if (model.failed()) {
+        stats.record_failure(month, model.cause());
+        break;
+      }
+      model.observe(observation);
+      stats.record_alive(month, observation);
+    }
+    model.outcome(outcome);
+  }
+  const long after = g_allocations.load();
+  INFO(months << " firm-months");
+  CHECK(months > 3000);
+  CHECK(after - before == 0);
+}
