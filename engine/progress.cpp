@@ -45,7 +45,7 @@ void Progress::draw(bool final) {
   char bar[kWidth + 1];
   for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '.';
   bar[kWidth] = '\0';
-  std::fprintf(stderr, "\r%-10s [%s] %3.0f%%  %lld/%lld runs  %.3g runs/s  %s %.0fs ",
+  std::fprintf(stderr, "\r%-10s [%s] %3.0f%%  %lld/%lld runs  %.0f runs/s  %s %.0fs ",
                label_.c_str(), bar, frac * 100, static_cast<long long>(done_),
                static_cast<long long>(total_), rate, final ? "took" : "ETA",
                final ? secs : eta);

@@ -1,10 +1,11 @@
 #include "models/scenario/scenario.hpp"
 
 #include "models/scenario/default_scenario.hpp"
-#include "models/scenario/default_shocks.hpp"
 #include "models/scenario/fragility_scenario.hpp"
 #include "models/scenario/distribution.hpp"
+#include "models/scenario/shocks_reader.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/tree.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -22,6 +23,7 @@ namespace smbsim::scenario {
 using firm::FirmSpec;
 using firm::Mix;
 using firm::Param;
+using namespace detail;
 
 std::string Diagnostic::line() const {
   return where + ": " + (path.empty() ? "" : path + ": ") + message;
@@ -51,77 +53,8 @@ const std::string& fragility_scenario_text() {
 namespace {
 
 const std::vector<std::string> kSections{"firm", "strategy", "alignment", "market", "disruption", "automation"};
-const std::vector<std::string> kMixPaths{"strategy.target", "market.value_weights", "disruption.new_weights"};
 const std::vector<std::string> kSpecialPaths{"name", "description", "firm.size", "automation.capability",
                                              "simulation.runs", "simulation.months", "simulation.seed", "shocks"};
-const std::vector<std::string> kShockKeys{"name", "type", "rate", "month", "severity", "duration",
-                                          "triggered_by", "trigger_probability"};
-
-/// A number as the shortest text that reads back the same ("0.365", not
-/// "0.36499999999999999").
-std::string number_text(double x) {
-  char buf[32];
-  for (int digits = 6; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  return buf;
-}
-
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-/// A leaf of the scenario tree: its node and where it was written.
-struct Entry {
-  YAML::Node node;
-  std::string where;
-};
-using Flat = std::map<std::string, Entry>;
-
-std::string mark_of(const YAML::Node& node, const std::string& source) {
-  const YAML::Mark m = node.Mark();
-  if (m.is_null() || m.line < 0) return source;
-  return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-}
-
-bool is_leaf(const std::string& path, const YAML::Node& node) {
-  return !node.IsMap() || node["dist"] || contains(kMixPaths, path) || path == "variants" ||
-         firm::param_from_path(path).has_value();
-}
-
-/// YAML allows a key twice in one map and keeps one silently; a scenario must not.
-void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
-                          std::vector<Diagnostic>& problems) {
-  if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i)
-      check_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]", source, problems);
-    return;
-  }
-  if (!node.IsMap()) return;
-  std::map<std::string, std::string> seen;
-  for (const auto& kv : node) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    const std::string path = prefix.empty() ? key : prefix + "." + key;
-    const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, source));
-    if (!fresh) problems.push_back({mark_of(kv.first, source), path, "duplicate key (first written at " + it->second + ")"});
-    check_duplicate_keys(kv.second, path, source, problems);
-  }
-}
-
-/// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
-void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out) {
-  for (const auto& kv : node) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    const std::string path = prefix.empty() ? key : prefix + "." + key;
-    if (is_leaf(path, kv.second)) {
-      out[path] = {kv.second, mark_of(kv.second.IsNull() ? kv.first : kv.second, source)};
-    } else {
-      if (kv.second.size() == 0) out[path] = {kv.second, mark_of(kv.first, source)};
-      flatten(kv.second, path, source, out);
-    }
-  }
-}
 
 class Resolver {
  public:
@@ -179,7 +112,7 @@ class Resolver {
     }
     resolved["automation"]["capability"] =
         std::string(firm::kCapabilityNames[static_cast<std::size_t>(spec.automation_capability)]);
-    resolve_shocks(flat, spec, resolved);
+    read_shocks(flat, spec.shocks, resolved, problems_);
     check_unknown(flat);
     return spec;
   }
@@ -243,108 +176,6 @@ class Resolver {
     resolved[path.substr(0, dot)][path.substr(dot + 1)] = e.node;
   }
 
-  static std::string source_of(const std::string& where) {
-    // "file:12:3" -> "file"; an option stays as it is.
-    if (where.rfind("--", 0) == 0) return where;
-    auto p = where.rfind(':');
-    if (p == std::string::npos) return where;
-    auto q = where.rfind(':', p - 1);
-    return q == std::string::npos ? where : where.substr(0, q);
-  }
-
-  void resolve_shocks(const Flat& flat, FirmSpec& spec, YAML::Node& resolved) {
-    Entry list;
-    if (auto it = flat.find("shocks"); it != flat.end()) {
-      list = it->second;
-    } else {
-      list = {YAML::Load(embedded::default_shocks), "<default shocks>"};
-    }
-    resolved["shocks"] = list.node;
-    if (list.node.IsNull()) return;  // `shocks:` with nothing: no shocks
-    if (!list.node.IsSequence()) {
-      fail(list, "shocks", "expected a list of shocks, found " + describe(list.node));
-      return;
-    }
-    const std::string source = source_of(list.where);
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < list.node.size(); ++i) {
-      const YAML::Node item = list.node[i];
-      const std::string at = "shocks[" + std::to_string(i) + "]";
-      const Entry here{item, list.where == "<default shocks>" ? list.where : mark_of(item, source)};
-      if (!item.IsMap()) {
-        fail(here, at, "expected a map with name, type, rate or month, severity, duration; found " + describe(item));
-        continue;
-      }
-      if (i >= static_cast<std::size_t>(firm::kMaxShocks)) {
-        fail(here, at, "expected at most " + std::to_string(firm::kMaxShocks) + " shocks, found more");
-        break;
-      }
-      firm::ShockSpec s;
-      for (const auto& kv : item) {
-        const std::string key = kv.first.Scalar();
-        const Entry field{kv.second, list.where == "<default shocks>" ? list.where : mark_of(kv.second, source)};
-        const std::string path = at + "." + key;
-        auto number = [&](const Range& r, double& out) {
-          auto v = parse_uncertain(kv.second, r);
-          if (auto* e = std::get_if<std::string>(&v)) return fail(field, path, *e);
-          if (!std::get<Uncertain>(v).is_fixed()) return fail(field, path, "expected " + describe(r) + " (not a distribution), found a distribution");
-          out = std::get<Uncertain>(v).nominal();
-        };
-        auto uncertain = [&](const Range& r, Uncertain& out) {
-          auto v = parse_uncertain(kv.second, r);
-          if (auto* e = std::get_if<std::string>(&v)) return fail(field, path, *e);
-          out = std::get<Uncertain>(v);
-        };
-        if (key == "name") {
-          s.name = kv.second.IsScalar() ? kv.second.Scalar() : "";
-          if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
-            fail(field, path, "expected a name of lower-case letters, digits, _ or -, found " + describe(kv.second));
-          else if (contains(names, s.name) || s.name == "chronic_loss" || s.name == "misalignment" ||
-                   s.name == "disruption" || s.name == "automation")
-            fail(field, path, "expected a unique shock name, found \"" + s.name + "\" again (or a reserved cause name)");
-        } else if (key == "type") {
-          const auto t = kv.second.IsScalar() ? firm::shock_type_from_name(kv.second.Scalar()) : std::nullopt;
-          if (t) {
-            s.type = *t;
-          } else {
-            std::vector<std::string> types(firm::kShockTypeNames.begin(), firm::kShockTypeNames.end());
-            const auto hint = kv.second.IsScalar() ? closest(kv.second.Scalar(), types) : std::nullopt;
-            fail(field, path, "expected one of demand, segment, input_cost, credit, key_person, supplier, found " +
-                                  describe(kv.second) + (hint ? " (did you mean " + *hint + "?)" : ""));
-          }
-        } else if (key == "rate") {
-          number({0, 12}, s.rate);
-        } else if (key == "month") {
-          double m = 0;
-          number({0, double(kMaxMonths), true}, m);
-          s.month = static_cast<int>(m);
-        } else if (key == "severity") {
-          uncertain({0, 1}, s.severity);
-        } else if (key == "duration") {
-          uncertain({1, double(kMaxMonths)}, s.duration);
-        } else if (key == "trigger_probability") {
-          number({0, 1}, s.trigger_probability);
-        } else if (key == "triggered_by") {
-          const std::string by = kv.second.IsScalar() ? kv.second.Scalar() : "";
-          const auto pos = std::find(names.begin(), names.end(), by);
-          if (pos == names.end())
-            fail(field, path, "expected the name of a shock listed earlier, found " + describe(kv.second));
-          else
-            s.triggered_by = static_cast<int>(pos - names.begin());
-        } else {
-          const auto hint = closest(key, kShockKeys);
-          fail({kv.first, field.where}, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
-        }
-      }
-      if (!item["name"]) fail(here, at, "expected a name, found none");
-      if (!item["type"]) fail(here, at + ".type", "expected one of demand, segment, input_cost, credit, key_person, supplier, found nothing");
-      if (item["trigger_probability"] && !item["triggered_by"])
-        fail(here, at + ".trigger_probability", "expected triggered_by to go with it, found none");
-      names.push_back(s.name);
-      spec.shocks.push_back(std::move(s));
-    }
-  }
-
   void check_unknown(const Flat& flat) {
     static const std::vector<std::string> known = known_paths();
     for (const auto& [path, e] : flat) {
@@ -405,54 +236,6 @@ void check_horizon(const FirmSpec& spec, const Flat& flat, int months, std::vect
                           "expected a month within the horizon (1 to " + std::to_string(months) + "), found " +
                               std::to_string(spec.shocks[i].month)});
     }
-}
-
-void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& problems) {
-  YAML::Node value;
-  try {
-    value = YAML::Load(o.value);
-  } catch (const YAML::Exception& e) {
-    problems.push_back({o.origin, o.path, "expected a YAML value, found " + o.value + " (" + e.msg + ")"});
-    return;
-  }
-  std::vector<std::string> parts;
-  std::stringstream ss(o.path);
-  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
-  YAML::Node node = root;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    YAML::Node child = node[parts[i]];
-    if (child.IsDefined() && !child.IsMap() && !child.IsNull()) {
-      problems.push_back({o.origin, o.path, "expected " + parts[i] + " to be a map, found " + describe(child)});
-      return;
-    }
-    if (!child.IsMap()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
-    node.reset(node[parts[i]]);
-  }
-  node[parts.back()] = value;
-}
-
-/// Puts `layer` over `target`: a path set in the layer replaces that path and
-/// everything below it (setting a whole section or mix replaces its leaves).
-void overlay(Flat& target, const Flat& layer) {
-  for (const auto& [path, entry] : layer) {
-    for (auto it = target.begin(); it != target.end();)
-      it = (it->first == path || it->first.rfind(path + ".", 0) == 0) ? target.erase(it) : std::next(it);
-    target[path] = entry;
-  }
-}
-
-/// Command-line overrides as a flat layer, each leaf remembering its option.
-Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems) {
-  Flat out;
-  for (const auto& o : overrides) {
-    YAML::Node holder(YAML::NodeType::Map);
-    set_path(holder, o, problems);
-    Flat one;
-    flatten(holder, "", o.origin, one);
-    for (auto& [path, entry] : one) entry.where = o.origin;
-    overlay(out, one);
-  }
-  return out;
 }
 
 bool valid_variant_name(const std::string& n) {

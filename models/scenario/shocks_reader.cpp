@@ -1,0 +1,114 @@
+#include "models/scenario/shocks_reader.hpp"
+
+#include "models/scenario/default_shocks.hpp"
+#include "models/scenario/distribution.hpp"
+#include "models/scenario/suggest.hpp"
+
+#include <algorithm>
+
+namespace smbsim::scenario::detail {
+
+namespace {
+const std::vector<std::string> kShockKeys{"name", "type", "rate", "month", "severity", "duration",
+                                          "triggered_by", "trigger_probability"};
+
+void fail(std::vector<Diagnostic>& problems, const Entry& e, const std::string& path, const std::string& message) {
+  problems.push_back({e.where, path, message});
+}
+}  // namespace
+
+void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::Node& resolved,
+                 std::vector<Diagnostic>& problems) {
+  Entry list;
+  if (auto it = flat.find("shocks"); it != flat.end()) {
+    list = it->second;
+  } else {
+    list = {YAML::Load(embedded::default_shocks), "<default shocks>"};
+  }
+  resolved["shocks"] = list.node;
+  if (list.node.IsNull()) return;  // `shocks:` with nothing: no shocks
+  if (!list.node.IsSequence()) {
+    fail(problems, list, "shocks", "expected a list of shocks, found " + describe(list.node));
+    return;
+  }
+  const std::string source = source_of(list.where);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < list.node.size(); ++i) {
+    const YAML::Node item = list.node[i];
+    const std::string at = "shocks[" + std::to_string(i) + "]";
+    const Entry here{item, list.where == "<default shocks>" ? list.where : mark_of(item, source)};
+    if (!item.IsMap()) {
+      fail(problems, here, at, "expected a map with name, type, rate or month, severity, duration; found " + describe(item));
+      continue;
+    }
+    if (i >= static_cast<std::size_t>(firm::kMaxShocks)) {
+      fail(problems, here, at, "expected at most " + std::to_string(firm::kMaxShocks) + " shocks, found more");
+      break;
+    }
+    firm::ShockSpec s;
+    for (const auto& kv : item) {
+      const std::string key = kv.first.Scalar();
+      const Entry field{kv.second, list.where == "<default shocks>" ? list.where : mark_of(kv.second, source)};
+      const std::string path = at + "." + key;
+      auto number = [&](const Range& r, double& out) {
+        auto v = parse_uncertain(kv.second, r);
+        if (auto* e = std::get_if<std::string>(&v)) return fail(problems, field, path, *e);
+        if (!std::get<Uncertain>(v).is_fixed()) return fail(problems, field, path, "expected " + describe(r) + " (not a distribution), found a distribution");
+        out = std::get<Uncertain>(v).nominal();
+      };
+      auto uncertain = [&](const Range& r, Uncertain& out) {
+        auto v = parse_uncertain(kv.second, r);
+        if (auto* e = std::get_if<std::string>(&v)) return fail(problems, field, path, *e);
+        out = std::get<Uncertain>(v);
+      };
+      if (key == "name") {
+        s.name = kv.second.IsScalar() ? kv.second.Scalar() : "";
+        if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+          fail(problems, field, path, "expected a name of lower-case letters, digits, _ or -, found " + describe(kv.second));
+        else if (contains(names, s.name) || s.name == "chronic_loss" || s.name == "misalignment" ||
+                 s.name == "disruption" || s.name == "automation")
+          fail(problems, field, path, "expected a unique shock name, found \"" + s.name + "\" again (or a reserved cause name)");
+      } else if (key == "type") {
+        const auto t = kv.second.IsScalar() ? firm::shock_type_from_name(kv.second.Scalar()) : std::nullopt;
+        if (t) {
+          s.type = *t;
+        } else {
+          std::vector<std::string> types(firm::kShockTypeNames.begin(), firm::kShockTypeNames.end());
+          const auto hint = kv.second.IsScalar() ? closest(kv.second.Scalar(), types) : std::nullopt;
+          fail(problems, field, path, "expected one of demand, segment, input_cost, credit, key_person, supplier, found " +
+                                describe(kv.second) + (hint ? " (did you mean " + *hint + "?)" : ""));
+        }
+      } else if (key == "rate") {
+        number({0, 12}, s.rate);
+      } else if (key == "month") {
+        double m = 0;
+        number({0, double(kMaxMonths), true}, m);
+        s.month = static_cast<int>(m);
+      } else if (key == "severity") {
+        uncertain({0, 1}, s.severity);
+      } else if (key == "duration") {
+        uncertain({1, double(kMaxMonths)}, s.duration);
+      } else if (key == "trigger_probability") {
+        number({0, 1}, s.trigger_probability);
+      } else if (key == "triggered_by") {
+        const std::string by = kv.second.IsScalar() ? kv.second.Scalar() : "";
+        const auto pos = std::find(names.begin(), names.end(), by);
+        if (pos == names.end())
+          fail(problems, field, path, "expected the name of a shock listed earlier, found " + describe(kv.second));
+        else
+          s.triggered_by = static_cast<int>(pos - names.begin());
+      } else {
+        const auto hint = closest(key, kShockKeys);
+        fail(problems, {kv.first, field.where}, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
+      }
+    }
+    if (!item["name"]) fail(problems, here, at, "expected a name, found none");
+    if (!item["type"]) fail(problems, here, at + ".type", "expected one of demand, segment, input_cost, credit, key_person, supplier, found nothing");
+    if (item["trigger_probability"] && !item["triggered_by"])
+      fail(problems, here, at + ".trigger_probability", "expected triggered_by to go with it, found none");
+    names.push_back(s.name);
+    shocks.push_back(std::move(s));
+  }
+}
+
+}  // namespace smbsim::scenario::detail

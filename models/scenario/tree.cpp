@@ -1,0 +1,132 @@
+#include "models/scenario/tree.hpp"
+
+#include "models/scenario/distribution.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace smbsim::scenario::detail {
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string number_text(double x) {
+  char buf[32];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  return buf;
+}
+
+
+std::string mark_of(const YAML::Node& node, const std::string& source) {
+  const YAML::Mark m = node.Mark();
+  if (m.is_null() || m.line < 0) return source;
+  return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+namespace {
+bool is_leaf(const std::string& path, const YAML::Node& node) {
+  return !node.IsMap() || node["dist"] || contains(kMixPaths, path) || path == "variants" ||
+         firm::param_from_path(path).has_value();
+}
+}  // namespace
+
+std::string source_of(const std::string& where) {
+  // "file:12:3" -> "file"; an option stays as it is.
+  if (where.rfind("--", 0) == 0) return where;
+  auto p = where.rfind(':');
+  if (p == std::string::npos) return where;
+  auto q = where.rfind(':', p - 1);
+  return q == std::string::npos ? where : where.substr(0, q);
+}
+
+
+void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
+                          std::vector<Diagnostic>& problems) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      check_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]", source, problems);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, std::string> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, source));
+    if (!fresh) problems.push_back({mark_of(kv.first, source), path, "duplicate key (first written at " + it->second + ")"});
+    check_duplicate_keys(kv.second, path, source, problems);
+  }
+}
+
+
+void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out) {
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (is_leaf(path, kv.second)) {
+      out[path] = {kv.second, mark_of(kv.second.IsNull() ? kv.first : kv.second, source)};
+    } else {
+      if (kv.second.size() == 0) out[path] = {kv.second, mark_of(kv.first, source)};
+      flatten(kv.second, path, source, out);
+    }
+  }
+}
+
+
+namespace {
+void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& problems) {
+  YAML::Node value;
+  try {
+    value = YAML::Load(o.value);
+  } catch (const YAML::Exception& e) {
+    problems.push_back({o.origin, o.path, "expected a YAML value, found " + o.value + " (" + e.msg + ")"});
+    return;
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(o.path);
+  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+  YAML::Node node = root;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node child = node[parts[i]];
+    if (child.IsDefined() && !child.IsMap() && !child.IsNull()) {
+      problems.push_back({o.origin, o.path, "expected " + parts[i] + " to be a map, found " + describe(child)});
+      return;
+    }
+    if (!child.IsMap()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    node.reset(node[parts[i]]);
+  }
+  node[parts.back()] = value;
+}
+
+}  // namespace
+
+void overlay(Flat& target, const Flat& layer) {
+  for (const auto& [path, entry] : layer) {
+    for (auto it = target.begin(); it != target.end();)
+      it = (it->first == path || it->first.rfind(path + ".", 0) == 0) ? target.erase(it) : std::next(it);
+    target[path] = entry;
+  }
+}
+
+
+Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems) {
+  Flat out;
+  for (const auto& o : overrides) {
+    YAML::Node holder(YAML::NodeType::Map);
+    set_path(holder, o, problems);
+    Flat one;
+    flatten(holder, "", o.origin, one);
+    for (auto& [path, entry] : one) entry.where = o.origin;
+    overlay(out, one);
+  }
+  return out;
+}
+
+
+}  // namespace smbsim::scenario::detail

@@ -1,0 +1,42 @@
+#pragma once
+// The scenario as a tree of YAML nodes flattened to dotted paths ("alignment.level"),
+// each leaf remembering where it was written (FILE:LINE:COLUMN or the option), with
+// layers (--set, a variant's overrides) put on top. Internal to the scenario reader.
+#include "models/scenario/scenario.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace smbsim::scenario::detail {
+
+/// A leaf of the scenario tree: its node and where it was written.
+struct Entry {
+  YAML::Node node;
+  std::string where;
+};
+using Flat = std::map<std::string, Entry>;
+
+/// Keys whose value is a map of capability shares (a leaf, not a section).
+inline const std::vector<std::string> kMixPaths{"strategy.target", "market.value_weights", "disruption.new_weights"};
+
+bool contains(const std::vector<std::string>& v, const std::string& s);
+/// A number as the shortest text that reads back the same.
+std::string number_text(double x);
+/// "source:LINE:COLUMN" of a node (1-based), or the source if the node has no mark.
+std::string mark_of(const YAML::Node& node, const std::string& source);
+/// "file:12:3" -> "file"; an option stays as it is.
+std::string source_of(const std::string& where);
+/// One problem per key written twice in the same map.
+void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
+                          std::vector<Diagnostic>& problems);
+/// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
+void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out);
+/// Puts `layer` over `target`: a path in the layer replaces that path and all below it.
+void overlay(Flat& target, const Flat& layer);
+/// Command-line overrides ("path=value", value parsed as YAML) as a flat layer.
+Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems);
+
+}  // namespace smbsim::scenario::detail
