@@ -111,8 +111,7 @@ void Firm::start(const RunRandom& random) {
   alignment_ = p_[Param::alignment_level];
   weights_ = spec_->value_weights;
   target_ = spec_->strategy_target;
-  intended_ = intended_allocation();
-  allocation_ = intended_;
+  allocation_ = intended_allocation();
   friction_ = coordination_friction(coupling_, TeamVector::Constant(1.0) - team_alignment_);
   // Capabilities start at the steady state of the starting allocation [M§2].
   capability_ = (1.0 - p_[Param::friction_waste] * friction_) * allocation_;
@@ -251,17 +250,17 @@ Mix Firm::intended_allocation() const {
 }
 
 void Firm::update_allocation(RandomStream& rng) {
-  intended_ = intended_allocation();
+  const Mix intended = intended_allocation();
   // [M§5] Agility moves the allocation toward the intent; misaligned agility also moves
   // it in random directions (the double edge).
   const double agility = p_[Param::agility];
   const double chaos = agility * (1.0 - alignment_) * p_[Param::chaos];
-  Mix next = allocation_ + agility * (intended_ - allocation_);
+  Mix next = allocation_ + agility * (intended - allocation_);
   if (chaos > 1e-12)
     for (int i = 0; i < kCapabilities; ++i) next[i] += chaos * rng.normal();
   next = next.cwiseMax(0.0);
   const double total = next.sum();
-  next = total > 0 ? Mix(next / total) : intended_;
+  next = total > 0 ? Mix(next / total) : intended;
   churn_ = distance(next, allocation_);
   allocation_ = next;
 }
@@ -374,11 +373,11 @@ void Firm::step(int month, const RunRandom& random) {
 
   if (debt_ > limit + 1e-9) {
     failure_month_ = month;
-    cause_ = attribute_failure(fx, base_revenue, month);
+    cause_ = attribute_failure(base_revenue, month);
   }
 }
 
-int Firm::attribute_failure(const ShockEffects& fx, double base_revenue, int month) const {
+int Firm::attribute_failure(double base_revenue, int month) const {
   // [M§7] The cause is the active shock with the largest monthly cash impact; failing
   // that, an unfinished realignment, misaligned automation, misalignment waste, or
   // chronic loss.
@@ -401,7 +400,6 @@ int Firm::attribute_failure(const ShockEffects& fx, double base_revenue, int mon
       cause = kFirstShockCause + static_cast<int>(k);
     }
   }
-  (void)fx;
   if (cause >= 0) return cause;
   if (disruption_month_ > 0 && month >= disruption_month_ && realigned_month_ == 0) return kCauseDisruption;
   const int auto_month = static_cast<int>(p_[Param::automation_month]);

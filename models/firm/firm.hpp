@@ -62,7 +62,7 @@ class Firm {
   Mix intended_allocation() const;
   void update_allocation(RandomStream& rng);
   void update_disruption(int month);
-  int attribute_failure(const ShockEffects& fx, double base_revenue, int month) const;
+  int attribute_failure(double base_revenue, int month) const;
 
   // Scenario (shared, read-only, outlives the model) and per-run constants.
   const FirmSpec* spec_;
@@ -77,7 +77,7 @@ class Firm {
 
   // State.
   double cash_ = 0, debt_ = 0, demand_ = 1, share_ = 1;
-  Mix weights_, target_, allocation_, intended_;
+  Mix weights_, target_, allocation_;
   CapabilityVector capability_;
   TeamVector team_alignment_;
   std::array<ShockState, kMaxShocks> shocks_{};
