@@ -5,6 +5,7 @@
 #include "tools/smbsim/study.hpp"
 #include "tools/smbsim/summary_text.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -22,6 +23,12 @@ std::string f0(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f", x);
   return buf;
+}
+
+/// "chronic_loss" -> "chronic loss".
+std::string words(std::string name) {
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return name;
 }
 
 double column_mean(const VariantSummary& v, const std::string& name) {
@@ -50,7 +57,7 @@ std::string story(const Summary& s) {
   p += "Its people wear many hats: the same drift in one team becomes friction for all, " + f0(100 * column_mean(*micro, "mean_friction")) +
        "% of coordination lost on average against " + f0(100 * column_mean(*large, "mean_friction")) + "% in the large firm's loosely coupled departments. ";
   if (!micro->causes.empty())
-    p += "Most micro firms die of " + micro->causes.front().name + " (" + f0(100 * micro->causes.front().share_of_failures.estimate) +
+    p += "Micro firms die most often of " + words(micro->causes.front().name) + " (" + f0(100 * micro->causes.front().share_of_failures.estimate) +
          "% of their failures), typically in months " + std::to_string(micro->causes.front().first_quartile_month) + "-" +
          std::to_string(micro->causes.front().third_quartile_month) + ". ";
   p += "Misalignment is not a fixed tax: the smaller the firm, the less room it has to survive it.";
@@ -104,7 +111,7 @@ int cmd_demo(const std::vector<std::string>& args, Io io) {
     io.out << "  " << std::left << std::setw(7) << v.name << std::right << "|" << sparkline(v.survival_curve, 48) << "|  "
            << std::setw(5) << percent(end.estimate) << " [" << f1(100 * end.lo) << "-" << f1(100 * end.hi) << "]   "
            << std::setw(8) << (std::isfinite(first_year) ? percent(first_year) : "-") << "            "
-           << (v.causes.empty() ? std::string("-") : v.causes.front().name + " (" + percent(v.causes.front().share_of_failures.estimate, 0) + ")")
+           << (v.causes.empty() ? std::string("-") : words(v.causes.front().name) + " (" + percent(v.causes.front().share_of_failures.estimate, 0) + ")")
            << "\n";
   }
   io.out << "\n";
