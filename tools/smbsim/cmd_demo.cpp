@@ -104,14 +104,23 @@ int cmd_demo(const std::vector<std::string>& args, Io io) {
   io.out << "\nWHY SMALL FIRMS ARE FRAGILE\n"
          << "Same strategy, same misalignment, same shocks; " << s.runs << " simulated futures per firm size.\n\n"
          << "         survival, month 1 to " << s.months << " (full block = 100%)     alive at month " << s.months
-         << "      first-year failures   main cause of failure\n";
+         << "   first-year failures     main cause of failure (share of failures)\n";
   for (const auto& v : s.variants) {
     const Interval end = v.survival.back().second;
-    const double first_year = v.survival_curve.size() >= 12 ? 1.0 - v.survival_curve[11] : NAN;
+    // The share failing in the first year, with its Wilson interval.
+    const std::int64_t failed_first_year =
+        v.survival_curve.size() >= 12 ? v.runs - std::llround(v.survival_curve[11] * static_cast<double>(v.runs)) : -1;
+    const Interval first = wilson_interval(std::max<std::int64_t>(failed_first_year, 0), v.runs);
     io.out << "  " << std::left << std::setw(7) << v.name << std::right << "|" << sparkline(v.survival_curve, 48) << "|  "
            << std::setw(5) << percent(end.estimate) << " [" << f1(100 * end.lo) << "-" << f1(100 * end.hi) << "]   "
-           << std::setw(8) << (std::isfinite(first_year) ? percent(first_year) : "-") << "            "
-           << (v.causes.empty() ? std::string("-") : words(v.causes.front().name) + " (" + percent(v.causes.front().share_of_failures.estimate, 0) + ")")
+           << std::setw(18)
+           << (failed_first_year >= 0 ? percent(first.estimate) + " [" + f1(100 * first.lo) + "-" + f1(100 * first.hi) + "]"
+                                      : std::string("-"))
+           << "   "
+           << (v.causes.empty() ? std::string("-")
+                                : words(v.causes.front().name) + " (" + f0(100 * v.causes.front().share_of_failures.estimate) +
+                                      "% [" + f0(100 * v.causes.front().share_of_failures.lo) + "-" +
+                                      f0(100 * v.causes.front().share_of_failures.hi) + "])")
            << "\n";
   }
   io.out << "\n";

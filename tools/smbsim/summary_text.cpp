@@ -111,11 +111,14 @@ std::vector<std::string> findings(const Summary& s) {
                   std::to_string(top.first_quartile_month) + " and " + std::to_string(top.third_quartile_month) + ".");
   }
   if (base.median_failure_month && base.failures > 0) {
-    const double first_year = base.survival.front().first == 12 ? 1.0 - base.survival.front().second.estimate : NAN;
-    if (std::isfinite(first_year))
-      out.push_back(fmt("%.0f", 100 * first_year) + "% fail within the first year; the median failure comes in month " +
+    if (base.survival.front().first == 12) {
+      // Failing within a year is the complement of surviving it: flip the interval.
+      const Interval alive = base.survival.front().second;
+      out.push_back(fmt("%.0f", 100 * (1 - alive.estimate)) + "% (95% CI " + fmt("%.1f", 100 * (1 - alive.hi)) + "-" +
+                    fmt("%.1f", 100 * (1 - alive.lo)) + ") fail within the first year; the median failure comes in month " +
                     fmt("%.0f", base.median_failure_month->estimate) + " (95% CI " +
                     fmt("%.0f", base.median_failure_month->lo) + "-" + fmt("%.0f", base.median_failure_month->hi) + ").");
+    }
   }
   for (std::size_t i = 1; i < s.variants.size(); ++i) {
     const VariantSummary& v = s.variants[i];
