@@ -6,9 +6,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -99,6 +101,17 @@ class Files(Scratch):
         run(["run", "--runs", "50", "--months", "12", "-o", "precious.h5", "--force"], self.dir, check=0)
         with h5py.File(out) as f:
             self.assertEqual(f.attrs["complete"], 1)
+
+    def test_interrupted_run_leaves_nothing(self):
+        p = subprocess.Popen([SMBSIM, "run", "--runs", "5000000", "-o", "big.h5", "-q"], cwd=self.dir,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline and not any(self.dir.glob(".big.h5.*.tmp")):
+            time.sleep(0.05)
+        self.assertTrue(any(self.dir.glob(".big.h5.*.tmp")), "the run should be writing its temporary file")
+        p.send_signal(signal.SIGINT)
+        self.assertNotEqual(p.wait(timeout=60), 0)
+        self.assert_nothing_written()
 
     def test_unwritable_output_is_a_runtime_failure(self):
         p = run(["run", "--runs", "10", "--months", "6", "-o", "missing-dir/x.h5"], self.dir, check=1)
