@@ -37,7 +37,6 @@ class Moments {
   std::int64_t count() const { return n_; }
   double mean() const { return n_ > 0 ? shift_ + s1_ / static_cast<double>(n_) : NAN; }
   double variance() const { return n_ > 1 ? m2_of() / static_cast<double>(n_ - 1) : NAN; }
-  double sd() const { return std::sqrt(variance()); }
   /// Standard error of the mean.
   double sem() const { return n_ > 1 ? std::sqrt(variance() / static_cast<double>(n_)) : NAN; }
 

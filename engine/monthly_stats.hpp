@@ -42,7 +42,6 @@ class BasicMonthlyStats {
   void merge(const BasicMonthlyStats<OtherCount>& other);
   void clear();
 
-  int months() const { return months_; }
   std::int64_t runs() const { return runs_; }
   std::size_t quantity_count() const { return quantity_count_; }
   std::size_t cause_count() const { return cause_count_; }
@@ -59,7 +58,6 @@ class BasicMonthlyStats {
   /// linear interpolation within the bin (resolution: one bin), and a 95% interval.
   Interval quantile(int month, std::size_t q, double p) const;
   std::span<const Count> histogram(int month, std::size_t q) const;
-  const Binning& binning(std::size_t q) const { return binnings_[q]; }
 
  private:
   double value_at_rank(int month, std::size_t q, double rank) const;

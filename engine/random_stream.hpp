@@ -78,7 +78,6 @@ class RunRandom {
   RandomStream stream(std::uint32_t purpose, std::uint32_t month) const {
     return RandomStream(seed_, run_, purpose, month);
   }
-  std::uint64_t run() const { return run_; }
 
  private:
   std::uint64_t seed_;

@@ -40,9 +40,6 @@ class Firm {
   void observe(std::span<double> out) const;
   void outcome(std::span<double> out) const;
 
-  /// Per-run values after start(): for tests and diagnostics.
-  const RunParams& run_params() const { return p_; }
-
  private:
   struct ShockState {
     int next_arrival = 0;  // month of the next Poisson arrival, 0 = none

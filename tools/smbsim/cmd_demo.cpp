@@ -14,16 +14,8 @@
 namespace smbsim::cli {
 
 namespace {
-std::string f1(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", x);
-  return buf;
-}
-std::string f0(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", x);
-  return buf;
-}
+std::string f1(double x) { return format_double("%.1f", x); }
+std::string f0(double x) { return format_double("%.0f", x); }
 
 /// "chronic_loss" -> "chronic loss".
 std::string words(std::string name) {

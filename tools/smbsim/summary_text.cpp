@@ -10,15 +10,16 @@
 
 namespace smbsim::cli {
 
-namespace {
-std::string fmt(const char* f, double x) {
+std::string format_double(const char* format, double x) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, f, x);
+  std::snprintf(buf, sizeof buf, format, x);
   return buf;
 }
 
+namespace {
+
 std::string interval_pct(const Interval& i) {
-  return percent(i.estimate) + " [" + fmt("%.1f", 100 * i.lo) + ", " + fmt("%.1f", 100 * i.hi) + "]";
+  return percent(i.estimate) + " [" + format_double("%.1f", 100 * i.lo) + ", " + format_double("%.1f", 100 * i.hi) + "]";
 }
 
 std::string pretty(const std::string& name) {
@@ -56,7 +57,7 @@ std::string json_string(const std::string& in) {
       case '\t': s += "\\t"; break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          s += fmt("\\u%04x", c);
+          s += format_double("\\u%04x", c);
         } else {
           s += c;
         }
@@ -71,16 +72,16 @@ std::string json_interval(const Interval& i) {
 }  // namespace
 
 std::string percent(double share, int decimals) {
-  return fmt(decimals == 0 ? "%.0f%%" : "%.1f%%", 100 * share);
+  return format_double(decimals == 0 ? "%.0f%%" : "%.1f%%", 100 * share);
 }
 
 std::string money(double usd) {
   const double a = std::fabs(usd);
   const char* sign = usd < 0 ? "-" : "";
-  if (a >= 1e9) return sign + fmt("$%.2fB", a / 1e9);
-  if (a >= 1e6) return sign + fmt("$%.2fM", a / 1e6);
-  if (a >= 1e3) return sign + fmt("$%.0fk", a / 1e3);
-  return sign + fmt("$%.0f", a);
+  if (a >= 1e9) return sign + format_double("$%.2fB", a / 1e9);
+  if (a >= 1e6) return sign + format_double("$%.2fM", a / 1e6);
+  if (a >= 1e3) return sign + format_double("$%.0fk", a / 1e3);
+  return sign + format_double("$%.0f", a);
 }
 
 std::string sparkline(const std::vector<double>& curve, int width) {
@@ -101,23 +102,23 @@ std::vector<std::string> findings(const Summary& s) {
   if (s.variants.empty()) return out;
   const VariantSummary& base = s.variants.front();
   const Interval end = base.survival.back().second;
-  out.push_back("In " + base.name + ", " + fmt("%.0f", 100 * end.estimate) + " in 100 simulated firms are still trading after " +
-                std::to_string(s.months) + " months (95% CI " + fmt("%.1f", 100 * end.lo) + "-" + fmt("%.1f", 100 * end.hi) + ").");
+  out.push_back("In " + base.name + ", " + format_double("%.0f", 100 * end.estimate) + " in 100 simulated firms are still trading after " +
+                std::to_string(s.months) + " months (95% CI " + format_double("%.1f", 100 * end.lo) + "-" + format_double("%.1f", 100 * end.hi) + ").");
   if (!base.causes.empty()) {
     const CauseSummary& top = base.causes.front();
     out.push_back(pretty(top.name) + " accounts for the most failures: " + percent(top.share_of_failures.estimate, 0) +
-                  " of them (95% CI " + fmt("%.0f", 100 * top.share_of_failures.lo) + "-" +
-                  fmt("%.0f", 100 * top.share_of_failures.hi) + "%), half of them between months " +
+                  " of them (95% CI " + format_double("%.0f", 100 * top.share_of_failures.lo) + "-" +
+                  format_double("%.0f", 100 * top.share_of_failures.hi) + "%), half of them between months " +
                   std::to_string(top.first_quartile_month) + " and " + std::to_string(top.third_quartile_month) + ".");
   }
   if (base.median_failure_month && base.failures > 0) {
     if (base.survival.front().first == 12) {
       // Failing within a year is the complement of surviving it: flip the interval.
       const Interval alive = base.survival.front().second;
-      out.push_back(fmt("%.0f", 100 * (1 - alive.estimate)) + "% (95% CI " + fmt("%.1f", 100 * (1 - alive.hi)) + "-" +
-                    fmt("%.1f", 100 * (1 - alive.lo)) + ") fail within the first year; the median failure comes in month " +
-                    fmt("%.0f", base.median_failure_month->estimate) + " (95% CI " +
-                    fmt("%.0f", base.median_failure_month->lo) + "-" + fmt("%.0f", base.median_failure_month->hi) + ").");
+      out.push_back(format_double("%.0f", 100 * (1 - alive.estimate)) + "% (95% CI " + format_double("%.1f", 100 * (1 - alive.hi)) + "-" +
+                    format_double("%.1f", 100 * (1 - alive.lo)) + ") fail within the first year; the median failure comes in month " +
+                    format_double("%.0f", base.median_failure_month->estimate) + " (95% CI " +
+                    format_double("%.0f", base.median_failure_month->lo) + "-" + format_double("%.0f", base.median_failure_month->hi) + ").");
     }
   }
   for (std::size_t i = 1; i < s.variants.size(); ++i) {
@@ -125,9 +126,9 @@ std::vector<std::string> findings(const Summary& s) {
     const PairedDelta* d = delta(v, "survived");
     if (!d) continue;
     const bool clear = d->lo > 0 || d->hi < 0;
-    std::string line = v.name + " " + (d->mean >= 0 ? "gains " : "loses ") + fmt("%.1f", std::fabs(100 * d->mean)) +
-                       " points of survival against " + base.name + " (95% CI " + fmt("%+.1f", 100 * d->lo) + " to " +
-                       fmt("%+.1f", 100 * d->hi) + ")";
+    std::string line = v.name + " " + (d->mean >= 0 ? "gains " : "loses ") + format_double("%.1f", std::fabs(100 * d->mean)) +
+                       " points of survival against " + base.name + " (95% CI " + format_double("%+.1f", 100 * d->lo) + " to " +
+                       format_double("%+.1f", 100 * d->hi) + ")";
     line += clear ? "." : ": not distinguishable from no difference at this run count.";
     out.push_back(line);
   }
@@ -144,13 +145,13 @@ void print_summary(const Summary& s, std::ostream& out) {
     out << "\n  curve       100% |" << sparkline(v.survival_curve, 60) << "| month " << s.months << "\n";
     out << "  failures    " << v.failures << " of " << v.runs;
     if (v.median_failure_month)
-      out << "; median month " << fmt("%.0f", v.median_failure_month->estimate) << " [" << fmt("%.0f", v.median_failure_month->lo)
-          << ", " << fmt("%.0f", v.median_failure_month->hi) << "]";
+      out << "; median month " << format_double("%.0f", v.median_failure_month->estimate) << " [" << format_double("%.0f", v.median_failure_month->lo)
+          << ", " << format_double("%.0f", v.median_failure_month->hi) << "]";
     out << "\n";
     for (std::size_t k = 0; k < std::min<std::size_t>(v.causes.size(), 6); ++k) {
       const auto& c = v.causes[k];
       out << "    " << std::left << std::setw(20) << c.name << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
-          << " [" << fmt("%.1f", 100 * c.share_of_failures.lo) << ", " << fmt("%.1f", 100 * c.share_of_failures.hi)
+          << " [" << format_double("%.1f", 100 * c.share_of_failures.lo) << ", " << format_double("%.1f", 100 * c.share_of_failures.hi)
           << "] of failures, months " << c.first_quartile_month << "-" << c.third_quartile_month << " (middle half)\n";
     }
     for (const auto& q : v.at_end) {
@@ -163,13 +164,13 @@ void print_summary(const Summary& s, std::ostream& out) {
     for (const char* k : {"mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction", "months_to_realign"}) {
       if (const ColumnSummary* c = column(v, k); c && c->moments.count() > 0)
         out << "  " << std::string(k).substr(std::string(k).rfind("mean_", 0) == 0 ? 5 : 0) << " "
-            << fmt("%.3g", c->moments.mean()) << " +- " << fmt("%.2g", c->moments.sem());
+            << format_double("%.3g", c->moments.mean()) << " +- " << format_double("%.2g", c->moments.sem());
     }
     out << "\n";
     if (!v.deltas.empty()) {
       out << "  vs " << s.variants.front().name << " (paired, 95% CI):";
       if (const PairedDelta* d = delta(v, "survived"))
-        out << "  survival " << fmt("%+.1f", 100 * d->mean) << " pts [" << fmt("%+.1f", 100 * d->lo) << ", " << fmt("%+.1f", 100 * d->hi) << "]";
+        out << "  survival " << format_double("%+.1f", 100 * d->mean) << " pts [" << format_double("%+.1f", 100 * d->lo) << ", " << format_double("%+.1f", 100 * d->hi) << "]";
       if (const PairedDelta* d = delta(v, "cumulative_profit"))
         out << "  cumulative profit " << money(d->mean) << " [" << money(d->lo) << ", " << money(d->hi) << "]";
       out << "\n";

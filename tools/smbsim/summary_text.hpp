@@ -15,6 +15,8 @@ std::string sparkline(const std::vector<double>& curve, int width);
 std::vector<std::string> findings(const Summary& s);
 void print_summary(const Summary& s, std::ostream& out);
 void print_summary_json(const Summary& s, std::ostream& out);
+/// One number through a printf format ("%.1f"), shared by the text outputs.
+std::string format_double(const char* format, double x);
 /// "12.3%" / "$1.2M" style formatting shared by the text outputs.
 std::string percent(double share, int decimals = 1);
 std::string money(double usd);
