@@ -5,6 +5,7 @@
 #include "engine/binning.hpp"
 
 #include <concepts>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,8 +37,9 @@ struct ModelSchema {
   std::vector<std::string> causes;  ///< failure cause codes index this list
 };
 
-/// A model the engine can drive. One instance serves many runs in turn (it is built
-/// once per block of runs, so it may allocate in its constructor, never in step()).
+/// A model the engine can drive one run at a time. One instance serves many runs in
+/// turn (it is built once per block of runs, so it may allocate in its constructor,
+/// never in step()).
 ///   start(random)        begins a run: samples per-run parameters, sets the state
 ///   step(month, random)  advances one month (months count from 1)
 ///   failed(), cause()    the terminal condition and its cause code
@@ -55,6 +57,33 @@ concept SimulationModel =
       { cm.cause() } -> std::convertible_to<int>;
       cm.observe(out);
       cm.outcome(out);
+    };
+
+/// A model that steps a tile of up to M::kLanes runs together (so it can vectorise
+/// across runs). Lanes hold runs in run order; a failed lane keeps being stepped but
+/// its observation and outcome must be read in the month it fails.
+///   start(seed, first_run, count)  begins runs first_run .. first_run+count-1
+///   step(month)                    advances every lane one month
+///   lanes(), run(lane)             lanes in use and the run each holds
+///   failure_month(lane), cause(lane)  0 while alive; the month and cause code once failed
+///   observe(lane, out), outcome(lane, out)  as for SimulationModel
+///   compact()                      drops failed lanes, keeping run order
+template <class M>
+concept LaneModel =
+    requires(M m, const M cm, const typename M::Params& p, std::uint64_t seed, int i,
+             std::span<double> out) {
+      { M::schema(p) } -> std::convertible_to<ModelSchema>;
+      { M::kLanes } -> std::convertible_to<int>;
+      M(p);
+      m.start(seed, seed, i);
+      m.step(i);
+      m.compact();
+      { cm.lanes() } -> std::convertible_to<int>;
+      { cm.run(i) } -> std::convertible_to<std::uint64_t>;
+      { cm.failure_month(i) } -> std::convertible_to<int>;
+      { cm.cause(i) } -> std::convertible_to<int>;
+      cm.observe(i, out);
+      cm.outcome(i, out);
     };
 
 }  // namespace smbsim

@@ -47,20 +47,19 @@ struct Block {
   std::vector<double> observation;
   std::size_t outcome_width;
   std::vector<double> outcomes;  // runs x outcome_width
+  std::span<double> outcome_row(std::int64_t i) {
+    return {&outcomes[static_cast<std::size_t>(i) * outcome_width], outcome_width};
+  }
   std::vector<double> paths;     // traced runs x months x quantities
   std::int64_t first = 0;
   std::int64_t count = 0;
 };
 
-template <class M>
-void simulate_block(Block<M>& b, const RunConfig& cfg) {
-  b.stats.clear();
-  b.stats.add_runs(b.count);
+/// A run-at-a-time model: each run from start to failure or the horizon in turn.
+template <SimulationModel M>
+void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   const std::size_t q = b.observation.size();
   const auto months = static_cast<std::size_t>(cfg.months);
-  const std::int64_t traced = std::clamp<std::int64_t>(cfg.first_run + cfg.paths - b.first, 0, b.count);
-  b.outcomes.resize(static_cast<std::size_t>(b.count) * b.outcome_width);
-  b.paths.assign(static_cast<std::size_t>(traced) * months * q, NAN);
   for (std::int64_t i = 0; i < b.count; ++i) {
     const RunRandom random(cfg.seed, static_cast<std::uint64_t>(b.first + i));
     M& model = b.model;
@@ -76,15 +75,69 @@ void simulate_block(Block<M>& b, const RunConfig& cfg) {
       b.stats.record_alive(month, b.observation);
       if (path) std::copy(b.observation.begin(), b.observation.end(), path + (month - 1) * q);
     }
-    model.outcome(std::span<double>(&b.outcomes[static_cast<std::size_t>(i) * b.outcome_width],
-                                    b.outcome_width));
+    model.outcome(b.outcome_row(i));
   }
+}
+
+/// A lane model: tiles of M::kLanes runs step together. Statistics are recorded lane by
+/// lane in run order, so every month's sums see the runs in the same order as above.
+/// Failed lanes are dropped once they are a quarter of the tile.
+template <LaneModel M>
+void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
+  const std::size_t q = b.observation.size();
+  const auto months = static_cast<std::size_t>(cfg.months);
+  M& model = b.model;
+  for (std::int64_t tile = 0; tile < b.count; tile += M::kLanes) {
+    const int count = static_cast<int>(std::min<std::int64_t>(M::kLanes, b.count - tile));
+    model.start(cfg.seed, static_cast<std::uint64_t>(b.first + tile), count);
+    int live = count, failed = 0;
+    for (int month = 1; month <= cfg.months && live > 0; ++month) {
+      model.step(month);
+      for (int lane = 0; lane < model.lanes(); ++lane) {
+        const int failure = model.failure_month(lane);
+        if (failure != 0 && failure < month) continue;  // failed earlier, awaiting compaction
+        const std::int64_t i = static_cast<std::int64_t>(model.run(lane)) - b.first;
+        if (failure == month) {
+          b.stats.record_failure(month, model.cause(lane));
+          model.outcome(lane, b.outcome_row(i));
+          --live;
+          ++failed;
+          continue;
+        }
+        model.observe(lane, std::span<double>(b.observation));
+        b.stats.record_alive(month, b.observation);
+        if (i < traced)
+          std::copy(b.observation.begin(), b.observation.end(),
+                    &b.paths[(static_cast<std::size_t>(i) * months + static_cast<std::size_t>(month - 1)) * q]);
+      }
+      if (4 * failed > model.lanes()) {
+        model.compact();
+        failed = 0;
+      }
+    }
+    for (int lane = 0; lane < model.lanes(); ++lane)
+      if (model.failure_month(lane) == 0)
+        model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
+  }
+}
+
+template <class M>
+void simulate_block(Block<M>& b, const RunConfig& cfg) {
+  b.stats.clear();
+  b.stats.add_runs(b.count);
+  const std::size_t q = b.observation.size();
+  const auto months = static_cast<std::size_t>(cfg.months);
+  const std::int64_t traced = std::clamp<std::int64_t>(cfg.first_run + cfg.paths - b.first, 0, b.count);
+  b.outcomes.resize(static_cast<std::size_t>(b.count) * b.outcome_width);
+  b.paths.assign(static_cast<std::size_t>(traced) * months * q, NAN);
+  simulate_block(b, cfg, traced);
 }
 }  // namespace detail
 
 /// Runs `cfg.runs` histories of model M and returns the merged monthly statistics;
 /// outcome rows (and traced paths) go to `sink` in run order.
-template <SimulationModel M>
+template <class M>
+  requires SimulationModel<M> || LaneModel<M>
 MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, OutcomeSink& sink) {
   const ModelSchema schema = M::schema(params);
   MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));

@@ -2,7 +2,6 @@
 // count allocations, then steps firms month by month and records their statistics the
 // way the runner does, and asserts that none of it allocated.
 #include "engine/monthly_stats.hpp"
-#include "engine/random_stream.hpp"
 #include "models/firm/firm.hpp"
 #include "models/scenario/scenario.hpp"
 
@@ -42,19 +41,24 @@ TEST_CASE("the month step and the statistics allocate nothing") {
   std::vector<double> observation(schema.quantities.size()), outcome(schema.outcome_columns.size());
   long months = 0;
   const long before = g_allocations.load();
-  for (std::uint64_t run = 0; run < 300; ++run) {
-    const RunRandom random(5, run);
-    model.start(random);
-    for (int month = 1; month <= 60; ++month, ++months) {
-      model.step(month, random);
-      if (model.failed()) {
-        stats.record_failure(month, model.cause());
-        break;
+  for (std::uint64_t first = 0; first < 600; first += firm::Firm::kLanes) {
+    model.start(5, first, firm::Firm::kLanes);
+    for (int month = 1; month <= 60; ++month) {
+      model.step(month);
+      for (int lane = 0; lane < model.lanes(); ++lane) {
+        const int failure = model.failure_month(lane);
+        if (failure != 0 && failure < month) continue;
+        ++months;
+        if (failure == month) {
+          stats.record_failure(month, model.cause(lane));
+          model.outcome(lane, outcome);
+          continue;
+        }
+        model.observe(lane, observation);
+        stats.record_alive(month, observation);
       }
-      model.observe(observation);
-      stats.record_alive(month, observation);
+      if (month % 20 == 0) model.compact();
     }
-    model.outcome(outcome);
   }
   const long after = g_allocations.load();
   INFO(months << " firm-months");

@@ -1,13 +1,15 @@
 #pragma once
 // The simulated firm: one run is one possible future of one firm, month by month.
 // Equations, units and sources: docs/model.md (section numbers cited below as [M§n]).
-// All per-month state is fixed-size (Eigen fixed matrices, std::array): step() never
-// allocates.
+// A Firm steps a tile of up to kLanes runs together (models/firm/lanes.hpp): the same
+// equations for every run, laid out so the compiler vectorises them. All state is
+// allocated once in the constructor: start() and step() never allocate.
 #include "engine/model_schema.hpp"
 #include "engine/random_stream.hpp"
+#include "models/firm/lanes.hpp"
 #include "models/firm/parameters.hpp"
 
-#include <array>
+#include <memory>
 #include <span>
 
 namespace smbsim::firm {
@@ -30,73 +32,52 @@ enum Observed : int {
 class Firm {
  public:
   using Params = FirmSpec;
+  static constexpr int kLanes = firm::kLanes;
   static ModelSchema schema(const FirmSpec& spec);
 
   explicit Firm(const FirmSpec& spec);
-  void start(const RunRandom& random);
-  void step(int month, const RunRandom& random);
-  bool failed() const { return failure_month_ > 0; }
-  int cause() const { return cause_; }
-  void observe(std::span<double> out) const;
-  void outcome(std::span<double> out) const;
+
+  /// Begins runs first_run, ..., first_run + count - 1 (count <= kLanes) in lanes 0.. .
+  void start(std::uint64_t seed, std::uint64_t first_run, int count);
+  /// Advances every lane one month (months count from 1). Lanes that failed earlier
+  /// are stepped too (it is cheaper than skipping them) but their results are frozen
+  /// at failure: read them in the month they fail.
+  void step(int month);
+  /// Drops failed lanes, keeping the others in run order.
+  void compact();
+
+  int lanes() const { return lanes_; }
+  std::uint64_t run(int lane) const { return s_->run[lane]; }
+  /// Month the lane's firm could not pay, 0 while it is alive.
+  int failure_month(int lane) const { return s_->i[iFailureMonth][lane]; }
+  int cause(int lane) const { return s_->i[iCause][lane]; }
+  void observe(int lane, std::span<double> out) const;
+  void outcome(int lane, std::span<double> out) const;
 
  private:
-  struct ShockState {
-    int next_arrival = 0;  // month of the next Poisson arrival, 0 = none
-    int active_until = 0;  // last month the event is active
-    double severity = 0.0;
-    bool fired_now = false;
-  };
-  struct ShockEffects {
-    double demand = 1.0, segment_loss = 0.0, input_cost = 1.0, credit_limit = 1.0,
-           interest = 1.0, capacity = 1.0, one_off = 0.0;
-  };
-
-  void update_market(int month, const RunRandom& random);
-  ShockEffects update_shocks(int month, const RunRandom& random);
-  void fire_shock(int k, int month, RandomStream& rng);
-  void update_alignment(int month, RandomStream& rng);
-  Mix intended_allocation() const;
-  void update_allocation(RandomStream& rng);
+  void start_lane(int lane, const RunRandom& random);
+  void draw_normals(int month);
+  void update_market();
+  void update_shocks(int month);
+  void fire_shocks(int k, int month);
+  void update_alignment(int month);
   void update_disruption(int month);
-  int attribute_failure(double base_revenue, int month) const;
+  void intend_allocation();
+  void update_allocation();
+  void update_automation(int month);
+  void update_cash(int month);
+  int attribute_failure(int lane, int month) const;
 
-  // Scenario (shared, read-only, outlives the model) and per-run constants.
-  const FirmSpec* spec_;
-  RunParams p_;
-  TeamMatrix coupling_;
+  const FirmSpec* spec_;  // shared, read-only, outlives the model
   TeamPriorities priorities_;
-  double planned_revenue_ = 0, planned_outflows_ = 0, fixed_costs_ = 0, budget_ = 0, credit_limit_ = 0;
-  double fit_ = 1, key_person_exposure_ = 0;
-  int segments_ = 1;
-  int disruption_month_ = 0;
-  double sense_lag_ = 0, decide_lag_ = 0;
-
-  // State.
-  double cash_ = 0, debt_ = 0, demand_ = 1, share_ = 1;
-  Mix weights_, target_, allocation_;
-  CapabilityVector capability_;
-  TeamVector team_alignment_;
-  std::array<ShockState, kMaxShocks> shocks_{};
-  int sensed_month_ = 0, decided_month_ = 0, realigned_month_ = 0;
-  double realign_threshold_ = 0;
-  bool automation_done_ = false;
-  double automation_fit_ = 0;
-
-  // This month's values (observed) and the run's running KPIs.
-  double revenue_ = 0, profit_ = 0, alignment_ = 0, project_alignment_ = 0, value_ = 0,
-         friction_ = 0, churn_ = 0;
-  double cumulative_profit_ = 0, peak_net_cash_ = 0, max_drawdown_ = 0;
-  double sum_alignment_ = 0, sum_project_ = 0, sum_value_ = 0, sum_friction_ = 0;
-  double waste_ema_ = 0, deficit_ema_ = 0;
-  int months_ = 0;
-  int failure_month_ = 0;
-  int cause_ = -1;
-  double start_buffer_days_ = 0;
-  double payouts_ = 0;
+  std::unique_ptr<LaneState> s_;
+  std::uint64_t seed_ = 0;
+  int lanes_ = 0;
+  // Per-tile switches: skip the scalar loops of mechanisms no run in the tile uses.
+  bool any_disruption_ = false, any_automation_ = false, any_elasticity_ = false;
 };
 
-static_assert(SimulationModel<Firm>);
+static_assert(LaneModel<Firm>);
 
 /// Customer value of a capability stock against the market's value weights [M§6]:
 /// sum_i w_i g(K_i / w_i) with g(x) = 2x / (1 + x), so parity (K = w) gives 1.

@@ -1,0 +1,479 @@
+// One month of a tile of firms [M§1-M§11]. Each function is one mechanism; each loops
+// over lanes with the same arithmetic for every run (vectorised by the compiler), and
+// the rare, branchy events (shock arrivals, disruption, automation, failure) run as
+// scalar loops over the lanes they touch.
+#include "models/firm/firm.hpp"
+#include "models/firm/firm_equations.hpp"
+
+#include "engine/normal_batch.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace smbsim::firm {
+
+
+void Firm::step(int month) {
+  draw_normals(month);
+  update_market();
+  update_shocks(month);
+  update_alignment(month);
+  if (any_disruption_) update_disruption(month);
+  update_allocation();
+  update_automation(month);
+  update_cash(month);
+}
+
+void Firm::draw_normals(int month) {
+  // One standard normal for the market and ten for the firm per run and month (lanes
+  // of failed runs too: skipping them would cost more than drawing).
+  LaneState& s = *s_;
+  const std::span<const std::uint64_t> runs(s.run, static_cast<std::size_t>(lanes_));
+  const auto m = static_cast<std::uint32_t>(month);
+  double* const market[] = {s.s[zMarket]};
+  standard_normals({seed_, kMarket, m}, runs, market);
+  double* internal[kTeams + kCapabilities];
+  for (int k = 0; k < kTeams + kCapabilities; ++k) internal[k] = s.s[zTeam + k];  // zChaos follows zTeam
+  standard_normals({seed_, kFirmInternal, m}, runs, internal);
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_market() {
+  // [M§6] Demand: geometric Brownian motion with annual drift and volatility.
+  LaneState& s = *s_;
+  const double* volatility = s.param(Param::market_volatility);
+  const double* growth = s.param(Param::market_growth);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    const double sigma = volatility[lane] / std::sqrt(12.0);
+    const double mu = growth[lane] / 12.0;
+    s.d[rDemand][lane] *= std::exp(mu - 0.5 * sigma * sigma + sigma * s.s[zMarket][lane]);
+  }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_shocks(int month) {
+  // [M§7] Each active shock scales demand, segments, input costs, credit or capacity.
+  LaneState& s = *s_;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    s.s[fxDemand][lane] = 1.0;
+    s.s[fxSegmentLoss][lane] = 0.0;
+    s.s[fxInputCost][lane] = 1.0;
+    s.s[fxCreditLimit][lane] = 1.0;
+    s.s[fxInterest][lane] = 1.0;
+    s.s[fxCapacity][lane] = 1.0;
+    s.s[fxOneOff][lane] = 0.0;
+  }
+  const double* exposure = s.d[rKeyPersonExposure];
+  for (std::size_t shock = 0; shock < spec_->shocks.size(); ++shock) {
+    const int k = static_cast<int>(shock);
+    fire_shocks(k, month);
+    const std::int32_t* until = s.i[iShockActiveUntil + k];
+    const double* severity = s.d[rShockSeverity + k];
+    switch (spec_->shocks[shock].type) {
+      // An inactive shock multiplies by 1 or adds 0: the same bits as skipping it.
+      case ShockType::demand:
+      case ShockType::supplier: {  // demand, or capacity when a supplier fails
+        double* scaled = s.s[spec_->shocks[shock].type == ShockType::demand ? fxDemand : fxCapacity];
+#pragma GCC ivdep  // lanes are independent runs
+        for (int lane = 0; lane < lanes_; ++lane) {
+          const double factor = 1.0 - severity[lane];
+          scaled[lane] *= month <= until[lane] ? factor : 1.0;
+        }
+        break;
+      }
+      case ShockType::segment:
+#pragma GCC ivdep  // lanes are independent runs
+        for (int lane = 0; lane < lanes_; ++lane) {
+          const double loss = severity[lane] / s.i[iSegments][lane];
+          s.s[fxSegmentLoss][lane] += month <= until[lane] ? loss : 0.0;
+        }
+        break;
+      case ShockType::input_cost:
+#pragma GCC ivdep  // lanes are independent runs
+        for (int lane = 0; lane < lanes_; ++lane) {
+          const double factor = 1.0 + severity[lane];
+          s.s[fxInputCost][lane] *= month <= until[lane] ? factor : 1.0;
+        }
+        break;
+      case ShockType::credit:
+#pragma GCC ivdep  // lanes are independent runs
+        for (int lane = 0; lane < lanes_; ++lane) {
+          const bool active = month <= until[lane];
+          const double cut = std::min(s.s[fxCreditLimit][lane], 1.0 - severity[lane]);
+          const double factor = 1.0 + 2.0 * severity[lane];
+          s.s[fxCreditLimit][lane] = active ? cut : s.s[fxCreditLimit][lane];
+          s.s[fxInterest][lane] *= active ? factor : 1.0;
+        }
+        break;
+      case ShockType::key_person:
+#pragma GCC ivdep  // lanes are independent runs
+        for (int lane = 0; lane < lanes_; ++lane) {
+          const double factor = 1.0 - 0.5 * severity[lane] * exposure[lane];
+          s.s[fxCapacity][lane] *= month <= until[lane] ? factor : 1.0;
+        }
+        break;
+    }
+  }
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane)
+    s.s[fxSegmentLoss][lane] = std::min(s.s[fxSegmentLoss][lane], 1.0);
+}
+
+void Firm::fire_shocks(int k, int month) {
+  // [M§7] Arrivals: scheduled, Poisson, or triggered by another shock's arrival this
+  // month (with a probability). Each event draws its severity and duration.
+  LaneState& s = *s_;
+  const ShockSpec& spec = spec_->shocks[static_cast<std::size_t>(k)];
+  std::int32_t* next_arrival = s.i[iShockNextArrival + k];
+  std::int32_t* until = s.i[iShockActiveUntil + k];
+  std::int32_t* fired_now = s.i[iShockFiredNow + k];
+  double* severity = s.d[rShockSeverity + k];
+  const std::int32_t* trigger_fired = spec.triggered_by >= 0 ? s.i[iShockFiredNow + spec.triggered_by] : nullptr;
+  const bool scheduled = spec.month == month;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    fired_now[lane] = 0;
+    const bool poisson = next_arrival[lane] == month;
+    const bool triggered = trigger_fired && trigger_fired[lane] != 0;
+    if (!(scheduled || poisson || triggered) || s.i[iFailureMonth][lane] != 0) continue;
+    auto rng = RunRandom(seed_, s.run[lane]).stream(kShockBase + static_cast<std::uint32_t>(k),
+                                                    static_cast<std::uint32_t>(month));
+    const bool fires = !triggered || scheduled || poisson || rng.uniform() < spec.trigger_probability;
+    if (fires) {
+      const double drawn = std::clamp(spec.severity.sample(rng), 0.0, 1.0);
+      const int duration = static_cast<int>(std::lround(std::clamp(spec.duration.sample(rng), 1.0, 1e6)));
+      severity[lane] = month <= until[lane] ? std::max(severity[lane], drawn) : drawn;
+      until[lane] = std::max(until[lane], month + duration - 1);
+      fired_now[lane] = 1;
+      if (spec.type == ShockType::key_person) {
+        // A key person leaves: capabilities lose their share of the know-how.
+        const double keep = 1.0 - severity[lane] * s.d[rKeyPersonExposure][lane];
+        #pragma GCC unroll 8
+        for (int c = 0; c < kCapabilities; ++c) s.d[rCapability + c][lane] *= keep;
+      }
+      if (spec.type == ShockType::supplier)  // finding a new partner
+        s.s[fxOneOff][lane] += 0.5 * severity[lane] * s.d[rPlannedRevenue][lane];
+    }
+    if (poisson) next_arrival[lane] = month + months_to_arrival(spec.rate, rng);
+  }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_alignment(int month) {
+  // [M§3] Drift toward zero and noise; reviews close part of the gap back to the level.
+  LaneState& s = *s_;
+  const double* level = s.param(Param::alignment_level);
+  const double* communication = s.param(Param::communication);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    const bool review = month == s.i[iNextReview][lane];
+    const int interval = s.i[iReviewMonths][lane];
+    s.i[iNextReview][lane] += review ? interval : 0;
+    double team[kTeams];
+    #pragma GCC unroll 8
+    for (int j = 0; j < kTeams; ++j) {
+      double a = s.d[rTeamAlignment + j][lane] * (1.0 - s.d[rDrift][lane]) +
+                 s.d[rNoise][lane] * s.s[zTeam + j][lane];
+      const double reviewed = a + communication[lane] * (level[lane] - a);
+      a = review & (a < level[lane]) ? reviewed : a;
+      team[j] = std::min(std::max(a, 0.0), 1.0);  // clamp to [0, 1]
+      s.d[rTeamAlignment + j][lane] = team[j];
+    }
+    s.d[rAlignment][lane] = (team[0] + team[1] + team[2] + team[3]) / kTeams;
+    s.d[rFriction][lane] = lane_friction(team, s.d[rCouplingSame][lane], s.d[rCouplingCross][lane]);
+  }
+}
+
+void Firm::update_disruption(int month) {
+  // [M§8] The market's weights shift; the firm senses it after a lag, decides after
+  // another, then its strategy targets the new mix and agility carries it there.
+  LaneState& s = *s_;
+  const Mix& shifted = spec_->disruption_weights;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    const int disruption = s.i[iDisruptionMonth][lane];
+    if (disruption <= 0 || month < disruption || s.i[iFailureMonth][lane] != 0) continue;
+    auto distance_to_market = [&] {
+      double allocation[kCapabilities], weights[kCapabilities];
+      #pragma GCC unroll 8
+      for (int c = 0; c < kCapabilities; ++c) {
+        allocation[c] = s.d[rAllocation + c][lane];
+        weights[c] = s.d[rWeights + c][lane];
+      }
+      return mix_distance(allocation, weights);
+    };
+    if (month == disruption) {
+      s.d[rRealignThreshold][lane] = distance_to_market() + 0.05;
+      #pragma GCC unroll 8
+      for (int c = 0; c < kCapabilities; ++c) s.d[rWeights + c][lane] = shifted[c];
+    }
+    std::int32_t& sensed = s.i[iSensedMonth][lane];
+    std::int32_t& decided = s.i[iDecidedMonth][lane];
+    if (sensed == 0 && month >= disruption + s.d[rSenseLag][lane]) sensed = month;
+    if (sensed > 0 && decided == 0 && month >= sensed + s.d[rDecideLag][lane]) {
+      decided = month;
+      #pragma GCC unroll 8
+      for (int c = 0; c < kCapabilities; ++c) s.d[rTarget + c][lane] = shifted[c];
+    }
+    if (decided > 0 && s.i[iRealignedMonth][lane] == 0 && distance_to_market() <= s.d[rRealignThreshold][lane])
+      s.i[iRealignedMonth][lane] = month;
+  }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::intend_allocation() {
+  // [M§2] Each team spends as the strategy says to the degree it is aligned, else on
+  // its own priorities; isomorphism pulls toward the industry's average mix.
+  LaneState& s = *s_;
+  const double* isomorphism = s.param(Param::isomorphism);
+  for (int c = 0; c < kCapabilities; ++c) {
+    double own[kTeams];
+    for (int j = 0; j < kTeams; ++j) own[j] = priorities_(j, c);
+    const double* target = s.d[rTarget + c];
+    double* __restrict intended = s.s[sIntended + c];
+  #pragma GCC ivdep  // lanes are independent runs
+    for (int lane = 0; lane < lanes_; ++lane) {
+      double follow = 0.0;
+#pragma GCC unroll 8
+      for (int j = 0; j < kTeams; ++j) {
+        const double a = s.d[rTeamAlignment + j][lane];
+        follow += (a * target[lane] + (1.0 - a) * own[j]) / kTeams;
+      }
+      intended[lane] = (1.0 - isomorphism[lane]) * follow + isomorphism[lane] * (1.0 / kCapabilities);
+    }
+  }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_allocation() {
+  // [M§5] Agility moves the allocation toward the intent; misaligned agility also moves
+  // it in random directions (the double edge).
+  LaneState& s = *s_;
+  intend_allocation();
+  const double* agility = s.param(Param::agility);
+  const double* chaos = s.param(Param::chaos);
+  double* __restrict motion = s.s[sMotion];
+  double* __restrict total = s.s[sTotal];
+  double* __restrict churn = s.d[rChurn];
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    const double amplitude = agility[lane] * (1.0 - s.d[rAlignment][lane]) * chaos[lane];
+    motion[lane] = amplitude > 1e-12 ? amplitude : 0.0;
+    total[lane] = 0.0;
+    churn[lane] = 0.0;
+  }
+  for (int c = 0; c < kCapabilities; ++c) {
+    const double* allocation = s.d[rAllocation + c];
+    const double* intended = s.s[sIntended + c];
+    const double* z = s.s[zChaos + c];
+    double* __restrict next = s.s[sNext + c];
+  #pragma GCC ivdep  // lanes are independent runs
+    for (int lane = 0; lane < lanes_; ++lane) {
+      const double moved = allocation[lane] + agility[lane] * (intended[lane] - allocation[lane]) + motion[lane] * z[lane];
+      next[lane] = std::max(moved, 0.0);
+      total[lane] += next[lane];
+    }
+  }
+  // Renormalise to a mix; the churn is the distance moved (half the L1 change).
+  for (int c = 0; c < kCapabilities; ++c) {
+    double* __restrict allocation = s.d[rAllocation + c];
+    const double* intended = s.s[sIntended + c];
+    const double* next = s.s[sNext + c];
+  #pragma GCC ivdep  // lanes are independent runs
+    for (int lane = 0; lane < lanes_; ++lane) {
+      const double normalised = next[lane] / total[lane], fallback = intended[lane];
+      const double mix = total[lane] > 0 ? normalised : fallback;
+      churn[lane] += std::fabs(mix - allocation[lane]);
+      allocation[lane] = mix;
+    }
+  }
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) churn[lane] *= 0.5;
+}
+
+void Firm::update_automation(int month) {
+  // [M§9] Automation: upfront cost, an implementation dip, then a cost cut that pays
+  // only when the market values the automated capability and the teams use it.
+  LaneState& s = *s_;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) s.s[sCostCut][lane] = 0.0;
+  if (!any_automation_) return;
+  const int capability = spec_->automation_capability;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    auto p = [&](Param id) { return s.param(id)[lane]; };
+    if (s.i[iAutomationMonth][lane] > 0 && month == s.i[iAutomationMonth][lane]) {
+      s.s[fxOneOff][lane] += p(Param::automation_cost_months) * s.d[rPlannedRevenue][lane];
+      s.d[rCapability + capability][lane] += p(Param::automation_boost);
+      s.i[iAutomationDone][lane] = 1;
+    }
+    if (!s.i[iAutomationDone][lane]) continue;
+    const double fit = std::min(1.0, s.d[rWeights + capability][lane] * kCapabilities) * s.d[rAlignment][lane];
+    s.d[rAutomationFit][lane] = fit;
+    if (month < s.i[iAutomationDipEnd][lane])
+      s.s[fxCapacity][lane] *= 1.0 - p(Param::automation_dip);
+    else
+      s.s[sCostCut][lane] = p(Param::automation_cost_reduction) * fit;
+  }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_cash(int month) {
+  LaneState& s = *s_;
+  auto p = [&](Param id) { return s.param(id); };
+  const double* depreciation = p(Param::depreciation);
+  const double* friction_waste = p(Param::friction_waste);
+  // [M§2] Capabilities accumulate from spend, reduced by friction, and depreciate; the
+  // share of spend on strategy and customer value [M§6] sum over capabilities.
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    s.s[sBuild][lane] = depreciation[lane] * (1.0 - friction_waste[lane] * s.d[rFriction][lane]);
+    s.d[rProjectAlignment][lane] = 0.0;
+    s.d[rValue][lane] = 0.0;
+  }
+  for (int c = 0; c < kCapabilities; ++c) {
+    double* __restrict capability = s.d[rCapability + c];
+    double* __restrict project = s.d[rProjectAlignment];
+    double* __restrict value = s.d[rValue];
+    const double* allocation = s.d[rAllocation + c];
+    const double* target = s.d[rTarget + c];
+    const double* weight = s.d[rWeights + c];
+    const double* build = s.s[sBuild];
+  #pragma GCC ivdep  // lanes are independent runs
+    for (int lane = 0; lane < lanes_; ++lane) {
+      capability[lane] = (1.0 - depreciation[lane]) * capability[lane] + build[lane] * allocation[lane];
+      project[lane] += std::min(allocation[lane], target[lane]);
+      value[lane] += customer_value_term(capability[lane], weight[lane]);
+    }
+  }
+  // [M§6] Customers respond to relative value with inertia.
+  const double* response = p(Param::response);
+  const double* elasticity = p(Param::elasticity);
+  if (any_elasticity_) {
+  #pragma GCC ivdep  // lanes are independent runs
+    for (int lane = 0; lane < lanes_; ++lane) {
+      const double value = s.d[rValue][lane];
+      const double pull = elasticity[lane] == 1.0 ? value : std::pow(value, elasticity[lane]);
+      s.d[rShare][lane] += response[lane] * (pull - s.d[rShare][lane]);
+    }
+  } else {
+  #pragma GCC ivdep  // lanes are independent runs
+    for (int lane = 0; lane < lanes_; ++lane)
+      s.d[rShare][lane] += response[lane] * (s.d[rValue][lane] - s.d[rShare][lane]);
+  }
+
+  const double* variable_share = p(Param::variable_cost_share);
+  const double* friction_overhead = p(Param::friction_overhead);
+  const double* change_cost = p(Param::change_cost);
+  const double* interest_rate = p(Param::interest_rate);
+  const double* repay_share = p(Param::repay_share);
+  const double* payout_share = p(Param::payout_share);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane) {
+    // [M§1] Revenue and cash.
+    const double base_revenue = s.d[rPlannedRevenue][lane] * s.d[rDemand][lane] * s.d[rShare][lane] *
+                                s.d[rFit][lane] * s.d[rPrice][lane];
+    const double revenue = base_revenue * s.s[fxDemand][lane] * (1.0 - s.s[fxSegmentLoss][lane]) *
+                           s.s[fxCapacity][lane];
+    const double variable =
+        variable_share[lane] * revenue * s.s[fxInputCost][lane] * (1.0 - s.s[sCostCut][lane]);
+    const double fixed = s.d[rFixedCosts][lane];
+    const double budget = s.d[rBudget][lane];
+    const double overhead = fixed * friction_overhead[lane] * s.d[rFriction][lane];
+    const double churn_cost = change_cost[lane] * s.d[rChurn][lane] * budget;
+    double cash = s.d[rCash][lane], debt = s.d[rDebt][lane];
+    const double interest = debt * interest_rate[lane] / 12.0 * s.s[fxInterest][lane];
+    const double profit =
+        revenue - variable - fixed - overhead - budget - churn_cost - interest - s.s[fxOneOff][lane];
+    cash += profit;
+
+    // Credit line: draw on it when cash runs out; pay it down from surplus cash.
+    const double limit = s.d[rCreditLimit][lane] * s.s[fxCreditLimit][lane];
+    const bool short_of_cash = cash < 0.0;
+    const double repayable = std::min(debt, repay_share[lane] * cash);
+    const double repay = !short_of_cash & (debt > 0.0) ? repayable : 0.0;
+    debt = short_of_cash ? debt - cash : debt - repay;
+    cash = short_of_cash ? 0.0 : cash - repay;
+    // Owners draw what exceeds the reserve: surviving firms keep thin buffers.
+    const double reserve = s.d[rReserve][lane];
+    const double surplus = payout_share[lane] * (cash - reserve);
+    const double payout = (debt <= 0.0) & (cash > reserve) ? surplus : 0.0;
+    cash -= payout;
+    s.d[rPayouts][lane] += payout;
+    // A cut line must be repaid at once.
+    const double excess = debt - limit;
+    const bool repay_cut = (debt > limit) & (cash >= excess);
+    cash = repay_cut ? cash - excess : cash;
+    debt = repay_cut ? limit : debt;
+    s.d[rCash][lane] = cash;
+    s.d[rDebt][lane] = debt;
+
+    // KPIs [M§11].
+    s.d[rBaseRevenue][lane] = base_revenue;
+    s.d[rRevenue][lane] = revenue;
+    s.d[rProfit][lane] = profit;
+    s.i[iMonths][lane] += 1;
+    s.d[rCumulativeProfit][lane] += profit;
+    const double net = cash - debt;
+    const double peak = std::max(s.d[rPeakNetCash][lane], net);
+    s.d[rPeakNetCash][lane] = peak;
+    s.d[rMaxDrawdown][lane] = std::max(s.d[rMaxDrawdown][lane], peak - net);
+    s.d[rSumAlignment][lane] += s.d[rAlignment][lane];
+    s.d[rSumProject][lane] += s.d[rProjectAlignment][lane];
+    s.d[rSumValue][lane] += s.d[rValue][lane];
+    s.d[rSumFriction][lane] += s.d[rFriction][lane];
+    // Smoothed waste from misalignment and smoothed operating deficit, for attribution.
+    const double waste = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]);
+    s.d[rWasteEma][lane] += 0.2 * (waste - s.d[rWasteEma][lane]);
+    s.d[rDeficitEma][lane] += 0.2 * (std::max(0.0, -profit) - s.d[rDeficitEma][lane]);
+    // The firm fails when it owes more than its (possibly cut) credit line.
+    const bool fails = (s.i[iFailureMonth][lane] == 0) & (debt > limit + 1e-9);
+    s.i[iFailureMonth][lane] = fails ? month : s.i[iFailureMonth][lane];
+  }
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes_; ++lane)
+    if (s.i[iFailureMonth][lane] == month) s.i[iCause][lane] = attribute_failure(lane, month);
+}
+
+int Firm::attribute_failure(int lane, int month) const {
+  // [M§7] The cause is the active shock with the largest monthly cash impact; failing
+  // that, an unfinished realignment, misaligned automation, misalignment waste, or
+  // chronic loss.
+  const LaneState& s = *s_;
+  const double base_revenue = s.d[rBaseRevenue][lane];
+  const double exposure = s.d[rKeyPersonExposure][lane];
+  double best = 0.0;
+  int cause = -1;
+  for (std::size_t shock = 0; shock < spec_->shocks.size(); ++shock) {
+    const int k = static_cast<int>(shock);
+    if (month > s.i[iShockActiveUntil + k][lane]) continue;
+    const double severity = s.d[rShockSeverity + k][lane];
+    double impact = 0.0;
+    switch (spec_->shocks[shock].type) {
+      case ShockType::demand: impact = base_revenue * severity; break;
+      case ShockType::segment: impact = base_revenue * severity / s.i[iSegments][lane]; break;
+      case ShockType::input_cost:
+        impact = s.param(Param::variable_cost_share)[lane] * s.d[rRevenue][lane] * severity;
+        break;
+      case ShockType::credit: impact = s.d[rCreditLimit][lane] * severity; break;
+      case ShockType::key_person: impact = base_revenue * 0.5 * severity * exposure; break;
+      case ShockType::supplier: impact = base_revenue * severity; break;
+    }
+    if (impact > best) {
+      best = impact;
+      cause = kFirstShockCause + k;
+    }
+  }
+  if (cause >= 0) return cause;
+  const int disruption = s.i[iDisruptionMonth][lane];
+  if (disruption > 0 && month >= disruption && s.i[iRealignedMonth][lane] == 0) return kCauseDisruption;
+  if (s.i[iAutomationDone][lane] && month <= s.i[iAutomationMonth][lane] + 24 &&
+      s.d[rAutomationFit][lane] < 0.5)
+    return kCauseAutomation;
+  if (s.d[rWasteEma][lane] >= 0.5 * s.d[rDeficitEma][lane]) return kCauseMisalignment;
+  return kCauseChronicLoss;
+}
+
+}  // namespace smbsim::firm

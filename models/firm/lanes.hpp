@@ -1,0 +1,73 @@
+#pragma once
+// The memory layout of a tile of firms: one row per per-run value, one column (lane) per
+// run. Every month step is a handful of loops over lanes doing the same arithmetic for
+// every run, which the compiler turns into SIMD code; the per-run arithmetic and its
+// order are exactly those of docs/model.md, so a run's history does not depend on
+// which lane or tile it lands in. Rows are numbered, not named members, so that
+// dropping failed runs (Firm::compact) moves every row and cannot forget one.
+#include "models/firm/capabilities.hpp"
+#include "models/firm/parameters.hpp"
+
+#include <cstdint>
+
+namespace smbsim::firm {
+
+/// The lane loops are compiled for AVX-512, AVX2 and plain x86-64 and the CPU's best is
+/// chosen at run time. Vector and scalar IEEE add, multiply, divide, min and max give
+/// the same bits (no FMA contraction: -ffp-contract=off), so results do not depend on it.
+#define SMBSIM_LANE_LOOPS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+/// Runs per tile. 256 lanes keep a tile's state (~350 KB) in a core's L2 cache.
+inline constexpr int kLanes = 256;
+
+/// Rows of doubles. Rows [0, kParamCount) are the run's sampled parameters (Param order).
+enum DoubleRow : int {
+  // Per-run constants [M§1, M§4, M§8].
+  rPlannedRevenue = kParamCount, rPlannedOutflows, rFixedCosts, rBudget, rCreditLimit,
+  rReserve, rPrice, rFit, rKeyPersonExposure, rSenseLag, rDecideLag, rCouplingSame,
+  rCouplingCross, rDrift, rNoise, rStartBufferDays,
+  // State.
+  rCash, rDebt, rDemand, rShare, rRealignThreshold, rAutomationFit,
+  // This month's values.
+  rRevenue, rBaseRevenue, rProfit, rAlignment, rProjectAlignment, rValue, rFriction, rChurn,
+  // Running KPIs [M§11].
+  rCumulativeProfit, rPeakNetCash, rMaxDrawdown, rSumAlignment, rSumProject, rSumValue,
+  rSumFriction, rWasteEma, rDeficitEma, rPayouts,
+  // Vectors: capability mixes, team alignment, shock severities.
+  rWeights, rTarget = rWeights + kCapabilities, rAllocation = rTarget + kCapabilities,
+  rCapability = rAllocation + kCapabilities, rTeamAlignment = rCapability + kCapabilities,
+  rShockSeverity = rTeamAlignment + kTeams,
+  kDoubleRows = rShockSeverity + kMaxShocks
+};
+
+/// Rows of integers (months count from 1; 0 means "not yet" or "none").
+enum IntRow : int {
+  iShockNextArrival = 0, iShockActiveUntil = kMaxShocks, iShockFiredNow = 2 * kMaxShocks,
+  iSegments = 3 * kMaxShocks, iReviewMonths, iNextReview, iDisruptionMonth, iSensedMonth,
+  iDecidedMonth, iRealignedMonth, iAutomationMonth, iAutomationDipEnd, iAutomationDone,
+  iMonths, iFailureMonth, iCause,
+  kIntRows
+};
+
+/// Per-month scratch rows: recomputed every month, never carried over (not compacted).
+enum ScratchRow : int {
+  // Standard normals: market demand, team alignment noise, the allocation's random motion.
+  zMarket = 0, zTeam, zChaos = zTeam + kTeams,  // zChaos must follow zTeam (one draw call)
+  // Shock effects [M§7].
+  fxDemand = zChaos + kCapabilities, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
+  fxCapacity, fxOneOff,
+  sCostCut, sBuild, sMotion, sTotal, sIntended, sNext = sIntended + kCapabilities,
+  kScratchRows = sNext + kCapabilities
+};
+
+struct LaneState {
+  alignas(64) double d[kDoubleRows][kLanes];
+  alignas(64) std::int32_t i[kIntRows][kLanes];
+  alignas(64) double s[kScratchRows][kLanes];
+  alignas(64) std::uint64_t run[kLanes];
+
+  double* param(Param p) { return d[static_cast<int>(p)]; }
+  const double* param(Param p) const { return d[static_cast<int>(p)]; }
+};
+
+}  // namespace smbsim::firm
