@@ -1,11 +1,13 @@
 // The random-number floor: what the draws alone cost per firm-month.
-//   smbsim_bench_floor           ns per stream, per 64-bit word, per uniform, per normal
+//   smbsim_bench_floor           ns per stream, per 64-bit word, per uniform, per normal,
+//                                and per batch normal (standard_normals, 256 lanes x 10)
 //   smbsim_bench_floor compute RUNS THREADS
 //                                the default scenario simulated without any output (no
 //                                HDF5), best of 3: seconds and firm-months
 //   smbsim_bench_draws           draws per firm-month of the default scenario (a build of
 //                                the model with draw counting compiled in)
 // Both print one JSON object; bench/run combines them with the measured ns per firm-month.
+#include "engine/normal_batch.hpp"
 #include "engine/runner.hpp"
 #include "models/firm/firm.hpp"
 #include "models/scenario/scenario.hpp"
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 using namespace smbsim;
 
@@ -48,9 +51,10 @@ int main(int argc, char** argv) {
   double firm_months = static_cast<double>(cfg.runs);  // month 1 of every run
   for (int m = 1; m < cfg.months; ++m) firm_months += static_cast<double>(s.alive(m));
   const DrawCounts& c = g_draw_counts;
-  std::printf("{\"firm_months\": %.0f, \"streams\": %.4f, \"words\": %.4f, \"normals\": %.4f, \"uniforms\": %.4f}\n",
+  std::printf("{\"firm_months\": %.0f, \"streams\": %.4f, \"words\": %.4f, \"normals\": %.4f, \"uniforms\": %.4f, "
+              "\"batch_normals\": %.4f}\n",
               firm_months, c.streams / firm_months, c.words / firm_months, c.normals / firm_months,
-              c.uniforms / firm_months);
+              c.uniforms / firm_months, c.batch_normals / firm_months);
 #else
   if (argc == 4 && std::string(argv[1]) == "compute") {
     const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
@@ -77,8 +81,19 @@ int main(int argc, char** argv) {
   const double word = ns_per_call([&](std::int64_t) { return double(rng() >> 11); }, n);
   const double uniform = ns_per_call([&](std::int64_t) { return rng.uniform(); }, n);
   const double normal = ns_per_call([&](std::int64_t) { return rng.normal(); }, n);
-  std::printf("{\"stream_ns\": %.3f, \"word_ns\": %.3f, \"uniform_ns\": %.3f, \"normal_ns\": %.3f}\n", stream, word,
-              uniform, normal);
+  // A tile's monthly firm-internal draws: 10 normals for each of 256 runs.
+  std::vector<std::uint64_t> runs(firm::kLanes);
+  std::vector<double> out(10 * runs.size());
+  std::vector<double*> rows;
+  for (std::size_t k = 0; k < 10; ++k) rows.push_back(&out[k * runs.size()]);
+  const double per_tile = ns_per_call([&](std::int64_t i) {
+    for (std::size_t r = 0; r < runs.size(); ++r) runs[r] = static_cast<std::uint64_t>(i) * runs.size() + r;
+    standard_normals({1, 2, 7}, runs, rows);
+    return out[static_cast<std::size_t>(i) % out.size()];
+  }, n / 2560);
+  const double batch_normal = per_tile / static_cast<double>(out.size());
+  std::printf("{\"stream_ns\": %.3f, \"word_ns\": %.3f, \"uniform_ns\": %.3f, \"normal_ns\": %.3f, "
+              "\"batch_normal_ns\": %.3f}\n", stream, word, uniform, normal, batch_normal);
 #endif
   return 0;
 }

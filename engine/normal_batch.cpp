@@ -99,6 +99,10 @@ void standard_normals(const NormalDraws& draws, std::span<const std::uint64_t> r
   assert(rows.size() <= kMaxNormalRows && runs.size() <= kMaxNormalLanes && draws.purpose < 128);
   const int lanes = static_cast<int>(runs.size());
   const std::size_t count = rows.size();
+#ifdef SMBSIM_COUNT_DRAWS
+  // The fallback streams are part of a batch normal's cost (bench/ times them together).
+  const DrawCounts before = g_draw_counts;
+#endif
   std::uint64_t words[kWordsPerBlock * kMaxNormalLanes];
   for (std::size_t first = 0; first < count; first += kWordsPerBlock) {
     threefry_block(draws.seed, stream_of(draws), runs.data(), lanes, first / kWordsPerBlock, words);
@@ -116,6 +120,10 @@ void standard_normals(const NormalDraws& draws, std::span<const std::uint64_t> r
       }
     }
   }
+#ifdef SMBSIM_COUNT_DRAWS
+  g_draw_counts = before;
+  SMBSIM_COUNT_N(batch_normals, count * runs.size());
+#endif
 }
 
 }  // namespace smbsim

@@ -22,11 +22,14 @@ namespace smbsim {
 /// Draw counts, compiled in only for bench/ (the random-number floor): never in smbsim.
 struct DrawCounts {
   std::uint64_t streams = 0, words = 0, normals = 0, uniforms = 0;
+  std::uint64_t batch_normals = 0;  ///< from standard_normals (engine/normal_batch.hpp)
 };
 inline thread_local DrawCounts g_draw_counts;
 #define SMBSIM_COUNT(field) (++::smbsim::g_draw_counts.field)
+#define SMBSIM_COUNT_N(field, n) (::smbsim::g_draw_counts.field += (n))
 #else
 #define SMBSIM_COUNT(field) ((void)0)
+#define SMBSIM_COUNT_N(field, n) ((void)0)
 #endif
 
 /// One stream of 64-bit random integers; a Boost.Random/C++ URNG.
