@@ -85,6 +85,26 @@ void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
     any_automation_ |= s_->i[iAutomationMonth][lane] > 0;
     any_elasticity_ |= s_->param(Param::elasticity)[lane] != 1.0;
   }
+  settle();
+}
+
+void Firm::settle() {
+  // [M§2] The allocation starts at the teams' intent, and capabilities at its steady
+  // state; customer value and share follow from them [M§6].
+  LaneState& s = *s_;
+  intend_allocation();
+  for (int lane = 0; lane < lanes_; ++lane) {
+    const double execution = 1.0 - s.param(Param::friction_waste)[lane] * s.d[rFriction][lane];
+    double value = 0.0;
+    for (int c = 0; c < kCapabilities; ++c) {
+      const double intended = s.s[sIntended + c][lane];
+      s.d[rAllocation + c][lane] = intended;
+      s.d[rCapability + c][lane] = execution * intended;
+      value += customer_value_term(s.d[rCapability + c][lane], s.d[rWeights + c][lane]);
+    }
+    s.d[rValue][lane] = value;
+    s.d[rShare][lane] = std::pow(value, s.param(Param::elasticity)[lane]);
+  }
 }
 
 void Firm::start_lane(int lane, const RunRandom& random) {
@@ -133,21 +153,10 @@ void Firm::start_lane(int lane, const RunRandom& random) {
     d(rWeights + c) = spec_->value_weights[c];
     d(rTarget + c) = spec_->strategy_target[c];
   }
-  double team[kTeams], target[kCapabilities], intended[kCapabilities];
+  double team[kTeams];
   for (int j = 0; j < kTeams; ++j) team[j] = level;
-  for (int c = 0; c < kCapabilities; ++c) target[c] = spec_->strategy_target[c];
-  intended_allocation(team, target, priorities_, p(Param::isomorphism), intended);
-  const double friction = lane_friction(team, d(rCouplingSame), d(rCouplingCross));
-  d(rFriction) = friction;
-  // Capabilities start at the steady state of the starting allocation [M§2].
-  double value = 0.0;
-  for (int c = 0; c < kCapabilities; ++c) {
-    d(rAllocation + c) = intended[c];
-    d(rCapability + c) = (1.0 - p(Param::friction_waste) * friction) * intended[c];
-    value += customer_value_term(d(rCapability + c), d(rWeights + c));
-  }
-  d(rValue) = value;
-  d(rShare) = std::pow(value, p(Param::elasticity));
+  d(rFriction) = lane_friction(team, d(rCouplingSame), d(rCouplingCross));
+  // The starting allocation and capabilities follow for all lanes at once (settle()).
   d(rDemand) = 1.0;
 
   // [M§1] Starting cash: cash_buffer_days of planned outflows.

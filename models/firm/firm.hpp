@@ -56,6 +56,7 @@ class Firm {
 
  private:
   void start_lane(int lane, const RunRandom& random);
+  void settle();
   void draw_normals(int month);
   void update_market();
   void update_shocks(int month);

@@ -56,22 +56,6 @@ inline double lane_friction(const double (&alignment)[kTeams], double same, doub
   return coordination_friction(c, m);
 }
 
-/// The allocation the teams intend [M§2]: each team spends as the strategy says to the
-/// degree it is aligned, else on its own priorities; isomorphism pulls toward the
-/// industry's average mix.
-inline void intended_allocation(const double (&alignment)[kTeams], const double (&target)[kCapabilities],
-                                const TeamPriorities& priorities, double isomorphism,
-                                double (&out)[kCapabilities]) {
-  #pragma GCC unroll 8
-  for (int c = 0; c < kCapabilities; ++c) {
-    double follow = 0.0;
-    #pragma GCC unroll 8
-    for (int j = 0; j < kTeams; ++j)
-      follow += (alignment[j] * target[c] + (1.0 - alignment[j]) * priorities(j, c)) / kTeams;
-    out[c] = (1.0 - isomorphism) * follow + isomorphism * (1.0 / kCapabilities);
-  }
-}
-
 /// Half the L1 distance between two capability mixes (0 same, 1 disjoint).
 inline double mix_distance(const double (&a)[kCapabilities], const double (&b)[kCapabilities]) {
   double sum = 0.0;
