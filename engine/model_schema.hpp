@@ -66,7 +66,9 @@ concept SimulationModel =
 ///   step(month)                    advances every lane one month
 ///   lanes(), run(lane)             lanes in use and the run each holds
 ///   failure_month(lane), cause(lane)  0 while alive; the month and cause code once failed
-///   observe(lane, out), outcome(lane, out)  as for SimulationModel
+///   observe_lanes(rows)            this month's observations of every lane in use:
+///                                  quantity q of lane i goes to rows[q * kLanes + i]
+///   outcome(lane, out)             as for SimulationModel
 ///   compact()                      drops failed lanes, keeping run order
 template <class M>
 concept LaneModel =
@@ -82,7 +84,7 @@ concept LaneModel =
       { cm.run(i) } -> std::convertible_to<std::uint64_t>;
       { cm.failure_month(i) } -> std::convertible_to<int>;
       { cm.cause(i) } -> std::convertible_to<int>;
-      cm.observe(i, out);
+      cm.observe_lanes(out);
       cm.outcome(i, out);
     };
 

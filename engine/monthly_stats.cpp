@@ -1,6 +1,7 @@
 #include "engine/monthly_stats.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 namespace smbsim {
@@ -20,6 +21,33 @@ BasicMonthlyStats<Count>::BasicMonthlyStats(int months, const std::vector<Quanti
   failures_.assign(m * cause_count_, 0);
   moments_.assign(m * quantity_count_, Moments{});
   histograms_.assign(m * bins_per_month_, 0);
+  lane_bins_.assign(quantity_count_ * kMaxTileLanes, 0);
+}
+
+template <class Count>
+void BasicMonthlyStats<Count>::record_alive_lanes(int month, const double* rows, std::size_t row_stride,
+                                                  const std::uint8_t* alive, int lanes) {
+  assert(lanes <= kMaxTileLanes);
+  const std::size_t m = static_cast<std::size_t>(month - 1);
+  const std::size_t quantities = quantity_count_;
+  std::int32_t* bins = lane_bins_.data();
+  for (std::size_t q = 0; q < quantities; ++q)
+    binnings_[q].indices(rows + q * row_stride, lanes, static_cast<std::int32_t>(bin_offset_[q]),
+                         bins + q * kMaxTileLanes);
+  Moments* mom = &moments_[m * quantities];
+  Count* hist = &histograms_[m * bins_per_month_];
+  std::int64_t recorded = 0;
+  // Lanes outer, quantities inner: each quantity's sums form their own dependency
+  // chain, and the chains of the quantities overlap.
+  for (int lane = 0; lane < lanes; ++lane) {
+    if (!alive[lane]) continue;
+    ++recorded;
+    for (std::size_t q = 0; q < quantities; ++q) {
+      mom[q].add(rows[q * row_stride + static_cast<std::size_t>(lane)]);
+      ++hist[bins[q * kMaxTileLanes + static_cast<std::size_t>(lane)]];
+    }
+  }
+  alive_[m] += recorded;
 }
 
 template <class Count>

@@ -16,6 +16,9 @@ namespace smbsim {
 /// `Count` is the histogram counter: 16 bits for the per-block statistics (a block has
 /// at most 65535 runs, so a bin cannot overflow; it keeps a block's histograms small
 /// enough to stay in cache), 64 bits for the totals.
+/// Most lanes record_alive_lanes() takes at once.
+inline constexpr int kMaxTileLanes = 1024;
+
 template <class Count>
 class BasicMonthlyStats {
  public:
@@ -31,6 +34,19 @@ class BasicMonthlyStats {
       mom[q].add(observation[q]);
       ++hist[bin_offset_[q] + static_cast<std::size_t>(binnings_[q].index(observation[q]))];
     }
+  }
+  /// The runs of a tile alive at the end of `month`: lane i (i < lanes) is alive when
+  /// alive[i] is 1, and its observation of quantity q is rows[q * row_stride + i]. The
+  /// same sums and counts as record_alive() for each alive lane in lane order; the
+  /// bins of the whole tile are found first, vectorised.
+  void record_alive_lanes(int month, const double* rows, std::size_t row_stride,
+                          const std::uint8_t* alive, int lanes);
+  /// Starts loading month's histograms into the cache (for a caller about to spend a
+  /// while on other work before recording that month).
+  void prefetch(int month) const {
+    const auto* first = reinterpret_cast<const char*>(&histograms_[static_cast<std::size_t>(month - 1) * bins_per_month_]);
+    const std::size_t bytes = bins_per_month_ * sizeof(Count);
+    for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(first + offset, 1);
   }
   /// A run that failed in `month` with this cause code.
   void record_failure(int month, int cause) {
@@ -73,6 +89,7 @@ class BasicMonthlyStats {
   std::vector<std::int64_t> failures_;
   std::vector<Moments> moments_;
   std::vector<Count> histograms_;
+  std::vector<std::int32_t> lane_bins_;  // scratch for record_alive_lanes: quantities x kMaxTileLanes
 
   template <class>
   friend class BasicMonthlyStats;

@@ -1,5 +1,6 @@
 #include "engine/normal_batch.hpp"
 
+#include "engine/lane_scan.hpp"
 #include "engine/random_stream.hpp"
 
 #include <Random123/threefry.h>
@@ -9,7 +10,6 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
-#include <limits>
 
 namespace smbsim {
 
@@ -30,10 +30,11 @@ double position_of(std::uint64_t w) {
 }
 
 /// The ziggurat's fast path for a row of words: the normal where the point lies in its
-/// layer's rectangle, else NaN (finished by finish_normal). Cloned like threefry_block;
-/// one IEEE multiply and a compare per draw, the same bits in every clone.
+/// layer's rectangle; elsewhere a flag (finished by finish_normal). Cloned like
+/// threefry_block; one IEEE multiply and a compare per draw, the same bits in every clone.
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-void fast_normals(const std::uint64_t* __restrict words, int lanes, double* __restrict out) {
+void fast_normals(const std::uint64_t* __restrict words, int lanes, double* __restrict out,
+                  std::uint8_t* __restrict missed) {
   const double* __restrict table_x = normal_table<double>::table_x;
 #pragma GCC ivdep
   for (int lane = 0; lane < lanes; ++lane) {
@@ -42,8 +43,8 @@ void fast_normals(const std::uint64_t* __restrict words, int lanes, double* __re
     const double x = position_of(w) * table_x[layer];
     const double edge = table_x[layer + 1];
     const double negative = -x;
-    const double signed_x = (w & 1) ? negative : x;
-    out[lane] = x < edge ? signed_x : std::numeric_limits<double>::quiet_NaN();
+    out[lane] = (w & 1) ? negative : x;
+    missed[lane] = !(x < edge);
   }
 }
 
@@ -71,7 +72,7 @@ void threefry_block(std::uint64_t seed, std::uint64_t stream, const std::uint64_
 /// Completes a draw that missed its rectangle, exactly as Boost's ziggurat continues:
 /// the base layer draws from the tail; other layers test the wedge and, on rejection,
 /// start over (a fresh normal, drawn from this draw's own fallback stream).
-double finish_normal(std::uint64_t w, RandomStream& rng) {
+[[gnu::noinline]] double finish_normal(std::uint64_t w, RandomStream& rng) {
   const double* table_x = normal_table<double>::table_x;
   const double* table_y = normal_table<double>::table_y;
   boost::random::detail::unit_normal_distribution<double> boost_normal;
@@ -104,20 +105,19 @@ void standard_normals(const NormalDraws& draws, std::span<const std::uint64_t> r
   const DrawCounts before = g_draw_counts;
 #endif
   std::uint64_t words[kWordsPerBlock * kMaxNormalLanes];
+  std::uint8_t missed[kMaxNormalLanes];
   for (std::size_t first = 0; first < count; first += kWordsPerBlock) {
     threefry_block(draws.seed, stream_of(draws), runs.data(), lanes, first / kWordsPerBlock, words);
     for (std::size_t k = first; k < std::min(count, first + kWordsPerBlock); ++k) {
       const std::uint64_t* w = words + (k - first) * static_cast<std::size_t>(lanes);
       double* out = rows[k];
-      fast_normals(w, lanes, out);
-      for (int lane = 0; lane < lanes; ++lane) {
-        // The ~1.2% outside their rectangle finish on this draw's own fallback stream.
-        if (std::isnan(out[lane])) {
-          RandomStream rng(draws.seed, runs[static_cast<std::size_t>(lane)],
-                           kFallbackPurpose | draws.purpose << 8 | static_cast<std::uint32_t>(k), draws.month);
-          out[lane] = finish_normal(w[lane], rng);
-        }
-      }
+      fast_normals(w, lanes, out, missed);
+      // The ~1.2% outside their rectangle finish on this draw's own fallback stream.
+      for_each_flagged(missed, lanes, [&](int lane) {
+        RandomStream rng(draws.seed, runs[static_cast<std::size_t>(lane)],
+                         kFallbackPurpose | draws.purpose << 8 | static_cast<std::uint32_t>(k), draws.month);
+        out[lane] = finish_normal(w[lane], rng);
+      });
     }
   }
 #ifdef SMBSIM_COUNT_DRAWS

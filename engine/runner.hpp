@@ -41,7 +41,13 @@ struct Block {
       : model(params),
         stats(months, schema.quantities, static_cast<int>(schema.causes.size())),
         observation(schema.quantities.size()),
-        outcome_width(schema.outcome_columns.size()) {}
+        outcome_width(schema.outcome_columns.size()) {
+    if constexpr (LaneModel<M>) {
+      static_assert(M::kLanes <= kMaxTileLanes);
+      lane_rows.assign(observation.size() * M::kLanes, 0.0);
+      lane_alive.assign(M::kLanes, 0);
+    }
+  }
   M model;
   BlockStats stats;
   std::vector<double> observation;
@@ -51,6 +57,8 @@ struct Block {
     return {&outcomes[static_cast<std::size_t>(i) * outcome_width], outcome_width};
   }
   std::vector<double> paths;     // traced runs x months x quantities
+  std::vector<double> lane_rows;         // lane models: this month's observations, quantities x kLanes
+  std::vector<std::uint8_t> lane_alive;  // lane models: 1 for lanes alive this month
   std::int64_t first = 0;
   std::int64_t count = 0;
 };
@@ -79,38 +87,42 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   }
 }
 
-/// A lane model: tiles of M::kLanes runs step together. Statistics are recorded lane by
-/// lane in run order, so every month's sums see the runs in the same order as above.
+/// A lane model: tiles of M::kLanes runs step together. Lanes hold runs in run order,
+/// so statistics recorded lane by lane see the runs in the same order as above.
 /// Failed lanes are dropped once they are a quarter of the tile.
 template <LaneModel M>
 void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   const std::size_t q = b.observation.size();
   const auto months = static_cast<std::size_t>(cfg.months);
   M& model = b.model;
+  std::uint8_t* alive = b.lane_alive.data();
   for (std::int64_t tile = 0; tile < b.count; tile += M::kLanes) {
     const int count = static_cast<int>(std::min<std::int64_t>(M::kLanes, b.count - tile));
     model.start(cfg.seed, static_cast<std::uint64_t>(b.first + tile), count);
     int live = count, failed = 0;
     for (int month = 1; month <= cfg.months && live > 0; ++month) {
+      b.stats.prefetch(month);  // the histograms load while the model steps
       model.step(month);
-      for (int lane = 0; lane < model.lanes(); ++lane) {
+      const int lanes = model.lanes();
+      for (int lane = 0; lane < lanes; ++lane) {
         const int failure = model.failure_month(lane);
-        if (failure != 0 && failure < month) continue;  // failed earlier, awaiting compaction
-        const std::int64_t i = static_cast<std::int64_t>(model.run(lane)) - b.first;
+        alive[lane] = failure == 0;
         if (failure == month) {
           b.stats.record_failure(month, model.cause(lane));
-          model.outcome(lane, b.outcome_row(i));
+          model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
           --live;
           ++failed;
-          continue;
         }
-        model.observe(lane, std::span<double>(b.observation));
-        b.stats.record_alive(month, b.observation);
-        if (i < traced)
-          std::copy(b.observation.begin(), b.observation.end(),
-                    &b.paths[(static_cast<std::size_t>(i) * months + static_cast<std::size_t>(month - 1)) * q]);
       }
-      if (4 * failed > model.lanes()) {
+      model.observe_lanes(std::span<double>(b.lane_rows));
+      b.stats.record_alive_lanes(month, b.lane_rows.data(), M::kLanes, alive, lanes);
+      for (int lane = 0; lane < lanes && traced > 0; ++lane) {
+        const std::int64_t i = static_cast<std::int64_t>(model.run(lane)) - b.first;
+        if (!alive[lane] || i >= traced) continue;
+        double* path = &b.paths[(static_cast<std::size_t>(i) * months + static_cast<std::size_t>(month - 1)) * q];
+        for (std::size_t k = 0; k < q; ++k) path[k] = b.lane_rows[k * M::kLanes + static_cast<std::size_t>(lane)];
+      }
+      if (4 * failed > lanes) {
         model.compact();
         failed = 0;
       }

@@ -103,3 +103,50 @@ TEST_CASE("the Wilson interval matches published values") {
   CHECK(h.lo == Approx(0.4038).margin(1e-4));
   CHECK(h.hi == Approx(0.5962).margin(1e-4));
 }
+
+TEST_CASE("tile binning gives the same bins as binning one value at a time") {
+  // Values around every edge case: both signs, the zero bin's edge, bin edges,
+  // out-of-range, huge, infinite and NaN values, and a random spread.
+  std::vector<double> x = {0.0, -0.0, 0.999999, 1.0, -1.0, 1.0000001, 0.5, -0.5, 1e300, -1e300,
+                           HUGE_VAL, -HUGE_VAL, NAN, -NAN, 0x1p44, 0x1p45, -0x1p44, 2.5, 3.0,
+                           -7.0, 0.005, 0.995, 1.5, 1e-300, 5e-324};
+  RandomStream s(3, 0, 0, 0);
+  for (int i = 0; i < 5000; ++i) x.push_back((s.uniform() - 0.3) * std::ldexp(1.0, static_cast<int>(s.uniform() * 60) - 8));
+  for (const Binning& b : {Binning::linear(0, 1, 200), Binning::linear(0, 2.5, 250),
+                           Binning::linear(-3, 5, 7), Binning::money()}) {
+    std::vector<std::int32_t> bins(x.size());
+    b.indices(x.data(), static_cast<int>(x.size()), 11, bins.data());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      INFO("x = " << x[i]);
+      REQUIRE(bins[i] == 11 + b.index(x[i]));
+      REQUIRE(b.index(x[i]) >= 0);
+      REQUIRE(b.index(x[i]) < b.bins());
+    }
+  }
+}
+
+TEST_CASE("recording a tile of lanes equals recording its alive lanes one by one") {
+  const int months = 2, lanes = 300;
+  BlockStats tile(months, specs(), 2), one_by_one(months, specs(), 2);
+  std::vector<double> rows(2 * kMaxTileLanes);
+  std::vector<std::uint8_t> alive(lanes);
+  RandomStream s(4, 0, 0, 0);
+  for (int m = 1; m <= months; ++m) {
+    for (int lane = 0; lane < lanes; ++lane) {
+      alive[lane] = s.uniform() < 0.8;
+      rows[lane] = s.uniform() * 1.2 - 0.1;
+      rows[kMaxTileLanes + lane] = (s.uniform() - 0.4) * 1e6;
+      if (alive[lane]) one_by_one.record_alive(m, std::vector<double>{rows[lane], rows[kMaxTileLanes + lane]});
+    }
+    tile.record_alive_lanes(m, rows.data(), kMaxTileLanes, alive.data(), lanes);
+    CHECK(tile.alive(m) == one_by_one.alive(m));
+    CHECK(tile.alive(m) > 200);
+    for (std::size_t q = 0; q < 2; ++q) {
+      const auto h1 = tile.histogram(m, q), h2 = one_by_one.histogram(m, q);
+      CHECK(std::equal(h1.begin(), h1.end(), h2.begin()));
+      const double a[] = {tile.moments(m, q).mean(), tile.moments(m, q).variance()};
+      const double b[] = {one_by_one.moments(m, q).mean(), one_by_one.moments(m, q).variance()};
+      CHECK(std::memcmp(a, b, sizeof a) == 0);  // same order, same bits
+    }
+  }
+}

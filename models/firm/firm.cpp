@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace smbsim::firm {
 
@@ -230,15 +231,17 @@ void Firm::compact() {
   lanes_ = kept;
 }
 
-void Firm::observe(int lane, std::span<double> out) const {
+SMBSIM_LANE_LOOPS
+void Firm::observe_lanes(std::span<double> rows) const {
   const LaneState& s = *s_;
-  out[kCash] = s.d[rCash][lane] - s.d[rDebt][lane];
-  out[kRevenue] = s.d[rRevenue][lane];
-  out[kProfit] = s.d[rProfit][lane];
-  out[kAlignment] = s.d[rAlignment][lane];
-  out[kProjectAlignment] = s.d[rProjectAlignment][lane];
-  out[kCustomerValue] = s.d[rValue][lane];
-  out[kFriction] = s.d[rFriction][lane];
+  const int lanes = lanes_;
+  double* __restrict out = rows.data();
+  auto row = [&](Observed q) { return out + static_cast<std::size_t>(q) * kLanes; };
+  for (int lane = 0; lane < lanes; ++lane) row(kCash)[lane] = s.d[rCash][lane] - s.d[rDebt][lane];
+  const std::pair<Observed, int> copied[] = {{kRevenue, rRevenue}, {kProfit, rProfit},
+                                             {kAlignment, rAlignment}, {kProjectAlignment, rProjectAlignment},
+                                             {kCustomerValue, rValue}, {kFriction, rFriction}};
+  for (const auto& [q, r] : copied) std::copy_n(s.d[r], lanes, row(q));
 }
 
 void Firm::outcome(int lane, std::span<double> out) const {

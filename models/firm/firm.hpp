@@ -51,7 +51,8 @@ class Firm {
   /// Month the lane's firm could not pay, 0 while it is alive.
   int failure_month(int lane) const { return s_->i[iFailureMonth][lane]; }
   int cause(int lane) const { return s_->i[iCause][lane]; }
-  void observe(int lane, std::span<double> out) const;
+  /// Quantity q (Observed order) of lane i goes to rows[q * kLanes + i].
+  void observe_lanes(std::span<double> rows) const;
   void outcome(int lane, std::span<double> out) const;
 
  private:

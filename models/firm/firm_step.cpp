@@ -5,6 +5,7 @@
 #include "models/firm/firm.hpp"
 #include "models/firm/firm_equations.hpp"
 
+#include "engine/lane_scan.hpp"
 #include "engine/normal_batch.hpp"
 
 #include <algorithm>
@@ -41,10 +42,11 @@ SMBSIM_LANE_LOOPS
 void Firm::update_market() {
   // [M§6] Demand: geometric Brownian motion with annual drift and volatility.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const double* volatility = s.param(Param::market_volatility);
   const double* growth = s.param(Param::market_growth);
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     const double sigma = volatility[lane] / std::sqrt(12.0);
     const double mu = growth[lane] / 12.0;
     s.d[rDemand][lane] *= std::exp(mu - 0.5 * sigma * sigma + sigma * s.s[zMarket][lane]);
@@ -55,8 +57,9 @@ SMBSIM_LANE_LOOPS
 void Firm::update_shocks(int month) {
   // [M§7] Each active shock scales demand, segments, input costs, credit or capacity.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     s.s[fxDemand][lane] = 1.0;
     s.s[fxSegmentLoss][lane] = 0.0;
     s.s[fxInputCost][lane] = 1.0;
@@ -77,7 +80,7 @@ void Firm::update_shocks(int month) {
       case ShockType::supplier: {  // demand, or capacity when a supplier fails
         double* scaled = s.s[spec_->shocks[shock].type == ShockType::demand ? fxDemand : fxCapacity];
 #pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes_; ++lane) {
+        for (int lane = 0; lane < lanes; ++lane) {
           const double factor = 1.0 - severity[lane];
           scaled[lane] *= month <= until[lane] ? factor : 1.0;
         }
@@ -85,21 +88,21 @@ void Firm::update_shocks(int month) {
       }
       case ShockType::segment:
 #pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes_; ++lane) {
+        for (int lane = 0; lane < lanes; ++lane) {
           const double loss = severity[lane] / s.i[iSegments][lane];
           s.s[fxSegmentLoss][lane] += month <= until[lane] ? loss : 0.0;
         }
         break;
       case ShockType::input_cost:
 #pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes_; ++lane) {
+        for (int lane = 0; lane < lanes; ++lane) {
           const double factor = 1.0 + severity[lane];
           s.s[fxInputCost][lane] *= month <= until[lane] ? factor : 1.0;
         }
         break;
       case ShockType::credit:
 #pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes_; ++lane) {
+        for (int lane = 0; lane < lanes; ++lane) {
           const bool active = month <= until[lane];
           const double cut = std::min(s.s[fxCreditLimit][lane], 1.0 - severity[lane]);
           const double factor = 1.0 + 2.0 * severity[lane];
@@ -109,7 +112,7 @@ void Firm::update_shocks(int month) {
         break;
       case ShockType::key_person:
 #pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes_; ++lane) {
+        for (int lane = 0; lane < lanes; ++lane) {
           const double factor = 1.0 - 0.5 * severity[lane] * exposure[lane];
           s.s[fxCapacity][lane] *= month <= until[lane] ? factor : 1.0;
         }
@@ -117,7 +120,7 @@ void Firm::update_shocks(int month) {
     }
   }
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane)
+  for (int lane = 0; lane < lanes; ++lane)
     s.s[fxSegmentLoss][lane] = std::min(s.s[fxSegmentLoss][lane], 1.0);
 }
 
@@ -125,19 +128,26 @@ void Firm::fire_shocks(int k, int month) {
   // [M§7] Arrivals: scheduled, Poisson, or triggered by another shock's arrival this
   // month (with a probability). Each event draws its severity and duration.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const ShockSpec& spec = spec_->shocks[static_cast<std::size_t>(k)];
   std::int32_t* next_arrival = s.i[iShockNextArrival + k];
   std::int32_t* until = s.i[iShockActiveUntil + k];
   std::int32_t* fired_now = s.i[iShockFiredNow + k];
   double* severity = s.d[rShockSeverity + k];
-  const std::int32_t* trigger_fired = spec.triggered_by >= 0 ? s.i[iShockFiredNow + spec.triggered_by] : nullptr;
+  // A shock is triggered only by one listed before it, whose arrivals are already known.
+  const bool has_trigger = spec.triggered_by >= 0;
+  const std::int32_t* trigger_fired = s.i[iShockFiredNow + (has_trigger ? spec.triggered_by : k)];
   const bool scheduled = spec.month == month;
+  std::uint8_t* candidate = s.flags;
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
+    const bool triggered = has_trigger & (trigger_fired[lane] != 0);
+    candidate[lane] = (scheduled | (next_arrival[lane] == month) | triggered) & (s.i[iFailureMonth][lane] == 0);
     fired_now[lane] = 0;
+  }
+  for_each_flagged(candidate, lanes, [&](int lane) {
     const bool poisson = next_arrival[lane] == month;
-    const bool triggered = trigger_fired && trigger_fired[lane] != 0;
-    if (!(scheduled || poisson || triggered) || s.i[iFailureMonth][lane] != 0) continue;
+    const bool triggered = has_trigger && trigger_fired[lane] != 0;
     auto rng = RunRandom(seed_, s.run[lane]).stream(kShockBase + static_cast<std::uint32_t>(k),
                                                     static_cast<std::uint32_t>(month));
     const bool fires = !triggered || scheduled || poisson || rng.uniform() < spec.trigger_probability;
@@ -150,24 +160,24 @@ void Firm::fire_shocks(int k, int month) {
       if (spec.type == ShockType::key_person) {
         // A key person leaves: capabilities lose their share of the know-how.
         const double keep = 1.0 - severity[lane] * s.d[rKeyPersonExposure][lane];
-        #pragma GCC unroll 8
         for (int c = 0; c < kCapabilities; ++c) s.d[rCapability + c][lane] *= keep;
       }
       if (spec.type == ShockType::supplier)  // finding a new partner
         s.s[fxOneOff][lane] += 0.5 * severity[lane] * s.d[rPlannedRevenue][lane];
     }
     if (poisson) next_arrival[lane] = month + months_to_arrival(spec.rate, rng);
-  }
+  });
 }
 
 SMBSIM_LANE_LOOPS
 void Firm::update_alignment(int month) {
   // [M§3] Drift toward zero and noise; reviews close part of the gap back to the level.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const double* level = s.param(Param::alignment_level);
   const double* communication = s.param(Param::communication);
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     const bool review = month == s.i[iNextReview][lane];
     const int interval = s.i[iReviewMonths][lane];
     s.i[iNextReview][lane] += review ? interval : 0;
@@ -190,9 +200,10 @@ void Firm::update_disruption(int month) {
   // [M§8] The market's weights shift; the firm senses it after a lag, decides after
   // another, then its strategy targets the new mix and agility carries it there.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const Mix& shifted = spec_->disruption_weights;
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     const int disruption = s.i[iDisruptionMonth][lane];
     if (disruption <= 0 || month < disruption || s.i[iFailureMonth][lane] != 0) continue;
     auto distance_to_market = [&] {
@@ -227,6 +238,7 @@ void Firm::intend_allocation() {
   // [M§2] Each team spends as the strategy says to the degree it is aligned, else on
   // its own priorities; isomorphism pulls toward the industry's average mix.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const double* isomorphism = s.param(Param::isomorphism);
   for (int c = 0; c < kCapabilities; ++c) {
     double own[kTeams];
@@ -234,7 +246,7 @@ void Firm::intend_allocation() {
     const double* target = s.d[rTarget + c];
     double* __restrict intended = s.s[sIntended + c];
   #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes_; ++lane) {
+    for (int lane = 0; lane < lanes; ++lane) {
       double follow = 0.0;
 #pragma GCC unroll 8
       for (int j = 0; j < kTeams; ++j) {
@@ -251,6 +263,7 @@ void Firm::update_allocation() {
   // [M§5] Agility moves the allocation toward the intent; misaligned agility also moves
   // it in random directions (the double edge).
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   intend_allocation();
   const double* agility = s.param(Param::agility);
   const double* chaos = s.param(Param::chaos);
@@ -258,7 +271,7 @@ void Firm::update_allocation() {
   double* __restrict total = s.s[sTotal];
   double* __restrict churn = s.d[rChurn];
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     const double amplitude = agility[lane] * (1.0 - s.d[rAlignment][lane]) * chaos[lane];
     motion[lane] = amplitude > 1e-12 ? amplitude : 0.0;
     total[lane] = 0.0;
@@ -270,7 +283,7 @@ void Firm::update_allocation() {
     const double* z = s.s[zChaos + c];
     double* __restrict next = s.s[sNext + c];
   #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes_; ++lane) {
+    for (int lane = 0; lane < lanes; ++lane) {
       const double moved = allocation[lane] + agility[lane] * (intended[lane] - allocation[lane]) + motion[lane] * z[lane];
       next[lane] = std::max(moved, 0.0);
       total[lane] += next[lane];
@@ -282,7 +295,7 @@ void Firm::update_allocation() {
     const double* intended = s.s[sIntended + c];
     const double* next = s.s[sNext + c];
   #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes_; ++lane) {
+    for (int lane = 0; lane < lanes; ++lane) {
       const double normalised = next[lane] / total[lane], fallback = intended[lane];
       const double mix = total[lane] > 0 ? normalised : fallback;
       churn[lane] += std::fabs(mix - allocation[lane]);
@@ -290,19 +303,20 @@ void Firm::update_allocation() {
     }
   }
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) churn[lane] *= 0.5;
+  for (int lane = 0; lane < lanes; ++lane) churn[lane] *= 0.5;
 }
 
 void Firm::update_automation(int month) {
   // [M§9] Automation: upfront cost, an implementation dip, then a cost cut that pays
   // only when the market values the automated capability and the teams use it.
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) s.s[sCostCut][lane] = 0.0;
+  for (int lane = 0; lane < lanes; ++lane) s.s[sCostCut][lane] = 0.0;
   if (!any_automation_) return;
   const int capability = spec_->automation_capability;
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     auto p = [&](Param id) { return s.param(id)[lane]; };
     if (s.i[iAutomationMonth][lane] > 0 && month == s.i[iAutomationMonth][lane]) {
       s.s[fxOneOff][lane] += p(Param::automation_cost_months) * s.d[rPlannedRevenue][lane];
@@ -322,13 +336,14 @@ void Firm::update_automation(int month) {
 SMBSIM_LANE_LOOPS
 void Firm::update_cash(int month) {
   LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   auto p = [&](Param id) { return s.param(id); };
   const double* depreciation = p(Param::depreciation);
   const double* friction_waste = p(Param::friction_waste);
   // [M§2] Capabilities accumulate from spend, reduced by friction, and depreciate; the
   // share of spend on strategy and customer value [M§6] sum over capabilities.
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     s.s[sBuild][lane] = depreciation[lane] * (1.0 - friction_waste[lane] * s.d[rFriction][lane]);
     s.d[rProjectAlignment][lane] = 0.0;
     s.d[rValue][lane] = 0.0;
@@ -342,7 +357,7 @@ void Firm::update_cash(int month) {
     const double* weight = s.d[rWeights + c];
     const double* build = s.s[sBuild];
   #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes_; ++lane) {
+    for (int lane = 0; lane < lanes; ++lane) {
       capability[lane] = (1.0 - depreciation[lane]) * capability[lane] + build[lane] * allocation[lane];
       project[lane] += std::min(allocation[lane], target[lane]);
       value[lane] += customer_value_term(capability[lane], weight[lane]);
@@ -353,14 +368,14 @@ void Firm::update_cash(int month) {
   const double* elasticity = p(Param::elasticity);
   if (any_elasticity_) {
   #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes_; ++lane) {
+    for (int lane = 0; lane < lanes; ++lane) {
       const double value = s.d[rValue][lane];
       const double pull = elasticity[lane] == 1.0 ? value : std::pow(value, elasticity[lane]);
       s.d[rShare][lane] += response[lane] * (pull - s.d[rShare][lane]);
     }
   } else {
   #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes_; ++lane)
+    for (int lane = 0; lane < lanes; ++lane)
       s.d[rShare][lane] += response[lane] * (s.d[rValue][lane] - s.d[rShare][lane]);
   }
 
@@ -371,7 +386,7 @@ void Firm::update_cash(int month) {
   const double* repay_share = p(Param::repay_share);
   const double* payout_share = p(Param::payout_share);
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane) {
+  for (int lane = 0; lane < lanes; ++lane) {
     // [M§1] Revenue and cash.
     const double base_revenue = s.d[rPlannedRevenue][lane] * s.d[rDemand][lane] * s.d[rShare][lane] *
                                 s.d[rFit][lane] * s.d[rPrice][lane];
@@ -433,8 +448,8 @@ void Firm::update_cash(int month) {
     s.i[iFailureMonth][lane] = fails ? month : s.i[iFailureMonth][lane];
   }
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes_; ++lane)
-    if (s.i[iFailureMonth][lane] == month) s.i[iCause][lane] = attribute_failure(lane, month);
+  for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = s.i[iFailureMonth][lane] == month;
+  for_each_flagged(s.flags, lanes, [&](int lane) { s.i[iCause][lane] = attribute_failure(lane, month); });
 }
 
 int Firm::attribute_failure(int lane, int month) const {

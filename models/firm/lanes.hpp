@@ -65,6 +65,7 @@ struct LaneState {
   alignas(64) std::int32_t i[kIntRows][kLanes];
   alignas(64) double s[kScratchRows][kLanes];
   alignas(64) std::uint64_t run[kLanes];
+  alignas(64) std::uint8_t flags[kLanes];  // scratch: lanes a rare event touches this month
 
   double* param(Param p) { return d[static_cast<int>(p)]; }
   const double* param(Param p) const { return d[static_cast<int>(p)]; }
