@@ -60,7 +60,7 @@ concept SimulationModel =
     };
 
 /// A model that steps a tile of up to M::kLanes runs together (so it can vectorise
-/// across runs). Lanes hold runs in run order; a failed lane keeps being stepped but
+/// across runs). A tile starts with its runs in order; a failed lane keeps being stepped but
 /// its observation and outcome must be read in the month it fails.
 ///   start(seed, first_run, count)  begins runs first_run .. first_run+count-1
 ///   step(month)                    advances every lane one month
@@ -69,7 +69,8 @@ concept SimulationModel =
 ///   observe_lanes(rows)            this month's observations of every lane in use:
 ///                                  quantity q of lane i goes to rows[q * kLanes + i]
 ///   outcome(lane, out)             as for SimulationModel
-///   compact()                      drops failed lanes, keeping run order
+///   compact()                      drops failed lanes; the new lane order must depend
+///                                  only on the tile's runs (never on threads)
 template <class M>
 concept LaneModel =
     requires(M m, const M cm, const typename M::Params& p, std::uint64_t seed, int i,

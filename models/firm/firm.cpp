@@ -217,18 +217,22 @@ void Firm::start_lane(int lane, const RunRandom& random) {
 }
 
 void Firm::compact() {
+  // Each failed lane below the last live one takes over the last live lane: a handful
+  // of lanes move instead of every lane after the first failure. Lane order stops being
+  // run order, but it stays a function of the runs alone (never of threads).
   LaneState& s = *s_;
-  int kept = 0;
-  for (int lane = 0; lane < lanes_; ++lane) {
-    if (s.i[iFailureMonth][lane] != 0) continue;
-    if (kept != lane) {
-      for (int r = 0; r < kDoubleRows; ++r) s.d[r][kept] = s.d[r][lane];
-      for (int r = 0; r < kIntRows; ++r) s.i[r][kept] = s.i[r][lane];
-      s.run[kept] = s.run[lane];
-    }
-    ++kept;
+  const std::int32_t* failure = s.i[iFailureMonth];
+  int last = lanes_ - 1;
+  for (int lane = 0;; ++lane) {
+    while (last >= 0 && failure[last] != 0) --last;
+    if (lane >= last) break;
+    if (failure[lane] == 0) continue;
+    for (int r = 0; r < kDoubleRows; ++r) s.d[r][lane] = s.d[r][last];
+    for (int r = 0; r < kIntRows; ++r) s.i[r][lane] = s.i[r][last];
+    s.run[lane] = s.run[last];
+    --last;
   }
-  lanes_ = kept;
+  lanes_ = last + 1;
 }
 
 SMBSIM_LANE_LOOPS

@@ -43,7 +43,8 @@ class Firm {
   /// are stepped too (it is cheaper than skipping them) but their results are frozen
   /// at failure: read them in the month they fail.
   void step(int month);
-  /// Drops failed lanes, keeping the others in run order.
+  /// Drops failed lanes: the last live lanes fill the gaps (the order depends only on
+  /// which runs failed).
   void compact();
 
   int lanes() const { return lanes_; }

@@ -124,6 +124,22 @@ void Firm::update_shocks(int month) {
     s.s[fxSegmentLoss][lane] = std::min(s.s[fxSegmentLoss][lane], 1.0);
 }
 
+namespace {
+/// Lanes where shock k may arrive this month (scheduled, a Poisson arrival due, or its
+/// trigger fired) and whose firm is alive; clears the shock's fired-this-month row.
+SMBSIM_LANE_LOOPS
+void mark_shock_candidates(int lanes, int month, bool scheduled, bool has_trigger,
+                           const std::int32_t* next_arrival, const std::int32_t* trigger_fired,
+                           const std::int32_t* failure_month, std::int32_t* __restrict fired_now,
+                           std::uint8_t* __restrict candidate) {
+  for (int lane = 0; lane < lanes; ++lane) {
+    const bool triggered = has_trigger & (trigger_fired[lane] != 0);
+    candidate[lane] = (scheduled | (next_arrival[lane] == month) | triggered) & (failure_month[lane] == 0);
+    fired_now[lane] = 0;
+  }
+}
+}  // namespace
+
 void Firm::fire_shocks(int k, int month) {
   // [M§7] Arrivals: scheduled, Poisson, or triggered by another shock's arrival this
   // month (with a probability). Each event draws its severity and duration.
@@ -136,16 +152,11 @@ void Firm::fire_shocks(int k, int month) {
   double* severity = s.d[rShockSeverity + k];
   // A shock is triggered only by one listed before it, whose arrivals are already known.
   const bool has_trigger = spec.triggered_by >= 0;
-  const std::int32_t* trigger_fired = s.i[iShockFiredNow + (has_trigger ? spec.triggered_by : k)];
+  const std::int32_t* trigger_fired = has_trigger ? s.i[iShockFiredNow + spec.triggered_by] : next_arrival;
   const bool scheduled = spec.month == month;
-  std::uint8_t* candidate = s.flags;
-#pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes; ++lane) {
-    const bool triggered = has_trigger & (trigger_fired[lane] != 0);
-    candidate[lane] = (scheduled | (next_arrival[lane] == month) | triggered) & (s.i[iFailureMonth][lane] == 0);
-    fired_now[lane] = 0;
-  }
-  for_each_flagged(candidate, lanes, [&](int lane) {
+  mark_shock_candidates(lanes, month, scheduled, has_trigger, next_arrival, trigger_fired,
+                        s.i[iFailureMonth], fired_now, s.flags);
+  for_each_flagged(s.flags, lanes, [&](int lane) {
     const bool poisson = next_arrival[lane] == month;
     const bool triggered = has_trigger && trigger_fired[lane] != 0;
     auto rng = RunRandom(seed_, s.run[lane]).stream(kShockBase + static_cast<std::uint32_t>(k),
