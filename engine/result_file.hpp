@@ -1,7 +1,7 @@
 #pragma once
 // The smbsim result file (layout in docs/output-format.md): provenance attributes at
-// the root, and per variant an `outcomes` group (one chunked, compressed column per
-// per-run quantity, streamed as blocks arrive) and a `monthly` group (aggregates indexed
+// the root, and per variant an `outcomes` group (one chunked column per per-run
+// quantity, compressed where that pays, streamed as blocks arrive) and a `monthly` group (aggregates indexed
 // by month, with HDF5 dimension scales).
 #include "engine/atomic_output.hpp"
 #include "engine/hdf5_handle.hpp"
@@ -44,10 +44,15 @@ class VariantWriter final : public OutcomeSink {
   void write_monthly(const MonthlyStats& stats);
 
  private:
+  /// Creates the outcome columns, choosing each one's compression from the first
+  /// block's rows (runs x columns; empty when there are no runs).
+  void create_columns(std::span<const double> first_rows);
+
   ModelSchema schema_;
   std::int64_t runs_;
   int months_;
   H5Id group_;
+  H5Id outcomes_;
   H5Id run_scale_;
   std::vector<H5Id> columns_;
   std::vector<H5Id> path_sets_;

@@ -1,9 +1,11 @@
+#include "engine/random_stream.hpp"
 #include "engine/result_file.hpp"
 #include "engine/runner.hpp"
 #include "models/testing/random_walk.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -86,4 +88,56 @@ TEST_CASE("an existing file is never clobbered without force") {
   write_walk(path, true, true);
   H5Id f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open");
   CHECK(read_attr_int(f, "complete") == 1);
+}
+
+TEST_CASE("outcome columns are compressed where that pays, and read back exactly") {
+  const fs::path path = scratch("columns.h5");
+  ModelSchema schema;
+  using T = ColumnSpec::Type;
+  schema.outcome_columns = {{"count", "1", "small integers", T::i32},
+                            {"constant", "1", "the same value in every run", T::f64},
+                            {"never", "month", "NaN in most runs", T::f64},
+                            {"noise", "USD", "full-precision random values", T::f64}};
+  schema.causes = {"none"};
+  const std::int64_t runs = 20000;
+  std::vector<double> rows(static_cast<std::size_t>(runs) * 4);
+  RandomStream s(9, 0, 0, 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(runs); ++i) {
+    rows[i * 4 + 0] = static_cast<double>(i % 7);
+    rows[i * 4 + 1] = 27.0;
+    rows[i * 4 + 2] = i % 10 == 0 ? static_cast<double>(i % 13) : NAN;
+    rows[i * 4 + 3] = s.uniform() * 1e5;
+  }
+  {
+    Provenance prov{1, runs, 1, 1, utc_now_iso8601(), "columns", "", ""};
+    ResultWriter writer(path.string(), false, prov);
+    auto variant = writer.add_variant("base", schema, 0, "{}");
+    for (std::int64_t first = 0; first < runs; first += 4096) {
+      const std::int64_t count = std::min<std::int64_t>(4096, runs - first);
+      variant->append_outcomes(first, count, std::span<const double>(&rows[static_cast<std::size_t>(first) * 4],
+                                                                      static_cast<std::size_t>(count) * 4));
+    }
+    variant->write_monthly(MonthlyStats(1, {}, 1));
+    variant.reset();
+    writer.commit();
+  }
+  silence_hdf5_errors();
+  H5Id f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open");
+  auto filters = [&](const std::string& name) {
+    H5Id d(H5Dopen2(f, ("variants/base/outcomes/" + name).c_str(), H5P_DEFAULT), H5Dclose, "open");
+    H5Id dcpl(H5Dget_create_plist(d), H5Pclose, "plist");
+    return H5Pget_nfilters(dcpl);
+  };
+  CHECK(filters("count") == 2);     // shuffle + deflate
+  CHECK(filters("constant") == 2);
+  CHECK(filters("never") == 2);
+  CHECK(filters("noise") == 0);     // deflate would gain little for its CPU
+  for (std::size_t c = 0; c < 4; ++c) {
+    const auto back = read_doubles(f, "variants/base/outcomes/" + schema.outcome_columns[c].name);
+    REQUIRE(back.size() == static_cast<std::size_t>(runs));
+    for (std::size_t i = 0; i < back.size(); ++i) {
+      const double want = rows[i * 4 + c];
+      REQUIRE((std::isnan(want) ? std::isnan(back[i]) : back[i] == want));
+    }
+  }
 }
