@@ -10,11 +10,12 @@
 
 namespace smbsim::firm {
 
-/// One capability's contribution to customer value [M§6]: w g(K / w), g(x) = 2x/(1+x).
+/// One capability's contribution to customer value [M§6]: w g(K / w), g(x) = 2x/(1+x),
+/// computed as 2wK / (w + K) (the same value with one division instead of two).
 /// Spend the market does not reward (w = 0) builds no value.
 inline double customer_value_term(double k, double w) {
-  const double x = std::max(k, 0.0) / w;
-  const double term = w * 2.0 * x / (1.0 + x);
+  const double stock = std::max(k, 0.0);
+  const double term = 2.0 * w * stock / (w + stock);
   return w > 0.0 ? term : 0.0;
 }
 
