@@ -355,24 +355,18 @@ void Firm::update_cash(int month) {
   // share of spend on strategy and customer value [M§6] sum over capabilities.
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    s.s[sBuild][lane] = depreciation[lane] * (1.0 - friction_waste[lane] * s.d[rFriction][lane]);
-    s.d[rProjectAlignment][lane] = 0.0;
-    s.d[rValue][lane] = 0.0;
-  }
-  for (int c = 0; c < kCapabilities; ++c) {
-    double* __restrict capability = s.d[rCapability + c];
-    double* __restrict project = s.d[rProjectAlignment];
-    double* __restrict value = s.d[rValue];
-    const double* allocation = s.d[rAllocation + c];
-    const double* target = s.d[rTarget + c];
-    const double* weight = s.d[rWeights + c];
-    const double* build = s.s[sBuild];
-  #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes; ++lane) {
-      capability[lane] = (1.0 - depreciation[lane]) * capability[lane] + build[lane] * allocation[lane];
-      project[lane] += std::min(allocation[lane], target[lane]);
-      value[lane] += customer_value_term(capability[lane], weight[lane]);
+    const double build = depreciation[lane] * (1.0 - friction_waste[lane] * s.d[rFriction][lane]);
+    double project = 0.0, value = 0.0;
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c) {
+      double& capability = s.d[rCapability + c][lane];
+      const double allocation = s.d[rAllocation + c][lane];
+      capability = (1.0 - depreciation[lane]) * capability + build * allocation;
+      project += std::min(allocation, s.d[rTarget + c][lane]);
+      value += customer_value_term(capability, s.d[rWeights + c][lane]);
     }
+    s.d[rProjectAlignment][lane] = project;
+    s.d[rValue][lane] = value;
   }
   // [M§6] Customers respond to relative value with inertia.
   const double* response = p(Param::response);

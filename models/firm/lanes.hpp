@@ -56,7 +56,7 @@ enum ScratchRow : int {
   // Shock effects [M§7].
   fxDemand = zChaos + kCapabilities, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
-  sCostCut, sBuild, sMotion, sTotal, sIntended, sNext = sIntended + kCapabilities,
+  sCostCut, sMotion, sTotal, sIntended, sNext = sIntended + kCapabilities,
   kScratchRows = sNext + kCapabilities
 };
 
