@@ -73,7 +73,11 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
 }
 
 Firm::Firm(const FirmSpec& spec)
-    : spec_(&spec), priorities_(team_priorities()), s_(std::make_unique<LaneState>()) {}
+    : spec_(&spec), s_(std::make_unique<LaneState>()) {
+  const TeamPriorities priorities = team_priorities();
+  for (int c = 0; c < kCapabilities; ++c)
+    for (int j = 0; j < kTeams; ++j) own_priority_[c][j] = priorities(j, c);
+}
 
 void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
   seed_ = seed;

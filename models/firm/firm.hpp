@@ -72,7 +72,7 @@ class Firm {
   int attribute_failure(int lane, int month) const;
 
   const FirmSpec* spec_;  // shared, read-only, outlives the model
-  TeamPriorities priorities_;
+  double own_priority_[kCapabilities][kTeams];  // team_priorities(), by capability [M§2]
   std::unique_ptr<LaneState> s_;
   std::uint64_t seed_ = 0;
   int lanes_ = 0;

@@ -19,6 +19,17 @@ inline double customer_value_term(double k, double w) {
   return w > 0.0 ? term : 0.0;
 }
 
+/// The share of one capability the teams intend to spend on [M§2]: each team follows
+/// the strategy's target to the degree it is aligned, else its own priority (own[j]);
+/// isomorphism pulls toward the industry's average mix.
+inline double intended_share(const double (&alignment)[kTeams], double target, const double (&own)[kTeams],
+                             double isomorphism) {
+  double follow = 0.0;
+  #pragma GCC unroll 8
+  for (int j = 0; j < kTeams; ++j) follow += (alignment[j] * target + (1.0 - alignment[j]) * own[j]) / kTeams;
+  return (1.0 - isomorphism) * follow + isomorphism * (1.0 / kCapabilities);
+}
+
 /// Coupling between two teams [M§4]: strength c within a department block
 /// ({commercial, service}, {product, operations}), c^2 between blocks, spread over the
 /// other kTeams - 1 teams.

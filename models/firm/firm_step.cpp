@@ -246,75 +246,58 @@ void Firm::update_disruption(int month) {
 
 SMBSIM_LANE_LOOPS
 void Firm::intend_allocation() {
-  // [M§2] Each team spends as the strategy says to the degree it is aligned, else on
-  // its own priorities; isomorphism pulls toward the industry's average mix.
+  // [M§2] The allocation the teams intend, into the sIntended rows (for the start of a run).
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const double* isomorphism = s.param(Param::isomorphism);
-  for (int c = 0; c < kCapabilities; ++c) {
-    double own[kTeams];
-    for (int j = 0; j < kTeams; ++j) own[j] = priorities_(j, c);
-    const double* target = s.d[rTarget + c];
-    double* __restrict intended = s.s[sIntended + c];
-  #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes; ++lane) {
-      double follow = 0.0;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    double team[kTeams];
 #pragma GCC unroll 8
-      for (int j = 0; j < kTeams; ++j) {
-        const double a = s.d[rTeamAlignment + j][lane];
-        follow += (a * target[lane] + (1.0 - a) * own[j]) / kTeams;
-      }
-      intended[lane] = (1.0 - isomorphism[lane]) * follow + isomorphism[lane] * (1.0 / kCapabilities);
-    }
+    for (int j = 0; j < kTeams; ++j) team[j] = s.d[rTeamAlignment + j][lane];
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c)
+      s.s[sIntended + c][lane] = intended_share(team, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
   }
 }
 
 SMBSIM_LANE_LOOPS
 void Firm::update_allocation() {
-  // [M§5] Agility moves the allocation toward the intent; misaligned agility also moves
-  // it in random directions (the double edge).
+  // [M§5] Agility moves the allocation toward the teams' intent [M§2]; misaligned agility
+  // also moves it in random directions (the double edge). Then it is renormalised to a
+  // mix; the churn is the distance moved (half the L1 change).
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
-  intend_allocation();
+  const double* isomorphism = s.param(Param::isomorphism);
   const double* agility = s.param(Param::agility);
   const double* chaos = s.param(Param::chaos);
-  double* __restrict motion = s.s[sMotion];
-  double* __restrict total = s.s[sTotal];
-  double* __restrict churn = s.d[rChurn];
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
+    double team[kTeams];
+#pragma GCC unroll 8
+    for (int j = 0; j < kTeams; ++j) team[j] = s.d[rTeamAlignment + j][lane];
     const double amplitude = agility[lane] * (1.0 - s.d[rAlignment][lane]) * chaos[lane];
-    motion[lane] = amplitude > 1e-12 ? amplitude : 0.0;
-    total[lane] = 0.0;
-    churn[lane] = 0.0;
-  }
-  for (int c = 0; c < kCapabilities; ++c) {
-    const double* allocation = s.d[rAllocation + c];
-    const double* intended = s.s[sIntended + c];
-    const double* z = s.s[zChaos + c];
-    double* __restrict next = s.s[sNext + c];
-  #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes; ++lane) {
-      const double moved = allocation[lane] + agility[lane] * (intended[lane] - allocation[lane]) + motion[lane] * z[lane];
-      next[lane] = std::max(moved, 0.0);
-      total[lane] += next[lane];
+    const double motion = amplitude > 1e-12 ? amplitude : 0.0;
+    double intended[kCapabilities], next[kCapabilities], total = 0.0;
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c) {
+      intended[c] = intended_share(team, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
+      const double allocation = s.d[rAllocation + c][lane];
+      const double moved = allocation + agility[lane] * (intended[c] - allocation) + motion * s.s[zChaos + c][lane];
+      next[c] = std::max(moved, 0.0);
+      total += next[c];
     }
-  }
-  // Renormalise to a mix; the churn is the distance moved (half the L1 change).
-  for (int c = 0; c < kCapabilities; ++c) {
-    double* __restrict allocation = s.d[rAllocation + c];
-    const double* intended = s.s[sIntended + c];
-    const double* next = s.s[sNext + c];
-  #pragma GCC ivdep  // lanes are independent runs
-    for (int lane = 0; lane < lanes; ++lane) {
-      const double normalised = next[lane] / total[lane], fallback = intended[lane];
-      const double mix = total[lane] > 0 ? normalised : fallback;
-      churn[lane] += std::fabs(mix - allocation[lane]);
-      allocation[lane] = mix;
+    double churn = 0.0;
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c) {
+      double& allocation = s.d[rAllocation + c][lane];
+      const double normalised = next[c] / total;
+      const double mix = total > 0 ? normalised : intended[c];
+      churn += std::fabs(mix - allocation);
+      allocation = mix;
     }
+    s.d[rChurn][lane] = churn * 0.5;
   }
-#pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes; ++lane) churn[lane] *= 0.5;
 }
 
 void Firm::update_automation(int month) {

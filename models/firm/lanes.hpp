@@ -56,8 +56,9 @@ enum ScratchRow : int {
   // Shock effects [M§7].
   fxDemand = zChaos + kCapabilities, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
-  sCostCut, sMotion, sTotal, sIntended, sNext = sIntended + kCapabilities,
-  kScratchRows = sNext + kCapabilities
+  sCostCut,
+  sIntended,  // the intended allocation, for the start of a run (Firm::settle)
+  kScratchRows = sIntended + kCapabilities
 };
 
 struct LaneState {
