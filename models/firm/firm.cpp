@@ -10,6 +10,12 @@ namespace smbsim::firm {
 
 namespace {
 constexpr double kDaysPerMonth = 365.25 / 12.0;
+
+/// A parameter's value as the model uses it: clamped into its range, whole if it must be.
+double clamp_param(const ParamInfo& info, double x) {
+  x = std::clamp(x, info.min, info.max);
+  return info.integer ? std::round(x) : x;
+}
 }
 
 double customer_value(const CapabilityVector& k, const Mix& w) {
@@ -77,12 +83,19 @@ Firm::Firm(const FirmSpec& spec)
   const TeamPriorities priorities = team_priorities();
   for (int c = 0; c < kCapabilities; ++c)
     for (int j = 0; j < kTeams; ++j) own_priority_[c][j] = priorities(j, c);
+  for (const auto& info : param_table()) {
+    if (spec[info.id].is_fixed())
+      fixed_params_.emplace_back(info.id, clamp_param(info, spec[info.id].nominal()));
+    else
+      sampled_params_.push_back(&info);
+  }
 }
 
 void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
   seed_ = seed;
   lanes_ = std::clamp(count, 0, kLanes);
   any_disruption_ = any_automation_ = any_elasticity_ = false;
+  for (const auto& [id, value] : fixed_params_) std::fill_n(s_->param(id), lanes_, value);
   for (int lane = 0; lane < lanes_; ++lane) {
     s_->run[lane] = first_run + static_cast<std::uint64_t>(lane);
     start_lane(lane, RunRandom(seed, s_->run[lane]));
@@ -118,13 +131,11 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
   auto p = [&](Param id) { return s.param(id)[lane]; };
 
-  // [M§1] Per-run parameters from the parameter stream, clamped into their ranges.
+  // [M§1] Per-run parameters from the parameter stream, clamped into their ranges (the
+  // fixed ones are already in place: they draw nothing).
   auto prng = random.stream(kParameters, 0);
-  for (const auto& info : param_table()) {
-    double x = std::clamp((*spec_)[info.id].sample(prng), info.min, info.max);
-    if (info.integer) x = std::round(x);
-    s.param(info.id)[lane] = x;
-  }
+  for (const ParamInfo* info : sampled_params_)
+    s.param(info->id)[lane] = clamp_param(*info, (*spec_)[info->id].sample(prng));
   const double headcount = p(Param::headcount);
   const double planned_revenue = headcount * p(Param::revenue_per_employee);
   d(rPlannedRevenue) = planned_revenue;

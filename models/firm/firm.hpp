@@ -11,6 +11,8 @@
 
 #include <memory>
 #include <span>
+#include <utility>
+#include <vector>
 
 namespace smbsim::firm {
 
@@ -73,6 +75,10 @@ class Firm {
 
   const FirmSpec* spec_;  // shared, read-only, outlives the model
   double own_priority_[kCapabilities][kTeams];  // team_priorities(), by capability [M§2]
+  // Parameters split once: fixed ones fill their rows for a whole tile; only the
+  // distributions are sampled run by run (in table order, as they draw).
+  std::vector<std::pair<Param, double>> fixed_params_;
+  std::vector<const ParamInfo*> sampled_params_;
   std::unique_ptr<LaneState> s_;
   std::uint64_t seed_ = 0;
   int lanes_ = 0;
