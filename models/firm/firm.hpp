@@ -23,7 +23,7 @@ enum Cause : int { kCauseChronicLoss, kCauseMisalignment, kCauseDisruption, kCau
 
 /// Random stream purposes: each subsystem draws from its own stream.
 enum Purpose : std::uint32_t {
-  kParameters = 0, kMarket = 1, kFirmInternal = 2, kDisruptionTiming = 3, kShockBase = 16
+  kParameters = 0, kMarket = 1, kMonthlyNormals = 2, kDisruptionTiming = 3, kShockBase = 16
 };
 
 /// Observed quantities, in schema order.

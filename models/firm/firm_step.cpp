@@ -26,16 +26,14 @@ void Firm::step(int month) {
 }
 
 void Firm::draw_normals(int month) {
-  // One standard normal for the market and ten for the firm per run and month (lanes
-  // of failed runs too: skipping them would cost more than drawing).
+  // The month's eleven standard normals per run, in one batch (normal k of the
+  // kMonthlyNormals stream): the market's, then four for team alignment, then six for
+  // the allocation's random motion [M§12].
   LaneState& s = *s_;
   const std::span<const std::uint64_t> runs(s.run, static_cast<std::size_t>(lanes_));
-  const auto m = static_cast<std::uint32_t>(month);
-  double* const market[] = {s.s[zMarket]};
-  standard_normals({seed_, kMarket, m}, runs, market);
-  double* internal[kTeams + kCapabilities];
-  for (int k = 0; k < kTeams + kCapabilities; ++k) internal[k] = s.s[zTeam + k];  // zChaos follows zTeam
-  standard_normals({seed_, kFirmInternal, m}, runs, internal);
+  double* rows[kNormalRows];
+  for (int k = 0; k < kNormalRows; ++k) rows[k] = s.s[zMarket + k];
+  standard_normals({seed_, kMonthlyNormals, static_cast<std::uint32_t>(month)}, runs, rows);
 }
 
 SMBSIM_LANE_LOOPS

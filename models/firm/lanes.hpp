@@ -51,10 +51,11 @@ enum IntRow : int {
 
 /// Per-month scratch rows: recomputed every month, never carried over (not compacted).
 enum ScratchRow : int {
-  // Standard normals: market demand, team alignment noise, the allocation's random motion.
-  zMarket = 0, zTeam, zChaos = zTeam + kTeams,  // zChaos must follow zTeam (one draw call)
+  // The month's standard normals, drawn in one call (so in this order, contiguous):
+  // market demand, team alignment noise, the allocation's random motion.
+  zMarket = 0, zTeam, zChaos = zTeam + kTeams, kNormalRows = zChaos + kCapabilities,
   // Shock effects [M§7].
-  fxDemand = zChaos + kCapabilities, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
+  fxDemand = kNormalRows, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
   sCostCut,
   sIntended,  // the intended allocation, for the start of a run (Firm::settle)
