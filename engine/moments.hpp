@@ -19,6 +19,10 @@ class Moments {
     s1_ += d;
     s2_ += d * d;
   }
+  /// Adds x[0], ..., x[n - 1]. The deviations are summed in eight interleaved partial
+  /// sums (x[i] into sum i % 8, combined pairwise), which vectorises; the result
+  /// depends only on the values and their order.
+  void add_all(const double* x, int n);
   void merge(const Moments& o) {
     if (o.n_ == 0) return;
     if (n_ == 0) {

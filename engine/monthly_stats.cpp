@@ -25,29 +25,23 @@ BasicMonthlyStats<Count>::BasicMonthlyStats(int months, const std::vector<Quanti
 }
 
 template <class Count>
-void BasicMonthlyStats<Count>::record_alive_lanes(int month, const double* rows, std::size_t row_stride,
-                                                  const std::uint8_t* alive, int lanes) {
+void BasicMonthlyStats<Count>::record_alive_lanes(int month, const double* rows, std::size_t row_stride, int lanes) {
   assert(lanes <= kMaxTileLanes);
   const std::size_t m = static_cast<std::size_t>(month - 1);
   const std::size_t quantities = quantity_count_;
   std::int32_t* bins = lane_bins_.data();
-  for (std::size_t q = 0; q < quantities; ++q)
+  Moments* mom = &moments_[m * quantities];
+  for (std::size_t q = 0; q < quantities; ++q) {
     binnings_[q].indices(rows + q * row_stride, lanes, static_cast<std::int32_t>(bin_offset_[q]),
                          bins + q * kMaxTileLanes);
-  Moments* mom = &moments_[m * quantities];
-  Count* hist = &histograms_[m * bins_per_month_];
-  std::int64_t recorded = 0;
-  // Lanes outer, quantities inner: each quantity's sums form their own dependency
-  // chain, and the chains of the quantities overlap.
-  for (int lane = 0; lane < lanes; ++lane) {
-    if (!alive[lane]) continue;
-    ++recorded;
-    for (std::size_t q = 0; q < quantities; ++q) {
-      mom[q].add(rows[q * row_stride + static_cast<std::size_t>(lane)]);
-      ++hist[bins[q * kMaxTileLanes + static_cast<std::size_t>(lane)]];
-    }
+    mom[q].add_all(rows + q * row_stride, lanes);
   }
-  alive_[m] += recorded;
+  Count* hist = &histograms_[m * bins_per_month_];
+  // Lanes outer, quantities inner: consecutive increments go to different histograms,
+  // so they do not wait on each other.
+  for (int lane = 0; lane < lanes; ++lane)
+    for (std::size_t q = 0; q < quantities; ++q) ++hist[bins[q * kMaxTileLanes + static_cast<std::size_t>(lane)]];
+  alive_[m] += lanes;
 }
 
 template <class Count>

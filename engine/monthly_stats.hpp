@@ -13,12 +13,12 @@
 
 namespace smbsim {
 
-/// `Count` is the histogram counter: 16 bits for the per-block statistics (a block has
-/// at most 65535 runs, so a bin cannot overflow; it keeps a block's histograms small
-/// enough to stay in cache), 64 bits for the totals.
 /// Most lanes record_alive_lanes() takes at once.
 inline constexpr int kMaxTileLanes = 1024;
 
+/// `Count` is the histogram counter: 16 bits for the per-block statistics (a block has
+/// at most 65535 runs, so a bin cannot overflow; it keeps a block's histograms small
+/// enough to stay in cache), 64 bits for the totals.
 template <class Count>
 class BasicMonthlyStats {
  public:
@@ -35,12 +35,10 @@ class BasicMonthlyStats {
       ++hist[bin_offset_[q] + static_cast<std::size_t>(binnings_[q].index(observation[q]))];
     }
   }
-  /// The runs of a tile alive at the end of `month`: lane i (i < lanes) is alive when
-  /// alive[i] is 1, and its observation of quantity q is rows[q * row_stride + i]. The
-  /// same sums and counts as record_alive() for each alive lane in lane order; the
-  /// bins of the whole tile are found first, vectorised.
-  void record_alive_lanes(int month, const double* rows, std::size_t row_stride,
-                          const std::uint8_t* alive, int lanes);
+  /// The `lanes` runs of a tile alive at the end of `month`: quantity q of lane i is
+  /// rows[q * row_stride + i]. The same counts as record_alive() for each lane, and the
+  /// same moments up to rounding (Moments::add_all sums in eight parts, vectorised).
+  void record_alive_lanes(int month, const double* rows, std::size_t row_stride, int lanes);
   /// Starts loading month's histograms into the cache (for a caller about to spend a
   /// while on other work before recording that month).
   void prefetch(int month) const {

@@ -45,7 +45,6 @@ struct Block {
     if constexpr (LaneModel<M>) {
       static_assert(M::kLanes <= kMaxTileLanes);
       lane_rows.assign(observation.size() * M::kLanes, 0.0);
-      lane_alive.assign(M::kLanes, 0);
     }
   }
   M model;
@@ -57,8 +56,7 @@ struct Block {
     return {&outcomes[static_cast<std::size_t>(i) * outcome_width], outcome_width};
   }
   std::vector<double> paths;     // traced runs x months x quantities
-  std::vector<double> lane_rows;         // lane models: this month's observations, quantities x kLanes
-  std::vector<std::uint8_t> lane_alive;  // lane models: 1 for lanes alive this month
+  std::vector<double> lane_rows;  // lane models: this month's observations, quantities x kLanes
   std::int64_t first = 0;
   std::int64_t count = 0;
 };
@@ -87,48 +85,42 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   }
 }
 
-/// A lane model: tiles of M::kLanes runs step together. Statistics are recorded lane by
-/// lane; the lane order depends only on the tile's runs, so the sums do not depend on
-/// threads (they may differ from the run-at-a-time order in the last bits).
-/// Failed lanes are dropped at the end of the month they fail: a compaction moves only
-/// the lanes that fill the gaps (measured: no slower than waiting for 1/16 of the tile
-/// to fail, and faster than 1/4).
+/// A lane model: tiles of M::kLanes runs step together. Each month, the runs that
+/// failed are recorded and dropped (compaction moves only the lanes that fill the gaps),
+/// then the statistics of the live lanes are recorded a tile at a time. The lane order
+/// depends only on the tile's runs, so the sums do not depend on threads (they may
+/// differ from the run-at-a-time order in the last bits).
 template <LaneModel M>
 void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   const std::size_t q = b.observation.size();
   const auto months = static_cast<std::size_t>(cfg.months);
   M& model = b.model;
-  std::uint8_t* alive = b.lane_alive.data();
   for (std::int64_t tile = 0; tile < b.count; tile += M::kLanes) {
     const int count = static_cast<int>(std::min<std::int64_t>(M::kLanes, b.count - tile));
     model.start(cfg.seed, static_cast<std::uint64_t>(b.first + tile), count);
     for (int month = 1; month <= cfg.months && model.lanes() > 0; ++month) {
       b.stats.prefetch(month);  // the histograms load while the model steps
       model.step(month);
-      const int lanes = model.lanes();
-      int failed = 0;
-      for (int lane = 0; lane < lanes; ++lane) {
-        const int failure = model.failure_month(lane);
-        alive[lane] = failure == 0;
-        if (failure == month) {
-          b.stats.record_failure(month, model.cause(lane));
-          model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
-          ++failed;
-        }
+      bool failed = false;
+      for (int lane = 0; lane < model.lanes(); ++lane) {
+        if (model.failure_month(lane) != month) continue;
+        b.stats.record_failure(month, model.cause(lane));
+        model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
+        failed = true;
       }
+      if (failed) model.compact();
+      const int lanes = model.lanes();
       model.observe_lanes(std::span<double>(b.lane_rows));
-      b.stats.record_alive_lanes(month, b.lane_rows.data(), M::kLanes, alive, lanes);
+      b.stats.record_alive_lanes(month, b.lane_rows.data(), M::kLanes, lanes);
       for (int lane = 0; lane < lanes && traced > 0; ++lane) {
         const std::int64_t i = static_cast<std::int64_t>(model.run(lane)) - b.first;
-        if (!alive[lane] || i >= traced) continue;
+        if (i >= traced) continue;
         double* path = &b.paths[(static_cast<std::size_t>(i) * months + static_cast<std::size_t>(month - 1)) * q];
         for (std::size_t k = 0; k < q; ++k) path[k] = b.lane_rows[k * M::kLanes + static_cast<std::size_t>(lane)];
       }
-      if (failed > 0) model.compact();
     }
     for (int lane = 0; lane < model.lanes(); ++lane)
-      if (model.failure_month(lane) == 0)
-        model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
+      model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
   }
 }
 

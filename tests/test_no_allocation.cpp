@@ -39,26 +39,26 @@ TEST_CASE("the month step and the statistics allocate nothing") {
   firm::Firm model(spec);
   BlockStats stats(60, schema.quantities, static_cast<int>(schema.causes.size()));
   std::vector<double> rows(schema.quantities.size() * firm::Firm::kLanes), outcome(schema.outcome_columns.size());
-  std::vector<std::uint8_t> alive(firm::Firm::kLanes);
   long months = 0;
   const long before = g_allocations.load();
   for (std::uint64_t first = 0; first < 600; first += firm::Firm::kLanes) {
     model.start(5, first, firm::Firm::kLanes);
     for (int month = 1; month <= 60; ++month) {
       model.step(month);
+      bool failed = false;
       for (int lane = 0; lane < model.lanes(); ++lane) {
         const int failure = model.failure_month(lane);
-        alive[lane] = failure == 0;
         if (failure != 0 && failure < month) continue;
         ++months;
         if (failure == month) {
           stats.record_failure(month, model.cause(lane));
           model.outcome(lane, outcome);
+          failed = true;
         }
       }
+      if (failed) model.compact();
       model.observe_lanes(rows);
-      stats.record_alive_lanes(month, rows.data(), firm::Firm::kLanes, alive.data(), model.lanes());
-      if (month % 20 == 0) model.compact();
+      stats.record_alive_lanes(month, rows.data(), firm::Firm::kLanes, model.lanes());
     }
   }
   const long after = g_allocations.load();
