@@ -1,17 +1,10 @@
-# The git commit of the source tree, baked into the binary and the output files' provenance.
-# Re-read at every configure; "unknown" outside a git checkout.
-execute_process(
-  COMMAND git -C "${PROJECT_SOURCE_DIR}" rev-parse --short=12 HEAD
-  OUTPUT_VARIABLE SMBSIM_GIT_COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE
-  ERROR_QUIET RESULT_VARIABLE _git_result)
-if(NOT _git_result EQUAL 0 OR SMBSIM_GIT_COMMIT STREQUAL "")
-  set(SMBSIM_GIT_COMMIT "unknown")
-endif()
-execute_process(
-  COMMAND git -C "${PROJECT_SOURCE_DIR}" status --porcelain --untracked-files=no
-  OUTPUT_VARIABLE _git_dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-if(NOT _git_dirty STREQUAL "" AND NOT SMBSIM_GIT_COMMIT STREQUAL "unknown")
-  string(APPEND SMBSIM_GIT_COMMIT "-dirty")
-endif()
-configure_file("${PROJECT_SOURCE_DIR}/engine/version.hpp.in"
-               "${PROJECT_BINARY_DIR}/generated/engine/version.hpp" @ONLY)
+# The git commit of the source tree, baked into the binary and the output files'
+# provenance: engine/version.hpp is rewritten before every build (cmake/WriteVersion.cmake)
+# whenever the commit, or whether the tree is dirty, has changed; "unknown" outside a git
+# checkout.
+set(SMBSIM_VERSION_HEADER "${PROJECT_BINARY_DIR}/generated/engine/version.hpp")
+set(_write_version ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DOUTPUT=${SMBSIM_VERSION_HEADER}
+    -DPROJECT_VERSION=${PROJECT_VERSION} -P ${PROJECT_SOURCE_DIR}/cmake/WriteVersion.cmake)
+execute_process(COMMAND ${_write_version})  # so the header exists from the first configure
+add_custom_target(smbsim_version ALL COMMAND ${_write_version} BYPRODUCTS ${SMBSIM_VERSION_HEADER}
+                  COMMENT "Reading the git commit")
