@@ -286,10 +286,11 @@ void Firm::update_allocation() {
       total += next[c];
     }
     double churn = 0.0;
+    const double inverse_total = 1.0 / total;  // one division, not six
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
       double& allocation = s.d[rAllocation + c][lane];
-      const double normalised = next[c] / total;
+      const double normalised = next[c] * inverse_total;
       const double mix = total > 0 ? normalised : intended[c];
       churn += std::fabs(mix - allocation);
       allocation = mix;
