@@ -37,7 +37,7 @@ inline firm::FirmSpec spec_of(const std::string& yaml) {
 }
 
 inline Simulated simulate_firm(const firm::FirmSpec& spec, std::int64_t runs = 4000, int months = 120,
-                               std::uint64_t seed = 11) {
+                               std::uint64_t seed = 11, std::int64_t block_size = 1000) {
   struct Keep final : OutcomeSink {
     std::vector<double> rows;
     void append_outcomes(std::int64_t, std::int64_t, std::span<const double> r) override {
@@ -49,7 +49,7 @@ inline Simulated simulate_firm(const firm::FirmSpec& spec, std::int64_t runs = 4
   cfg.seed = seed;
   cfg.runs = runs;
   cfg.months = months;
-  cfg.block_size = 1000;
+  cfg.block_size = block_size;
   MonthlyStats stats = simulate<firm::Firm>(spec, cfg, sink);
   return {std::move(stats), firm::Firm::schema(spec), std::move(sink.rows)};
 }

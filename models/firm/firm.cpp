@@ -89,6 +89,19 @@ Firm::Firm(const FirmSpec& spec)
     else
       sampled_params_.push_back(&info);
   }
+  // Compaction moves every row that can differ between lanes: not the rows of fixed
+  // parameters (the same in every lane) nor those of shocks the scenario does not have
+  // (never read).
+  const int shocks = static_cast<int>(spec.shocks.size());
+  auto unused_shock_row = [&](int r, int first) { return r >= first + shocks && r < first + kMaxShocks; };
+  for (int r = 0; r < kDoubleRows; ++r) {
+    const bool fixed = r < kParamCount && spec[static_cast<Param>(r)].is_fixed();
+    if (!fixed && !unused_shock_row(r, rShockSeverity)) moved_double_rows_.push_back(r);
+  }
+  for (int r = 0; r < kIntRows; ++r)
+    if (!unused_shock_row(r, iShockNextArrival) && !unused_shock_row(r, iShockActiveUntil) &&
+        !unused_shock_row(r, iShockFiredNow))
+      moved_int_rows_.push_back(r);
 }
 
 void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
@@ -242,8 +255,8 @@ void Firm::compact() {
     while (last >= 0 && failure[last] != 0) --last;
     if (lane >= last) break;
     if (failure[lane] == 0) continue;
-    for (int r = 0; r < kDoubleRows; ++r) s.d[r][lane] = s.d[r][last];
-    for (int r = 0; r < kIntRows; ++r) s.i[r][lane] = s.i[r][last];
+    for (int r : moved_double_rows_) s.d[r][lane] = s.d[r][last];
+    for (int r : moved_int_rows_) s.i[r][lane] = s.i[r][last];
     s.run[lane] = s.run[last];
     --last;
   }

@@ -79,6 +79,7 @@ class Firm {
   // distributions are sampled run by run (in table order, as they draw).
   std::vector<std::pair<Param, double>> fixed_params_;
   std::vector<const ParamInfo*> sampled_params_;
+  std::vector<int> moved_double_rows_, moved_int_rows_;  // what compact() moves
   std::unique_ptr<LaneState> s_;
   std::uint64_t seed_ = 0;
   int lanes_ = 0;

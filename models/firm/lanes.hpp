@@ -4,7 +4,8 @@
 // every run, which the compiler turns into SIMD code; the per-run arithmetic and its
 // order are exactly those of docs/model.md, so a run's history does not depend on
 // which lane or tile it lands in. Rows are numbered, not named members, so that
-// dropping failed runs (Firm::compact) moves every row and cannot forget one.
+// dropping failed runs (Firm::compact) moves every row and cannot forget one (it
+// leaves only rows that cannot differ between lanes: fixed parameters, absent shocks).
 #include "models/firm/capabilities.hpp"
 #include "models/firm/parameters.hpp"
 
