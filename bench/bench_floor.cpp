@@ -1,6 +1,6 @@
 // The random-number floor: what the draws alone cost per firm-month.
 //   smbsim_bench_floor           ns per stream, per 64-bit word, per uniform, per normal,
-//                                and per batch normal (standard_normals, 256 lanes x 11)
+//                                and per batch normal (standard_normals, a tile x 11)
 //   smbsim_bench_floor compute RUNS THREADS
 //                                the default scenario simulated without any output (no
 //                                HDF5), best of 3: seconds and firm-months
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   const double word = ns_per_call([&](std::int64_t) { return double(rng() >> 11); }, n);
   const double uniform = ns_per_call([&](std::int64_t) { return rng.uniform(); }, n);
   const double normal = ns_per_call([&](std::int64_t) { return rng.normal(); }, n);
-  // A tile's monthly draws as the model makes them: 11 normals for each of 256 runs.
+  // A tile's monthly draws as the model makes them: 11 normals for each of its runs.
   std::vector<std::uint64_t> runs(firm::kLanes);
   std::vector<double> out(firm::kNormalRows * runs.size());
   std::vector<double*> rows;

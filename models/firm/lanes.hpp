@@ -18,8 +18,11 @@ namespace smbsim::firm {
 /// the same bits (no FMA contraction: -ffp-contract=off), so results do not depend on it.
 #define SMBSIM_LANE_LOOPS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-/// Runs per tile. 256 lanes keep a tile's state (~350 KB) in a core's L2 cache.
-inline constexpr int kLanes = 256;
+/// Runs per tile. Measured on the 2-core AMD EPYC of bench/ (1 MB L2 per core, 10
+/// alternating runs of `smbsim_bench_floor compute 100000 1`): 384 lanes (state ~700 KB)
+/// ran 4% faster than 256, and 512 slower; per-tile-month costs (a month's histograms,
+/// loop set-up) spread over more runs until the state no longer fits in L2.
+inline constexpr int kLanes = 384;
 
 /// Rows of doubles. Rows [0, kParamCount) are the run's sampled parameters (Param order).
 enum DoubleRow : int {
@@ -63,10 +66,15 @@ enum ScratchRow : int {
   kScratchRows = sIntended + kCapabilities
 };
 
+/// Each row is padded (by one cache line of ints, two of doubles), so that rows are not
+/// a power of two apart: such rows all map to the same few cache sets, and a loop
+/// reading a dozen of them evicts its own data.
+inline constexpr int kRowLength = kLanes + 64 / sizeof(std::int32_t);
+
 struct LaneState {
-  alignas(64) double d[kDoubleRows][kLanes];
-  alignas(64) std::int32_t i[kIntRows][kLanes];
-  alignas(64) double s[kScratchRows][kLanes];
+  alignas(64) double d[kDoubleRows][kRowLength];
+  alignas(64) std::int32_t i[kIntRows][kRowLength];
+  alignas(64) double s[kScratchRows][kRowLength];
   alignas(64) std::uint64_t run[kLanes];
   alignas(64) std::uint8_t flags[kLanes];  // scratch: lanes a rare event touches this month
 
