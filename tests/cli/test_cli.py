@@ -162,19 +162,41 @@ class Reproducibility(Scratch):
         for t in (1, 2, 16):
             run(["run", "--runs", "3000", "--months", "60", "--threads", str(t), "-o", f"t{t}.h5", "-q"], self.dir, check=0)
             sets[t] = datasets(self.dir / f"t{t}.h5")
-        self.assertGreater(len(sets[1]), 20)
         for t in (2, 16):
-            self.assertEqual(sets[1].keys(), sets[t].keys())
-            for name in sets[1]:
-                a, b = sets[1][name], sets[t][name]
-                if a.dtype == object:  # variable-length strings
-                    self.assertEqual(a.tolist(), b.tolist(), name)
-                else:
-                    self.assertEqual(a.tobytes(), b.tobytes(), f"{name} differs with {t} threads")
+            assert_same_datasets(self, sets[1], sets[t], f"with {t} threads")
         run(["run", "--runs", "3000", "--months", "60", "--seed", "2", "-o", "s2.h5", "-q"], self.dir, check=0)
         other = datasets(self.dir / "s2.h5")
         self.assertNotEqual(other["variants/base/outcomes/failure_month"].tobytes(),
                             sets[1]["variants/base/outcomes/failure_month"].tobytes())
+
+
+def assert_same_datasets(test, a, b, what):
+    test.assertGreater(len(a), 20)
+    test.assertEqual(a.keys(), b.keys())
+    for name in a:
+        if a[name].dtype == object:  # variable-length strings
+            test.assertEqual(a[name].tolist(), b[name].tolist(), name)
+        else:
+            test.assertEqual(a[name].tobytes(), b[name].tobytes(), f"{name} differs {what}")
+
+
+class CpuPaths(Scratch):
+    """The lane loops are compiled for AVX-512, AVX2 and plain x86-64 and chosen at run
+    time. Valgrind's virtual CPU has AVX2 but not AVX-512, so on an AVX-512 machine a run
+    under valgrind takes the AVX2 code: its results must be the same bits."""
+
+    def test_same_bits_on_the_avx512_and_avx2_paths(self):
+        valgrind = shutil.which("valgrind")
+        self.assertIsNotNone(valgrind, "valgrind is needed (tools/install-deps installs it)")
+        if "avx512f" not in Path("/proc/cpuinfo").read_text():
+            print("note: this CPU has no AVX-512, so both runs take the same code path")
+        args = ["run", "--runs", "600", "--months", "60", "--threads", "1", "-q"]
+        run(args + ["-o", "native.h5"], self.dir, check=0)
+        p = subprocess.run([valgrind, "-q", "--error-exitcode=99", SMBSIM] + args + ["-o", "emulated.h5"],
+                           cwd=self.dir, capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        assert_same_datasets(self, datasets(self.dir / "native.h5"), datasets(self.dir / "emulated.h5"),
+                             "between the AVX-512 and AVX2 code")
 
 
 class Commands(Scratch):
