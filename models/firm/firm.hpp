@@ -41,9 +41,9 @@ class Firm {
 
   /// Begins runs first_run, ..., first_run + count - 1 (count <= kLanes) in lanes 0.. .
   void start(std::uint64_t seed, std::uint64_t first_run, int count);
-  /// Advances every lane one month (months count from 1). Lanes that failed earlier
-  /// are stepped too (it is cheaper than skipping them) but their results are frozen
-  /// at failure: read them in the month they fail.
+  /// Advances every lane one month (months count from 1). A lane that failed and was
+  /// not yet dropped (compact()) is stepped too, but its results stay frozen at
+  /// failure: read them in the month it fails.
   void step(int month);
   /// Drops failed lanes: the last live lanes fill the gaps (the order depends only on
   /// which runs failed).
