@@ -13,7 +13,6 @@
 
 namespace smbsim::firm {
 
-
 void Firm::step(int month) {
   draw_normals(month);
   update_market();
@@ -354,14 +353,14 @@ void Firm::update_cash(int month) {
   const double* response = p(Param::response);
   const double* elasticity = p(Param::elasticity);
   if (any_elasticity_) {
-  #pragma GCC ivdep  // lanes are independent runs
+#pragma GCC ivdep  // lanes are independent runs
     for (int lane = 0; lane < lanes; ++lane) {
       const double value = s.d[rValue][lane];
       const double pull = elasticity[lane] == 1.0 ? value : std::pow(value, elasticity[lane]);
       s.d[rShare][lane] += response[lane] * (pull - s.d[rShare][lane]);
     }
   } else {
-  #pragma GCC ivdep  // lanes are independent runs
+#pragma GCC ivdep  // lanes are independent runs
     for (int lane = 0; lane < lanes; ++lane)
       s.d[rShare][lane] += response[lane] * (s.d[rValue][lane] - s.d[rShare][lane]);
   }
