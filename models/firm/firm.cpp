@@ -94,10 +94,10 @@ Firm::Firm(const FirmSpec& spec)
   // (never read).
   const int shocks = static_cast<int>(spec.shocks.size());
   auto unused_shock_row = [&](int r, int first) { return r >= first + shocks && r < first + kMaxShocks; };
-  for (int r = 0; r < kDoubleRows; ++r) {
-    const bool fixed = r < kParamCount && spec[static_cast<Param>(r)].is_fixed();
-    if (!fixed && !unused_shock_row(r, rShockSeverity)) moved_double_rows_.push_back(r);
-  }
+  bool fixed_row[kDoubleRows] = {};
+  for (const auto& [id, value] : fixed_params_) fixed_row[static_cast<int>(id)] = true;
+  for (int r = 0; r < kDoubleRows; ++r)
+    if (!fixed_row[r] && !unused_shock_row(r, rShockSeverity)) moved_double_rows_.push_back(r);
   for (int r = 0; r < kIntRows; ++r)
     if (!unused_shock_row(r, iShockNextArrival) && !unused_shock_row(r, iShockActiveUntil) &&
         !unused_shock_row(r, iShockFiredNow))
