@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <numeric>
 
 namespace smbsim {
 
@@ -71,30 +72,54 @@ std::span<const Count> BasicMonthlyStats<Count>::histogram(int month, std::size_
 }
 
 template <class Count>
-double BasicMonthlyStats<Count>::value_at_rank(int month, std::size_t q, double rank) const {
+void BasicMonthlyStats<Count>::values_at_ranks(int month, std::size_t q, std::span<const double> ranks,
+                                               std::span<double> out) const {
+  assert(out.size() == ranks.size());
+  std::vector<std::size_t> order(ranks.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ranks[a] < ranks[b]; });
+  std::fill(out.begin(), out.end(), NAN);
   const auto hist = histogram(month, q);
   const Binning& b = binnings_[q];
+  // Rank r falls in the first non-empty bin whose cumulative count reaches r; the
+  // cumulative count only grows, so ascending ranks fall in ascending bins.
+  std::size_t next = 0;
   double below = 0.0;
-  for (std::size_t i = 0; i < hist.size(); ++i) {
+  for (std::size_t i = 0; i < hist.size() && next < order.size(); ++i) {
     const auto c = static_cast<double>(hist[i]);
-    if (c > 0 && below + c >= rank) {
-      const double f = std::clamp((rank - below) / c, 0.0, 1.0);
+    for (; c > 0 && next < order.size() && below + c >= ranks[order[next]]; ++next) {
+      const double f = std::clamp((ranks[order[next]] - below) / c, 0.0, 1.0);
       const int bin = static_cast<int>(i);
-      return b.lower_edge(bin) + f * (b.upper_edge(bin) - b.lower_edge(bin));
+      out[order[next]] = b.lower_edge(bin) + f * (b.upper_edge(bin) - b.lower_edge(bin));
     }
     below += c;
   }
-  return NAN;
+}
+
+template <class Count>
+void BasicMonthlyStats<Count>::quantiles(int month, std::size_t q, std::span<const double> levels,
+                                         std::span<Interval> out) const {
+  assert(out.size() == levels.size());
+  const std::int64_t n = alive(month);
+  if (n == 0) {
+    std::fill(out.begin(), out.end(), Interval{NAN, NAN, NAN});
+    return;
+  }
+  const double nn = static_cast<double>(n);
+  std::vector<double> ranks, values(3 * levels.size());
+  for (const double p : levels) {
+    const Interval r = quantile_rank_interval(p, n);
+    ranks.insert(ranks.end(), {p * nn, std::max(r.lo * nn, 0.5), std::min(r.hi * nn, nn)});
+  }
+  values_at_ranks(month, q, ranks, values);
+  for (std::size_t k = 0; k < levels.size(); ++k) out[k] = {values[3 * k], values[3 * k + 1], values[3 * k + 2]};
 }
 
 template <class Count>
 Interval BasicMonthlyStats<Count>::quantile(int month, std::size_t q, double p) const {
-  const std::int64_t n = alive(month);
-  if (n == 0) return {NAN, NAN, NAN};
-  const Interval r = quantile_rank_interval(p, n);
-  const double nn = static_cast<double>(n);
-  return {value_at_rank(month, q, p * nn), value_at_rank(month, q, std::max(r.lo * nn, 0.5)),
-          value_at_rank(month, q, std::min(r.hi * nn, nn))};
+  Interval out;
+  quantiles(month, q, std::span<const double>(&p, 1), std::span<Interval>(&out, 1));
+  return out;
 }
 
 template class BasicMonthlyStats<std::int64_t>;

@@ -232,12 +232,14 @@ void VariantWriter::write_monthly(const MonthlyStats& s) {
   for (std::size_t q = 0; q < schema_.quantities.size(); ++q) {
     const QuantitySpec& spec = schema_.quantities[q];
     std::vector<double> mean(m), sem(m), qv(m * nq), qlo(m * nq), qhi(m * nq);
+    std::array<Interval, kQuantileLevels.size()> intervals;
     for (int t = 1; t <= months_; ++t) {
       const auto i = static_cast<std::size_t>(t - 1);
       mean[i] = s.moments(t, q).mean();
       sem[i] = s.moments(t, q).sem();
+      s.quantiles(t, q, kQuantileLevels, intervals);
       for (std::size_t k = 0; k < nq; ++k) {
-        const Interval iv = s.quantile(t, q, kQuantileLevels[k]);
+        const Interval& iv = intervals[k];
         qv[i * nq + k] = iv.estimate;
         qlo[i * nq + k] = iv.lo;
         qhi[i * nq + k] = iv.hi;

@@ -100,14 +100,19 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
     const bool paired = baseline && link_exists(file, "variants/" + baseline->name + "/outcomes/" + col);
     Moments diff;
     for (hsize_t start = 0; start < static_cast<hsize_t>(v.runs); start += kChunk) {
-      const auto x = read_doubles(og, col, start, kChunk);
+      auto x = read_doubles(og, col, start, kChunk);
       std::vector<double> b;
       if (paired) b = read_doubles(file, "variants/" + baseline->name + "/outcomes/" + col, start, kChunk);
+      // Keep the defined values (NaN means "none") and their paired differences, in
+      // place, then add them vectorised.
+      std::size_t kept = 0, diffs = 0;
       for (std::size_t i = 0; i < x.size(); ++i) {
         if (std::isnan(x[i])) continue;
-        cs.moments.add(x[i]);
-        if (paired && i < b.size() && !std::isnan(b[i])) diff.add(x[i] - b[i]);
+        if (paired && i < b.size() && !std::isnan(b[i])) b[diffs++] = x[i] - b[i];
+        x[kept++] = x[i];
       }
+      cs.moments.add_all(x.data(), static_cast<int>(kept));
+      diff.add_all(b.data(), static_cast<int>(diffs));
     }
     v.columns.push_back(cs);
     if (paired && diff.count() > 1) {

@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <span>
 #include <vector>
 
 using namespace smbsim;
@@ -91,6 +93,54 @@ TEST_CASE("histogram quantiles recover a known distribution within a bin") {
     CHECK(q.hi >= q.estimate);
     const Interval m = s.quantile(1, 1, p);
     CHECK(m.estimate == Approx(p * n * 1000.0).epsilon(0.045));  // one log-linear bin
+  }
+}
+
+namespace {
+/// The value of one rank by its own scan of the histogram: the definition that
+/// quantiles() computes for many ranks in one pass.
+double value_at_rank_by_scan(std::span<const std::int64_t> hist, const Binning& b, double rank) {
+  double below = 0.0;
+  for (std::size_t i = 0; i < hist.size(); ++i) {
+    const auto c = static_cast<double>(hist[i]);
+    if (c > 0 && below + c >= rank) {
+      const double f = std::clamp((rank - below) / c, 0.0, 1.0);
+      const int bin = static_cast<int>(i);
+      return b.lower_edge(bin) + f * (b.upper_edge(bin) - b.lower_edge(bin));
+    }
+    below += c;
+  }
+  return NAN;
+}
+}  // namespace
+
+TEST_CASE("quantiles in one pass equal each rank found by its own scan") {
+  // Few runs (many ranks in one bin) and many; levels out of order and repeated.
+  const std::vector<double> levels = {0.95, 0.05, 0.5, 0.25, 0.75, 0.5, 0.01, 0.99};
+  for (const int n : {1, 2, 7, 5000}) {
+    MonthlyStats s(2, specs(), 1);
+    RunRandom random(7, static_cast<std::uint64_t>(n));
+    auto rng = random.stream(0, 0);
+    for (int i = 0; i < n; ++i) {
+      s.add_runs(1);
+      s.record_alive(1, std::vector<double>{rng.uniform(), 1e4 * (rng.normal() + 0.5)});
+    }
+    std::vector<Interval> got(levels.size());
+    for (std::size_t q = 0; q < 2; ++q) {
+      s.quantiles(1, q, levels, got);
+      const Binning b = specs()[q].binning;
+      for (std::size_t k = 0; k < levels.size(); ++k) {
+        const Interval r = quantile_rank_interval(levels[k], n);
+        const double nn = n;
+        const auto hist = s.histogram(1, q);
+        CHECK(got[k].estimate == value_at_rank_by_scan(hist, b, levels[k] * nn));
+        CHECK(got[k].lo == value_at_rank_by_scan(hist, b, std::max(r.lo * nn, 0.5)));
+        CHECK(got[k].hi == value_at_rank_by_scan(hist, b, std::min(r.hi * nn, nn)));
+        CHECK(s.quantile(1, q, levels[k]).estimate == got[k].estimate);
+      }
+      s.quantiles(2, q, levels, got);  // month 2: nobody alive
+      for (const Interval& iv : got) CHECK(std::isnan(iv.estimate));
+    }
   }
 }
 
