@@ -7,6 +7,7 @@
 
 #include "engine/lane_scan.hpp"
 #include "engine/normal_batch.hpp"
+#include "engine/portable_exp.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -46,7 +47,7 @@ void Firm::update_market() {
   for (int lane = 0; lane < lanes; ++lane) {
     const double sigma = volatility[lane] / std::sqrt(12.0);
     const double mu = growth[lane] / 12.0;
-    s.d[rDemand][lane] *= std::exp(mu - 0.5 * sigma * sigma + sigma * s.s[zMarket][lane]);
+    s.d[rDemand][lane] *= portable_exp(mu - 0.5 * sigma * sigma + sigma * s.s[zMarket][lane]);
   }
 }
 
