@@ -96,6 +96,8 @@ VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSch
 }
 
 namespace {
+constexpr hsize_t kOutcomeChunkRows = 16384;
+
 /// Whether a floating column is worth compressing, judged from its values in the first
 /// block of runs, given as their bits (so NaN equals NaN).
 bool worth_compressing(std::vector<std::uint64_t> bits) {
@@ -118,7 +120,7 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
     H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
     H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "make property list");
     if (n > 0) {
-      const hsize_t chunk = std::min<hsize_t>(n, 16384);
+      const hsize_t chunk = std::min<hsize_t>(n, kOutcomeChunkRows);
       h5check(H5Pset_chunk(dcpl, 1, &chunk), "chunk " + c.name);
       // Integer columns always compress; floating ones when the first block of runs has
       // few distinct values (the choice depends only on the runs, never on threads).
@@ -133,8 +135,13 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
         h5check(H5Pset_deflate(dcpl, 1), "compress " + c.name);
       }
     }
-    H5Id d(H5Dcreate2(outcomes_, c.name.c_str(), file_type(c.type), space, H5P_DEFAULT, dcpl,
-                      H5P_DEFAULT),
+    // A cache of one chunk: a chunk is compressed and written as soon as the rows after
+    // it arrive, by the stage that streams them while other threads simulate, instead
+    // of all at once when the file closes after the simulation.
+    H5Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "make property list");
+    const std::size_t chunk_bytes = static_cast<std::size_t>(std::min<hsize_t>(n, kOutcomeChunkRows)) * 8;
+    h5check(H5Pset_chunk_cache(dapl, 101, chunk_bytes, 1.0), "chunk cache " + c.name);
+    H5Id d(H5Dcreate2(outcomes_, c.name.c_str(), file_type(c.type), space, H5P_DEFAULT, dcpl, dapl),
            H5Dclose, "create dataset " + c.name);
     write_attr(d, "units", c.units);
     write_attr(d, "description", c.description);
