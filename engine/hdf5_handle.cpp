@@ -158,6 +158,13 @@ std::int64_t read_attr_int(hid_t obj, const std::string& name) {
   return v;
 }
 
+double read_attr_double(hid_t obj, const std::string& name) {
+  H5Id attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  double v = 0;
+  h5check(H5Aread(attr, H5T_NATIVE_DOUBLE, &v), "read attribute " + name);
+  return v;
+}
+
 H5Id write_dataset(hid_t parent, const std::string& name, const std::vector<double>& data,
                    const std::vector<hsize_t>& dims, const DatasetInfo& info) {
   H5Id d = create_compressed(parent, name, H5T_IEEE_F64LE, dims);

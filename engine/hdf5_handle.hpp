@@ -58,6 +58,7 @@ void write_attr(hid_t obj, const std::string& name, double value);
 void write_attr(hid_t obj, const std::string& name, const std::vector<std::string>& values);
 std::string read_attr_string(hid_t obj, const std::string& name);
 std::int64_t read_attr_int(hid_t obj, const std::string& name);
+double read_attr_double(hid_t obj, const std::string& name);
 bool has_attr(hid_t obj, const std::string& name);
 
 /// A whole dataset written at once, with `units` and `description` attributes.

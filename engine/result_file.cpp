@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <ctime>
 
 namespace smbsim {
@@ -148,6 +149,7 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
     attach_scale(d, run_scale_, 0);
     columns_.push_back(std::move(d));
   }
+  column_moments_.assign(width, Moments{});
 }
 
 void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
@@ -175,6 +177,12 @@ void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
     // HDF5 converts the doubles to the column's stored type (int32, uint8).
     h5check(H5Dwrite(columns_[c], H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, column_buffer_.data()),
             "write outcomes " + schema_.outcome_columns[c].name);
+    // The column's mean over the runs where it is defined, in run order (blocks arrive
+    // in order), so a summary need not read the column back.
+    std::size_t defined = 0;
+    for (const double x : column_buffer_)
+      if (!std::isnan(x)) column_buffer_[defined++] = x;
+    column_moments_[c].add_all(column_buffer_.data(), static_cast<int>(defined));
   }
 }
 
@@ -194,6 +202,11 @@ void VariantWriter::append_path(std::int64_t run, std::span<const double> path) 
 
 void VariantWriter::write_monthly(const MonthlyStats& s) {
   if (columns_.empty()) create_columns({});  // no runs: the (empty) columns still exist
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    write_attr(columns_[c], "defined_runs", column_moments_[c].count());
+    write_attr(columns_[c], "mean", column_moments_[c].mean());
+    write_attr(columns_[c], "sem", column_moments_[c].sem());
+  }
   H5Id g = create_group(group_, "monthly");
   const hsize_t m = static_cast<hsize_t>(months_);
   const hsize_t nq = kQuantileLevels.size();

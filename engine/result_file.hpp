@@ -6,6 +6,7 @@
 #include "engine/atomic_output.hpp"
 #include "engine/hdf5_handle.hpp"
 #include "engine/model_schema.hpp"
+#include "engine/moments.hpp"
 #include "engine/monthly_stats.hpp"
 #include "engine/outcome_sink.hpp"
 
@@ -19,7 +20,7 @@ namespace smbsim {
 
 inline constexpr const char* kFormatName = "smbsim";
 /// Major.minor: readers refuse another major version.
-inline constexpr const char* kFormatVersion = "1.0";
+inline constexpr const char* kFormatVersion = "1.1";
 inline constexpr std::array<double, 5> kQuantileLevels{0.05, 0.25, 0.5, 0.75, 0.95};
 
 struct Provenance {
@@ -40,7 +41,8 @@ class VariantWriter final : public OutcomeSink {
   void append_outcomes(std::int64_t first_run, std::int64_t count,
                        std::span<const double> rows) override;
   void append_path(std::int64_t run, std::span<const double> path) override;
-  /// Writes the monthly aggregates; call once, after the runs.
+  /// Writes the monthly aggregates, and each outcome column's mean over the runs
+  /// where it is defined; call once, after the runs.
   void write_monthly(const MonthlyStats& stats);
 
  private:
@@ -57,6 +59,7 @@ class VariantWriter final : public OutcomeSink {
   std::vector<H5Id> columns_;
   std::vector<H5Id> path_sets_;
   std::vector<double> column_buffer_;
+  std::vector<Moments> column_moments_;  // per column, over runs where it is not NaN
 };
 
 class ResultWriter {

@@ -88,31 +88,51 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   return v;
 }
 
-/// Per-run column means, and paired differences against the baseline, read in chunks.
+/// Moments of a column over its defined values (NaN means "none"), and of its paired
+/// differences against the baseline's column when `baseline_column` is given, read in
+/// chunks.
+void column_moments(hid_t file, const std::string& column, const std::string* baseline_column, std::int64_t runs,
+                    Moments& values, Moments& diffs) {
+  constexpr hsize_t kChunk = 1 << 16;
+  for (hsize_t start = 0; start < static_cast<hsize_t>(runs); start += kChunk) {
+    auto x = read_doubles(file, column, start, kChunk);
+    std::vector<double> b;
+    if (baseline_column) b = read_doubles(file, *baseline_column, start, kChunk);
+    // Keep the defined values and their paired differences, in place, then add them
+    // vectorised, in run order.
+    std::size_t kept = 0, paired = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (std::isnan(x[i])) continue;
+      if (i < b.size() && !std::isnan(b[i])) b[paired++] = x[i] - b[i];
+      x[kept++] = x[i];
+    }
+    values.add_all(x.data(), static_cast<int>(kept));
+    diffs.add_all(b.data(), static_cast<int>(paired));
+  }
+}
+
+/// Per-run column means (stored with each column since format 1.1; computed from the
+/// column for older files), and paired differences against the baseline.
 void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* baseline) {
   const std::string dir = "variants/" + v.name + "/outcomes";
   H5Id og = open_group(file, dir);
-  constexpr hsize_t kChunk = 1 << 16;
   for (const auto& col : child_names(og)) {
     if (col == "run") continue;
     H5Id d(H5Dopen2(og, col.c_str(), H5P_DEFAULT), H5Dclose, "open " + col);
-    ColumnSummary cs{col, read_attr_string(d, "units"), {}};
-    const bool paired = baseline && link_exists(file, "variants/" + baseline->name + "/outcomes/" + col);
-    Moments diff;
-    for (hsize_t start = 0; start < static_cast<hsize_t>(v.runs); start += kChunk) {
-      auto x = read_doubles(og, col, start, kChunk);
-      std::vector<double> b;
-      if (paired) b = read_doubles(file, "variants/" + baseline->name + "/outcomes/" + col, start, kChunk);
-      // Keep the defined values (NaN means "none") and their paired differences, in
-      // place, then add them vectorised.
-      std::size_t kept = 0, diffs = 0;
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        if (std::isnan(x[i])) continue;
-        if (paired && i < b.size() && !std::isnan(b[i])) b[diffs++] = x[i] - b[i];
-        x[kept++] = x[i];
-      }
-      cs.moments.add_all(x.data(), static_cast<int>(kept));
-      diff.add_all(b.data(), static_cast<int>(diffs));
+    ColumnSummary cs{col, read_attr_string(d, "units")};
+    const std::string path = dir + "/" + col, baseline_path = baseline ? "variants/" + baseline->name + "/outcomes/" + col : "";
+    const bool paired = baseline && link_exists(file, baseline_path);
+    const bool stored = has_attr(d, "mean");
+    Moments values, diff;
+    if (!stored || paired) column_moments(file, path, paired ? &baseline_path : nullptr, v.runs, values, diff);
+    if (stored) {
+      cs.count = read_attr_int(d, "defined_runs");
+      cs.mean = read_attr_double(d, "mean");
+      cs.sem = read_attr_double(d, "sem");
+    } else {
+      cs.count = values.count();
+      cs.mean = values.mean();
+      cs.sem = values.sem();
     }
     v.columns.push_back(cs);
     if (paired && diff.count() > 1) {

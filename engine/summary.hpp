@@ -40,7 +40,8 @@ struct QuantitySummary {
 struct ColumnSummary {
   std::string name;
   std::string units;
-  Moments moments;  ///< over runs where the value is defined (not NaN)
+  std::int64_t count = 0;    ///< runs where the value is defined (not NaN)
+  double mean = NAN, sem = NAN;  ///< over those runs
 };
 
 struct PairedDelta {

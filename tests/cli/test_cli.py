@@ -238,6 +238,34 @@ class Commands(Scratch):
         text = run(["summarize", "v.h5"], self.dir, check=0).stdout
         self.assertIn("as_written gains", text)
 
+    def test_column_means_are_stored_and_match_the_columns(self):
+        # Each outcome column carries its mean, standard error and defined-run count; the
+        # summary reads them, and computes the same from the column in files without them.
+        run(["run", "--runs", "5000", "--months", "60", "-o", "m.h5", "-q"], self.dir, check=0)
+        shutil.copy(self.dir / "m.h5", self.dir / "old.h5")
+        with h5py.File(self.dir / "m.h5") as f, h5py.File(self.dir / "old.h5", "r+") as old:
+            for name, d in f["variants/base/outcomes"].items():
+                if name == "run":
+                    continue
+                x = d[()].astype(float)
+                x = x[~np.isnan(x)]
+                self.assertEqual(d.attrs["defined_runs"], len(x), name)
+                if len(x) > 1:
+                    self.assertTrue(np.isclose(d.attrs["mean"], x.mean(), rtol=1e-12, atol=1e-12), name)
+                    self.assertTrue(np.isclose(d.attrs["sem"], x.std(ddof=1) / np.sqrt(len(x)), rtol=1e-9), name)
+                for key in ("defined_runs", "mean", "sem"):
+                    del old[f"variants/base/outcomes/{name}"].attrs[key]
+        new = json.loads(run(["summarize", "m.h5", "--json"], self.dir, check=0).stdout)["variants"]["base"]["kpis"]
+        old = json.loads(run(["summarize", "old.h5", "--json"], self.dir, check=0).stdout)["variants"]["base"]["kpis"]
+        self.assertEqual(set(new), set(old))
+        for name in new:
+            self.assertEqual(new[name]["n"], old[name]["n"], name)
+            for key in ("mean", "sem"):
+                if new[name][key] is None:
+                    self.assertIsNone(old[name][key], name)
+                else:
+                    self.assertTrue(np.isclose(new[name][key], old[name][key], rtol=1e-12, atol=1e-15), name)
+
     def test_sweep_two_parameters_prints_a_grid(self):
         (self.dir / "s.yaml").write_text("simulation: {runs: 500, months: 24}\n")
         p = run(["sweep", "s.yaml", "--grid", "alignment.level=0.2,0.9", "--grid", "firm.size=micro,large", "-o", "g.h5", "-q"],

@@ -25,7 +25,7 @@ std::string words(std::string name) {
 
 double column_mean(const VariantSummary& v, const std::string& name) {
   for (const auto& c : v.columns)
-    if (c.name == name) return c.moments.mean();
+    if (c.name == name) return c.mean;
   return NAN;
 }
 

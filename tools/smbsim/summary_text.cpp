@@ -162,9 +162,9 @@ void print_summary(const Summary& s, std::ostream& out) {
     }
     out << "  KPIs (mean +- s.e. over runs):";
     for (const char* k : {"mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction", "months_to_realign"}) {
-      if (const ColumnSummary* c = column(v, k); c && c->moments.count() > 0)
+      if (const ColumnSummary* c = column(v, k); c && c->count > 0)
         out << "  " << std::string(k).substr(std::string(k).rfind("mean_", 0) == 0 ? 5 : 0) << " "
-            << format_double("%.3g", c->moments.mean()) << " +- " << format_double("%.2g", c->moments.sem());
+            << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
     }
     out << "\n";
     if (!v.deltas.empty()) {
@@ -209,8 +209,8 @@ void print_summary_json(const Summary& s, std::ostream& out) {
     out << "}, \"kpis\": {";
     for (std::size_t k = 0; k < v.columns.size(); ++k) {
       const auto& c = v.columns[k];
-      out << (k ? ", " : "") << json_string(c.name) << ": {\"mean\": " << json_number(c.moments.mean()) << ", \"sem\": "
-          << json_number(c.moments.sem()) << ", \"n\": " << c.moments.count() << ", \"units\": " << json_string(c.units) << "}";
+      out << (k ? ", " : "") << json_string(c.name) << ": {\"mean\": " << json_number(c.mean) << ", \"sem\": "
+          << json_number(c.sem) << ", \"n\": " << c.count << ", \"units\": " << json_string(c.units) << "}";
     }
     out << "}, \"paired_deltas\": {";
     for (std::size_t k = 0; k < v.deltas.size(); ++k) {
