@@ -1,8 +1,11 @@
 """The benchmark peer: the smbsim firm model (docs/model.md) written in NumPy, vectorised
 over runs, as a careful analyst would write it. It reads the same resolved scenario
-(`smbsim validate SCENARIO --json`) and returns survival by month, so bench/run can check
-that both implement the same equations (agreement within confidence intervals) and time
-them side by side. Its random numbers are NumPy's, so agreement is statistical, not bitwise.
+(`smbsim validate SCENARIO --json`). With `outputs`, it computes what `smbsim run` writes
+(survival, failures by month and cause, mean, s.e. and quantiles of the seven monthly
+quantities over live runs, the per-run outcome columns) and writes them to an HDF5 file;
+without, survival by month only. bench/run checks that both implement the same equations
+(agreement within confidence intervals) and times them side by side. Its random numbers
+are NumPy's, so agreement is statistical, not bitwise.
 
 It implements what the default scenario uses: cash and credit, owner draws, strategy and
 allocation, alignment drift, noise and reviews, coupled-team friction, agility and chaos,
@@ -12,6 +15,7 @@ automation or uncertain (distribution-valued) firm parameters are refused.
 """
 import math
 
+import h5py
 import numpy as np
 
 CAPS = ["product", "marketing", "sales", "operations", "automation", "service"]
@@ -20,6 +24,10 @@ PRIORITIES = np.array([[0.0, 0.5, 0.5, 0.0, 0.0, 0.0],
                        [0.0, 0.0, 0.0, 0.8, 0.2, 0.0],
                        [0.0, 0.0, 0.2, 0.0, 0.0, 0.8]])
 DAYS_PER_MONTH = 365.25 / 12
+QUANTITIES = ["cash", "revenue", "profit", "alignment", "project_alignment", "customer_value", "friction"]
+QUANTILE_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation"]
+Z95 = 1.959963984540054
 
 
 def mix(d):
@@ -67,8 +75,96 @@ def sampler(spec, rng):
     raise ValueError(f"peer: unknown distribution {kind}")
 
 
-def simulate(variant, runs, months, seed):
-    """Survival share at the end of each month (array of length months)."""
+class Outputs:
+    """What smbsim run computes, the NumPy way: monthly statistics over live runs and
+    one row per run, written to HDF5 at the end."""
+
+    def __init__(self, runs, months, causes, start_cash, start_buffer_days, fit):
+        self.runs, self.months, self.causes = runs, months, causes
+        self.failures = np.zeros((months, len(causes)), dtype=np.int64)
+        self.stats = {q: {"mean": np.full(months, np.nan), "sem": np.full(months, np.nan),
+                          "quantiles": np.full((months, 5), np.nan), "quantiles_lo": np.full((months, 5), np.nan),
+                          "quantiles_hi": np.full((months, 5), np.nan)} for q in QUANTITIES}
+        self.columns = {"survived": np.ones(runs, np.uint8), "failure_month": np.zeros(runs, np.int32),
+                        "failure_cause": np.full(runs, -1, np.int32), "final_cash": np.zeros(runs),
+                        "final_revenue": np.zeros(runs), "cumulative_profit": np.zeros(runs),
+                        "max_drawdown": np.zeros(runs), "mean_alignment": np.zeros(runs),
+                        "mean_project_alignment": np.zeros(runs), "mean_customer_value": np.zeros(runs),
+                        "mean_friction": np.zeros(runs), "months_to_realign": np.full(runs, np.nan),
+                        "start_buffer_days": np.full(runs, float(start_buffer_days)), "market_fit": fit.copy(),
+                        "owner_payouts": np.zeros(runs)}
+        # Per live run, compacted with the state.
+        self.run = np.arange(runs)
+        self.sums = np.zeros((runs, 4))  # alignment, project alignment, customer value, friction
+        self.cumulative_profit, self.payouts = np.zeros(runs), np.zeros(runs)
+        self.peak, self.drawdown = np.full(runs, start_cash), np.zeros(runs)
+        self.waste_ema, self.deficit_ema = np.zeros(runs), np.zeros(runs)
+
+    def month(self, t, observed, failed, cause, keep):
+        """Records month t: `observed` maps quantity -> values of every run stepped this
+        month; `failed` marks the runs that failed, with their `cause`; `keep` the rest."""
+        dead = np.flatnonzero(failed)
+        c = self.columns
+        runs = self.run[dead]
+        np.add.at(self.failures[t - 1], cause, 1)
+        c["survived"][runs] = 0
+        c["failure_month"][runs] = t
+        c["failure_cause"][runs] = cause
+        self.finish(runs, dead, t, observed)
+        for q in QUANTITIES:
+            x = observed[q][keep]
+            n = x.size
+            if n == 0:
+                continue
+            st = self.stats[q]
+            st["mean"][t - 1] = x.mean()
+            st["sem"][t - 1] = x.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan
+            # Distribution-free 95% interval of each quantile: order statistics at the
+            # binomial ranks p +- z sqrt(p(1-p)/n), one partition for all fifteen ranks.
+            half = Z95 * np.sqrt(QUANTILE_LEVELS * (1 - QUANTILE_LEVELS) / n)
+            levels = np.concatenate([QUANTILE_LEVELS, np.maximum(QUANTILE_LEVELS - half, 0),
+                                     np.minimum(QUANTILE_LEVELS + half, 1)])
+            values = np.quantile(x, levels)
+            st["quantiles"][t - 1], st["quantiles_lo"][t - 1], st["quantiles_hi"][t - 1] = np.split(values, 3)
+        self.run = self.run[keep]
+        for name in ("sums", "cumulative_profit", "payouts", "peak", "drawdown", "waste_ema", "deficit_ema"):
+            setattr(self, name, getattr(self, name)[keep])
+
+    def finish(self, runs, rows, months_lived, observed):
+        c = self.columns
+        c["final_cash"][runs] = observed["cash"][rows]
+        c["final_revenue"][runs] = observed["revenue"][rows]
+        c["cumulative_profit"][runs] = self.cumulative_profit[rows]
+        c["max_drawdown"][runs] = self.drawdown[rows]
+        c["owner_payouts"][runs] = self.payouts[rows]
+        for k, name in enumerate(("mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction")):
+            c[name][runs] = self.sums[rows, k] / months_lived
+
+    def write(self, path, survival):
+        with h5py.File(path, "w") as f:
+            g = f.create_group("variants/base")
+            m = g.create_group("monthly")
+            alive = np.rint(survival * self.runs).astype(np.int64)
+            half = Z95 * np.sqrt(survival * (1 - survival) / self.runs)
+            m["alive"], m["survival"] = alive, survival
+            m["survival_lo"], m["survival_hi"] = survival - half, survival + half
+            m["failures"] = self.failures
+            m["cause"] = np.array(self.causes, dtype=h5py.string_dtype())
+            for q, st in self.stats.items():
+                for k, v in st.items():
+                    m[f"{q}_{k}"] = v
+            o = g.create_group("outcomes")
+            o["run"] = np.arange(self.runs)
+            for k, v in self.columns.items():
+                o.create_dataset(k, data=v, chunks=(min(self.runs, 16384),),
+                                 **({"compression": "gzip", "compression_opts": 1, "shuffle": True}
+                                    if v.dtype.kind in "iu" else {}))
+
+
+def simulate(variant, runs, months, seed, outputs=None):
+    """Survival share at the end of each month (array of length months). With `outputs`
+    (a file name), also computes everything else smbsim run writes and writes it there;
+    then returns (survival, Outputs)."""
     firm, strat, align, market = variant["firm"], variant["strategy"], variant["alignment"], variant["market"]
     if variant["disruption"]["month"] or variant["disruption"]["rate"] or variant["automation"]["month"]:
         raise NotImplementedError("peer: disruption and automation are not implemented")
@@ -107,6 +203,9 @@ def simulate(variant, runs, months, seed):
 
     shocks = variant["shocks"] or []
     names = [s["name"] for s in shocks]
+    out = None
+    if outputs:
+        out = Outputs(runs, months, BASE_CAUSES + names, cash[0], firm["cash_buffer_days"], fit)
     next_arrival, until, severity = [], [], []
     for s in shocks:
         rate = s.get("rate", 0)
@@ -208,6 +307,26 @@ def simulate(variant, runs, months, seed):
         # Keep only the live runs (a careful analyst does not step the dead).
         keep = np.flatnonzero(alive)
         alive_count[t - 1] = keep.size
+        if out is not None:
+            project = np.minimum(alloc, target[None, :]).sum(axis=1)
+            net = cash - debt
+            out.sums += np.stack([a_bar, project, v, fr], axis=1)
+            out.cumulative_profit += profit
+            out.payouts += payout
+            out.peak = np.maximum(out.peak, net)
+            out.drawdown = np.maximum(out.drawdown, out.peak - net)
+            waste = (fixed * firm["friction_overhead"] * fr + firm["change_cost"] * churn * budget
+                     + budget * (1 - project))
+            out.waste_ema += 0.2 * (waste - out.waste_ema)
+            out.deficit_ema += 0.2 * (np.maximum(0.0, -profit) - out.deficit_ema)
+            failed = ~alive
+            cause = failure_causes(failed, t, shocks, severity, until, r_plan * demand * share * fit * price,
+                                   revenue, firm, credit_limit, exposure, segments, out)
+            out.month(t, {"cash": net, "revenue": revenue, "profit": profit, "alignment": a_bar,
+                          "project_alignment": project, "customer_value": v, "friction": fr}, failed, cause, keep)
+            if t == months:
+                final = np.arange(keep.size)
+                out.finish(out.run, final, months, {"cash": net[keep], "revenue": revenue[keep]})
         (demand, fit, teams, alloc, capability, share, cash, debt) = (
             demand[keep], fit[keep], teams[keep], alloc[keep], capability[keep], share[keep], cash[keep], debt[keep])
         next_arrival = [x[keep] for x in next_arrival]
@@ -216,4 +335,29 @@ def simulate(variant, runs, months, seed):
         n = keep.size
         if n == 0:
             break
-    return alive_count / runs
+    survival = alive_count / runs
+    if out is not None:
+        out.write(outputs, survival)
+        return survival, out
+    return survival
+
+
+def failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, firm, credit_limit, exposure,
+                   segments, out):
+    """docs/model.md §7: the active shock with the largest monthly cash impact, else
+    misalignment waste, else chronic loss, for each failed run."""
+    rows = np.flatnonzero(failed)
+    best = np.zeros(rows.size)
+    cause = np.full(rows.size, -1)
+    for k, s in enumerate(shocks):
+        sev = severity[k][rows]
+        on = t <= until[k][rows]
+        impact = {"demand": base_revenue[rows] * sev, "segment": base_revenue[rows] * sev / segments,
+                  "input_cost": firm["variable_cost_share"] * revenue[rows] * sev, "credit": credit_limit * sev,
+                  "key_person": base_revenue[rows] * 0.5 * sev * exposure,
+                  "supplier": base_revenue[rows] * sev}[s["type"]]
+        larger = on & (impact > best)
+        best = np.where(larger, impact, best)
+        cause = np.where(larger, len(BASE_CAUSES) + k, cause)
+    misaligned = out.waste_ema[rows] >= 0.5 * out.deficit_ema[rows]
+    return np.where(cause >= 0, cause, np.where(misaligned, 1, 0))
