@@ -134,7 +134,8 @@ void Firm::settle() {
       value += customer_value_term(s.d[rCapability + c][lane], s.d[rWeights + c][lane]);
     }
     s.d[rValue][lane] = value;
-    s.d[rShare][lane] = std::pow(value, s.param(Param::elasticity)[lane]);
+    const double elasticity = s.param(Param::elasticity)[lane];
+    s.d[rShare][lane] = elasticity == 1.0 ? value : std::pow(value, elasticity);  // pow(x, 1) is x
   }
 }
 
@@ -211,18 +212,22 @@ void Firm::start_lane(int lane, const RunRandom& random) {
     }
   }
 
-  // [M§8] Disruption timing and the biased lags to sense it and decide.
-  auto drng = random.stream(kDisruptionTiming, 0);
+  // [M§8] Disruption timing and the biased lags to sense it and decide. A run that
+  // cannot be disrupted draws nothing (its own stream: no other draw shifts).
   int disruption_month = static_cast<int>(p(Param::disruption_month));
   const double rate = p(Param::disruption_rate);
-  const int random_month = months_to_arrival(rate > 0 ? rate : 1.0, drng);
-  if (disruption_month == 0 && rate > 0) disruption_month = random_month;
+  d(rSenseLag) = d(rDecideLag) = 0.0;
+  if (disruption_month > 0 || rate > 0) {
+    auto drng = random.stream(kDisruptionTiming, 0);
+    const int random_month = months_to_arrival(rate > 0 ? rate : 1.0, drng);
+    if (disruption_month == 0 && rate > 0) disruption_month = random_month;
+    d(rSenseLag) = -std::log(drng.uniform()) * p(Param::sense_months) *
+                   (1.0 + 2.0 * p(Param::confirmation_bias));
+    d(rDecideLag) = -std::log(drng.uniform()) * p(Param::decide_months) *
+                    (1.0 + 2.0 * p(Param::sunk_cost_bias) +
+                     2.0 * p(Param::groupthink) * p(Param::coupling));
+  }
   n(iDisruptionMonth) = disruption_month;
-  d(rSenseLag) = -std::log(drng.uniform()) * p(Param::sense_months) *
-                 (1.0 + 2.0 * p(Param::confirmation_bias));
-  d(rDecideLag) = -std::log(drng.uniform()) * p(Param::decide_months) *
-                  (1.0 + 2.0 * p(Param::sunk_cost_bias) +
-                   2.0 * p(Param::groupthink) * p(Param::coupling));
   n(iSensedMonth) = n(iDecidedMonth) = n(iRealignedMonth) = 0;
   d(rRealignThreshold) = 0.0;
   n(iAutomationMonth) = static_cast<int>(p(Param::automation_month));
