@@ -93,7 +93,7 @@ void set_info(hid_t dataset, const DatasetInfo& info) {
 /// A dataset to be written whole now (`whole`), or in pieces later. Small whole ones
 /// (the monthly statistics: a few KB) are stored contiguous: chunking and deflate would
 /// save a few hundred bytes each for most of the time spent writing them.
-H5Id create_compressed(hid_t parent, const std::string& name, hid_t file_type,
+H5Id create_numeric_dataset(hid_t parent, const std::string& name, hid_t file_type,
                        const std::vector<hsize_t>& dims, bool whole) {
   H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
              "make dataspace for " + name);
@@ -171,7 +171,7 @@ double read_attr_double(hid_t obj, const std::string& name) {
 
 H5Id write_dataset(hid_t parent, const std::string& name, const std::vector<double>& data,
                    const std::vector<hsize_t>& dims, const DatasetInfo& info) {
-  H5Id d = create_compressed(parent, name, H5T_IEEE_F64LE, dims, !data.empty());
+  H5Id d = create_numeric_dataset(parent, name, H5T_IEEE_F64LE, dims, !data.empty());
   if (!data.empty()) h5check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
   set_info(d, info);
   return d;
@@ -179,7 +179,7 @@ H5Id write_dataset(hid_t parent, const std::string& name, const std::vector<doub
 
 H5Id write_dataset(hid_t parent, const std::string& name, const std::vector<std::int64_t>& data,
                    const std::vector<hsize_t>& dims, const DatasetInfo& info) {
-  H5Id d = create_compressed(parent, name, H5T_STD_I64LE, dims, !data.empty());
+  H5Id d = create_numeric_dataset(parent, name, H5T_STD_I64LE, dims, !data.empty());
   if (!data.empty()) h5check(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
   set_info(d, info);
   return d;
