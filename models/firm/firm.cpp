@@ -1,5 +1,7 @@
 #include "models/firm/firm.hpp"
 
+#include "engine/portable_exp.hpp"
+
 #include "models/firm/firm_equations.hpp"
 
 #include <algorithm>
@@ -173,7 +175,7 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   auto market0 = random.stream(kMarket, 0);
   double fit = 0.0;
   for (int k = 0; k < segments; ++k)
-    fit += p(Param::market_fit) * std::exp(p(Param::market_fit_sigma) * market0.normal());
+    fit += p(Param::market_fit) * portable_exp(p(Param::market_fit_sigma) * market0.normal());
   d(rFit) = fit / segments;
 
   // [M§3] Teams start at alignment.level.

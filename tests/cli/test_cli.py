@@ -183,7 +183,26 @@ def assert_same_datasets(test, a, b, what):
 class CpuPaths(Scratch):
     """The lane loops are compiled for AVX-512, AVX2 and plain x86-64 and chosen at run
     time. Valgrind's virtual CPU has AVX2 but not AVX-512, so on an AVX-512 machine a run
-    under valgrind takes the AVX2 code: its results must be the same bits."""
+    under valgrind takes the AVX2 code; QEMU's qemu64 CPU has neither SSE4 nor AVX nor
+    FMA, so a run under qemu-x86_64 takes the plain x86-64 code (and glibc's non-FMA
+    libm). Their results must be the same bits."""
+
+    def test_same_bits_on_the_plain_x86_64_path(self):
+        qemu = shutil.which("qemu-x86_64")
+        if qemu is None:
+            self.skipTest("qemu-user is not installed (tools/install-deps installs it where apt can)")
+        # Every mechanism: the default scenario's shocks, a disruption with biased lags,
+        # automation, and several variants on common random numbers.
+        for scenario, runs in (("default", 3000), ("disruption-wave", 800), ("manufacturer-automation", 800)):
+            args = ["run", str(Path(SOURCE) / "scenarios" / f"{scenario}.yaml"), "--runs", str(runs),
+                    "--threads", "2", "-q"]
+            run(args + ["-o", f"{scenario}-native.h5"], self.dir, check=0)
+            p = subprocess.run([qemu, "-cpu", "qemu64", SMBSIM] + args + ["-o", f"{scenario}-x86-64.h5"],
+                               cwd=self.dir, capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            assert_same_datasets(self, datasets(self.dir / f"{scenario}-native.h5"),
+                                 datasets(self.dir / f"{scenario}-x86-64.h5"),
+                                 f"between the native and the plain x86-64 code ({scenario})")
 
     def test_same_bits_on_the_avx512_and_avx2_paths(self):
         valgrind = shutil.which("valgrind")

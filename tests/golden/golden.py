@@ -5,9 +5,11 @@ them; if the change is intended, regenerate with one command and commit the diff
     /usr/bin/python3 tests/golden/golden.py build/smbsim . --regenerate
 
 Checks compare to 1e-9 relative (the values are deterministic; the margin only absorbs
-decimal round-tripping). They hold on machines that take the same glibc libm code path:
-glibc picks FMA or non-FMA exp/log by CPU, and a last-bit difference can flip a single
-run's fate; regenerate on such a machine rather than loosening the check.
+decimal round-tripping). The model's own arithmetic gives the same bits on every x86-64
+CPU (tests/cli CpuPaths: AVX-512, AVX2 and plain x86-64); the few logs left to glibc
+may in principle round differently on its FMA and non-FMA paths, and a last-bit
+difference can flip a single run's fate. If a check fails only on such a machine,
+report it rather than loosening the check.
 """
 import json
 import math
