@@ -155,18 +155,23 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
   return s.substr(0, s.find('\0'));
 }
 
-std::int64_t read_attr_int(hid_t obj, const std::string& name) {
+namespace {
+/// A scalar attribute read as `memory_type` (HDF5 converts from the stored type).
+template <class T>
+T read_scalar_attr(hid_t obj, const std::string& name, hid_t memory_type) {
   H5Id attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  std::int64_t v = 0;
-  h5check(H5Aread(attr, H5T_NATIVE_INT64, &v), "read attribute " + name);
+  T v{};
+  h5check(H5Aread(attr, memory_type, &v), "read attribute " + name);
   return v;
+}
+}  // namespace
+
+std::int64_t read_attr_int(hid_t obj, const std::string& name) {
+  return read_scalar_attr<std::int64_t>(obj, name, H5T_NATIVE_INT64);
 }
 
 double read_attr_double(hid_t obj, const std::string& name) {
-  H5Id attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  double v = 0;
-  h5check(H5Aread(attr, H5T_NATIVE_DOUBLE, &v), "read attribute " + name);
-  return v;
+  return read_scalar_attr<double>(obj, name, H5T_NATIVE_DOUBLE);
 }
 
 H5Id write_dataset(hid_t parent, const std::string& name, const std::vector<double>& data,
