@@ -140,14 +140,17 @@ class Outputs:
         for k, name in enumerate(("mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction")):
             c[name][runs] = self.sums[rows, k] / months_lived
 
-    def write(self, path, survival):
+    def write(self, path, alive):
+        n, z2 = self.runs, Z95 * Z95
+        survival = alive / n
+        # The 95% Wilson interval, as smbsim's survival_lo/hi.
+        centre = (survival + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z95 / (1 + z2 / n) * np.sqrt(survival * (1 - survival) / n + z2 / (4 * n * n))
         with h5py.File(path, "w") as f:
             g = f.create_group("variants/base")
             m = g.create_group("monthly")
-            alive = np.rint(survival * self.runs).astype(np.int64)
-            half = Z95 * np.sqrt(survival * (1 - survival) / self.runs)
             m["alive"], m["survival"] = alive, survival
-            m["survival_lo"], m["survival_hi"] = survival - half, survival + half
+            m["survival_lo"], m["survival_hi"] = np.maximum(centre - half, 0), np.minimum(centre + half, 1)
             m["failures"] = self.failures
             m["cause"] = np.array(self.causes, dtype=h5py.string_dtype())
             for q, st in self.stats.items():
@@ -335,11 +338,10 @@ def simulate(variant, runs, months, seed, outputs=None):
         n = keep.size
         if n == 0:
             break
-    survival = alive_count / runs
     if out is not None:
-        out.write(outputs, survival)
-        return survival, out
-    return survival
+        out.write(outputs, alive_count)
+        return alive_count / runs, out
+    return alive_count / runs
 
 
 def failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, firm, credit_limit, exposure,
