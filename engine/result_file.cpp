@@ -140,7 +140,7 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
     // it arrive, by the stage that streams them while other threads simulate, instead
     // of all at once when the file closes after the simulation.
     H5Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "make property list");
-    const std::size_t chunk_bytes = static_cast<std::size_t>(std::min<hsize_t>(n, kOutcomeChunkRows)) * 8;
+    const std::size_t chunk_bytes = static_cast<std::size_t>(std::min<hsize_t>(n, kOutcomeChunkRows)) * sizeof(double);  // the widest column type
     h5check(H5Pset_chunk_cache(dapl, 101, chunk_bytes, 1.0), "chunk cache " + c.name);
     H5Id d(H5Dcreate2(outcomes_, c.name.c_str(), file_type(c.type), space, H5P_DEFAULT, dcpl, dapl),
            H5Dclose, "create dataset " + c.name);
