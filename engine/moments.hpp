@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
 
 namespace smbsim {
 
@@ -23,6 +24,14 @@ class Moments {
   /// sums (x[i] into sum i % 8, combined pairwise), which vectorises; the result
   /// depends only on the values and their order.
   void add_all(const double* x, int n);
+  /// Adds the values of x that are not NaN (NaN meaning "none"), in order, with
+  /// add_all. Moves them to the front of x.
+  void add_defined(std::span<double> x) {
+    std::size_t defined = 0;
+    for (const double v : x)
+      if (!std::isnan(v)) x[defined++] = v;
+    add_all(x.data(), static_cast<int>(defined));
+  }
   void merge(const Moments& o) {
     if (o.n_ == 0) return;
     if (n_ == 0) {

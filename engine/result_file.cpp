@@ -179,10 +179,7 @@ void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
             "write outcomes " + schema_.outcome_columns[c].name);
     // The column's mean over the runs where it is defined, in run order (blocks arrive
     // in order), so a summary need not read the column back.
-    std::size_t defined = 0;
-    for (const double x : column_buffer_)
-      if (!std::isnan(x)) column_buffer_[defined++] = x;
-    column_moments_[c].add_all(column_buffer_.data(), static_cast<int>(defined));
+    column_moments_[c].add_defined(column_buffer_);
   }
 }
 

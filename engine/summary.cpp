@@ -98,16 +98,11 @@ void column_moments(hid_t file, const std::string& column, const std::string* ba
     auto x = read_doubles(file, column, start, kChunk);
     std::vector<double> b;
     if (baseline_column) b = read_doubles(file, *baseline_column, start, kChunk);
-    // Keep the defined values and their paired differences, in place, then add them
-    // vectorised, in run order.
-    std::size_t kept = 0, paired = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if (std::isnan(x[i])) continue;
-      if (i < b.size() && !std::isnan(b[i])) b[paired++] = x[i] - b[i];
-      x[kept++] = x[i];
-    }
-    values.add_all(x.data(), static_cast<int>(kept));
-    diffs.add_all(b.data(), static_cast<int>(paired));
+    // The paired differences (NaN where either run has none) replace b, in run order.
+    for (std::size_t i = 0; i < b.size() && i < x.size(); ++i) b[i] = x[i] - b[i];
+    b.resize(std::min(b.size(), x.size()));
+    diffs.add_defined(b);
+    values.add_defined(x);
   }
 }
 
