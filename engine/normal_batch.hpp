@@ -9,10 +9,14 @@
 // xors of 64-bit words, which vectorise across runs; it is integer arithmetic, so the
 // SSE2, AVX2 and AVX-512 builds of the loop (chosen at run time) give the same bits.
 //
-// Normals: the ziggurat (Marsaglia & Tsang 2000) with Boost.Random's 128-layer tables.
-// The fast path (a point inside its layer's rectangle, ~98.8%) is vectorised; the rest
-// finish exactly as in Boost's unit_normal_distribution (wedge test, tail, or a fresh
-// draw), using a RandomStream of their own (purpose kFallbackPurpose | purpose<<8 | k).
+// Normals: the ziggurat (Marsaglia & Tsang 2000) with Boost.Random's 128-layer tables
+// and Boost's wedge bounds. The fast path (a point inside its layer's rectangle,
+// ~97.25%) is vectorised over lanes; the misses are gathered and finished together,
+// vectorised too: each continues the ziggurat (wedge test; if rejected, one fresh
+// point) with one Threefry block of its own, counter {run, 1<<31 | k<<23 | purpose<<16
+// | month, 0, 0}. The ~2.6% of misses still open (tails, second rejections) finish as
+// Boost's unit_normal_distribution does, on a Philox RandomStream of their own
+// (purpose kFallbackPurpose | purpose<<8 | k).
 #include <cstddef>
 #include <cstdint>
 #include <span>
