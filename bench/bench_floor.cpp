@@ -1,6 +1,8 @@
 // The random-number floor: what the draws alone cost per firm-month.
 //   smbsim_bench_floor           ns per stream, per 64-bit word, per uniform, per normal,
-//                                and per batch normal (standard_normals, a tile x 11)
+//                                per batch normal (standard_normals, a tile x 11), per
+//                                exponential, and per sample of each kind of distribution
+//                                in the default scenario
 //   smbsim_bench_floor compute RUNS THREADS
 //                                the default scenario simulated without any output (no
 //                                HDF5), best of 3: seconds and firm-months
@@ -12,6 +14,7 @@
 #include "models/firm/firm.hpp"
 #include "models/scenario/scenario.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -52,9 +55,12 @@ int main(int argc, char** argv) {
   for (int m = 1; m < cfg.months; ++m) firm_months += static_cast<double>(s.alive(m));
   const DrawCounts& c = g_draw_counts;
   std::printf("{\"firm_months\": %.0f, \"streams\": %.4f, \"words\": %.4f, \"normals\": %.4f, \"uniforms\": %.4f, "
-              "\"batch_normals\": %.4f}\n",
+              "\"batch_normals\": %.4f, \"exponentials\": %.4f, \"samples\": {",
               firm_months, c.streams / firm_months, c.words / firm_months, c.normals / firm_months,
-              c.uniforms / firm_months, c.batch_normals / firm_months);
+              c.uniforms / firm_months, c.batch_normals / firm_months, c.exponentials / firm_months);
+  for (std::size_t kind = 0; kind < std::size(Uncertain::kKindNames); ++kind)
+    std::printf("%s\"%s\": %.4f", kind ? ", " : "", Uncertain::kKindNames[kind], c.samples[kind] / firm_months);
+  std::printf("}}\n");
 #else
   if (argc == 4 && std::string(argv[1]) == "compute") {
     const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
@@ -92,8 +98,27 @@ int main(int argc, char** argv) {
     return out[static_cast<std::size_t>(i) % out.size()];
   }, n / 2560);
   const double batch_normal = per_tile / static_cast<double>(out.size());
+  const double exponential = ns_per_call([&](std::int64_t) { return rng.exponential(); }, n);
   std::printf("{\"stream_ns\": %.3f, \"word_ns\": %.3f, \"uniform_ns\": %.3f, \"normal_ns\": %.3f, "
-              "\"batch_normal_ns\": %.3f}\n", stream, word, uniform, normal, batch_normal);
+              "\"batch_normal_ns\": %.3f, \"exponential_ns\": %.3f, \"sample_ns\": {",
+              stream, word, uniform, normal, batch_normal, exponential);
+  // Each kind of distribution timed on the default scenario's first one of that kind
+  // (what smbsim_bench_draws counts by kind).
+  const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
+  const firm::FirmSpec& spec = sc.variants.front().spec;
+  std::vector<const Uncertain*> distributions;
+  for (const auto& info : firm::param_table()) distributions.push_back(&spec[info.id]);
+  for (const auto& shock : spec.shocks) distributions.insert(distributions.end(), {&shock.severity, &shock.duration});
+  bool first = true;
+  for (std::size_t kind = 1; kind < std::size(Uncertain::kKindNames); ++kind) {
+    const auto it = std::find_if(distributions.begin(), distributions.end(),
+                                 [&](const Uncertain* d) { return d->kind() == kind; });
+    if (it == distributions.end()) continue;
+    const double ns = ns_per_call([&](std::int64_t) { return (*it)->sample(rng); }, n / 4);
+    std::printf("%s\"%s\": %.3f", first ? "" : ", ", Uncertain::kKindNames[kind], ns);
+    first = false;
+  }
+  std::printf("}}\n");
 #endif
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <Random123/MicroURNG.hpp>
 #include <boost/random/normal_distribution.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -23,13 +24,33 @@ namespace smbsim {
 struct DrawCounts {
   std::uint64_t streams = 0, words = 0, normals = 0, uniforms = 0;
   std::uint64_t batch_normals = 0;  ///< from standard_normals (engine/normal_batch.hpp)
+  std::uint64_t exponentials = 0;   ///< RandomStream::exponential
+  std::uint64_t samples[8] = {};    ///< Uncertain::sample, by kind (Uncertain::kind)
 };
 inline thread_local DrawCounts g_draw_counts;
+/// Counts a variate once, as a whole: the words, uniforms and normals drawn inside it
+/// are part of its cost, not counted again (bench/ times the variate as a whole).
+class CountAsOne {
+ public:
+  explicit CountAsOne(std::uint64_t& field) : before_(g_draw_counts), field_(field) {}
+  ~CountAsOne() {
+    g_draw_counts = before_;
+    ++field_;
+  }
+  CountAsOne(const CountAsOne&) = delete;
+  CountAsOne& operator=(const CountAsOne&) = delete;
+
+ private:
+  DrawCounts before_;
+  std::uint64_t& field_;  // a field of g_draw_counts
+};
 #define SMBSIM_COUNT(field) (++::smbsim::g_draw_counts.field)
 #define SMBSIM_COUNT_N(field, n) (::smbsim::g_draw_counts.field += (n))
+#define SMBSIM_COUNT_AS_ONE(field) const ::smbsim::CountAsOne count_as_one_{::smbsim::g_draw_counts.field}
 #else
 #define SMBSIM_COUNT(field) ((void)0)
 #define SMBSIM_COUNT_N(field, n) ((void)0)
+#define SMBSIM_COUNT_AS_ONE(field) ((void)0)
 #endif
 
 /// One stream of 64-bit random integers; a Boost.Random/C++ URNG.
@@ -56,6 +77,11 @@ class RandomStream {
   double uniform() {
     SMBSIM_COUNT(uniforms);
     return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1p-53;
+  }
+  /// Exponential with mean 1, by inversion: -log(U).
+  double exponential() {
+    SMBSIM_COUNT_AS_ONE(exponentials);
+    return -std::log(uniform());
   }
   /// Standard normal (Boost's ziggurat).
   double normal() {

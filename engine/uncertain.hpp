@@ -12,6 +12,7 @@
 #include <boost/random/uniform_real_distribution.hpp>
 
 #include <cmath>
+#include <iterator>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,7 +55,13 @@ class Uncertain {
   double lowest() const;
   double highest() const;
 
+  /// Which distribution (the index of Variant's alternatives, 0 = fixed); bench/ counts
+  /// and times samples by kind.
+  std::size_t kind() const { return dist_.index(); }
+  static constexpr const char* kKindNames[] = {"fixed", "normal", "lognormal", "uniform", "triangular", "beta", "discrete"};
+
   double sample(RandomStream& rng) const {
+    SMBSIM_COUNT_AS_ONE(samples[dist_.index()]);
     return std::visit(
         [&rng](const auto& d) -> double {
           using D = std::decay_t<decltype(d)>;
@@ -79,6 +86,10 @@ class Uncertain {
   template <class D>
   explicit Uncertain(D d) : dist_(std::move(d)) {}
   Variant dist_;
+  static_assert(std::size(kKindNames) == std::variant_size_v<Variant>);
+#ifdef SMBSIM_COUNT_DRAWS
+  static_assert(std::size(kKindNames) <= std::size(DrawCounts{}.samples));
+#endif
 };
 
 }  // namespace smbsim

@@ -223,9 +223,9 @@ void Firm::start_lane(int lane, const RunRandom& random) {
     auto drng = random.stream(kDisruptionTiming, 0);
     const int random_month = months_to_arrival(rate > 0 ? rate : 1.0, drng);
     if (disruption_month == 0 && rate > 0) disruption_month = random_month;
-    d(rSenseLag) = -std::log(drng.uniform()) * p(Param::sense_months) *
+    d(rSenseLag) = drng.exponential() * p(Param::sense_months) *
                    (1.0 + 2.0 * p(Param::confirmation_bias));
-    d(rDecideLag) = -std::log(drng.uniform()) * p(Param::decide_months) *
+    d(rDecideLag) = drng.exponential() * p(Param::decide_months) *
                     (1.0 + 2.0 * p(Param::sunk_cost_bias) +
                      2.0 * p(Param::groupthink) * p(Param::coupling));
   }

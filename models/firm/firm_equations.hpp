@@ -78,7 +78,7 @@ inline double mix_distance(const double (&a)[kCapabilities], const double (&b)[k
 
 /// Months until the next arrival of a Poisson process with `rate_per_year`, at least 1.
 inline int months_to_arrival(double rate_per_year, RandomStream& rng) {
-  const double months = -std::log(rng.uniform()) * 12.0 / rate_per_year;
+  const double months = rng.exponential() * 12.0 / rate_per_year;
   return 1 + static_cast<int>(std::min(months, 1e6));
 }
 
