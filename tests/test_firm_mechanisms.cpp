@@ -4,7 +4,11 @@
 // seed; the margin says the effect is real, not noise).
 #include "firm_test_support.hpp"
 
+#include "models/firm/firm_equations.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <array>
 
 using namespace smbsim;
 using namespace smbsim::test;
@@ -41,6 +45,33 @@ TEST_CASE("mechanism 2: a strategy aimed at what the market does not value destr
   const auto wrong = simulate_firm(spec_of(market + "strategy: {target: {automation: 0.7, operations: 0.3}}\n"));
   CHECK(paired(right, wrong, "mean_customer_value").z() < -kZ);
   CHECK(paired(right, wrong, "survived").z() < -kZ);
+}
+
+TEST_CASE("mechanism 2: the teams' intended mix is the formula of docs/model.md section 2") {
+  // I = (1 - iota) sum_j (1/4) [A_j S + (1 - A_j) h_j] + iota / 6, computed regrouped
+  // (firm_equations.hpp): the same to rounding, and a mix (sums to 1) when S and h are.
+  const firm::TeamPriorities h = firm::team_priorities();
+  const double target[firm::kCapabilities] = {0.3, 0.1, 0.2, 0.15, 0.05, 0.2};
+  for (const double iota : {0.0, 0.3, 1.0})
+    for (const auto& alignment : {std::array{0.0, 0.0, 0.0, 0.0}, std::array{1.0, 1.0, 1.0, 1.0},
+                                  std::array{0.9, 0.2, 0.55, 0.7}}) {
+      const double a[firm::kTeams] = {alignment[0], alignment[1], alignment[2], alignment[3]};
+      double neglect[firm::kTeams];
+      firm::team_neglect(a, neglect);
+      const double mean = (a[0] + a[1] + a[2] + a[3]) / firm::kTeams;
+      double total = 0;
+      for (int c = 0; c < firm::kCapabilities; ++c) {
+        double own[firm::kTeams], follow = 0;
+        for (int j = 0; j < firm::kTeams; ++j) {
+          own[j] = h(j, c);
+          follow += 0.25 * (a[j] * target[c] + (1 - a[j]) * h(j, c));
+        }
+        const double share = firm::intended_share(mean, neglect, target[c], own, iota);
+        CHECK(share == Approx((1 - iota) * follow + iota / 6).margin(1e-15));
+        total += share;
+      }
+      CHECK(total == Approx(1.0).margin(1e-14));
+    }
 }
 
 TEST_CASE("mechanism 3: frequent reviews and formal structures hold alignment up; a low level lets it fall") {

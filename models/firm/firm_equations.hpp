@@ -21,13 +21,21 @@ inline double customer_value_term(double k, double w) {
 
 /// The share of one capability the teams intend to spend on [M§2]: each team follows
 /// the strategy's target to the degree it is aligned, else its own priority (own[j]);
-/// isomorphism pulls toward the industry's average mix.
-inline double intended_share(const double (&alignment)[kTeams], double target, const double (&own)[kTeams],
-                             double isomorphism) {
-  double follow = 0.0;
+/// isomorphism pulls toward the industry's average mix. The sum over teams is grouped
+/// as mean_alignment * target + sum_j neglect[j] * own[j], with neglect[j] = (1 - A_j)/4
+/// (team_neglect), so a run's six shares share the per-team terms.
+inline double intended_share(double mean_alignment, const double (&neglect)[kTeams], double target,
+                             const double (&own)[kTeams], double isomorphism) {
+  double follow = mean_alignment * target;
   #pragma GCC unroll 8
-  for (int j = 0; j < kTeams; ++j) follow += (alignment[j] * target + (1.0 - alignment[j]) * own[j]) / kTeams;
+  for (int j = 0; j < kTeams; ++j) follow += neglect[j] * own[j];
   return (1.0 - isomorphism) * follow + isomorphism * (1.0 / kCapabilities);
+}
+
+/// Each team's weight on its own priorities in intended_share: (1 - A_j) / 4.
+inline void team_neglect(const double (&alignment)[kTeams], double (&neglect)[kTeams]) {
+  #pragma GCC unroll 8
+  for (int j = 0; j < kTeams; ++j) neglect[j] = (1.0 - alignment[j]) / kTeams;
 }
 
 /// Coupling between two teams [M§4]: strength c within a department block

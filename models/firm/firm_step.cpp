@@ -250,12 +250,14 @@ void Firm::intend_allocation() {
   const double* isomorphism = s.param(Param::isomorphism);
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    double team[kTeams];
+    double team[kTeams], neglect[kTeams];
 #pragma GCC unroll 8
     for (int j = 0; j < kTeams; ++j) team[j] = s.d[rTeamAlignment + j][lane];
+    team_neglect(team, neglect);
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c)
-      s.s[sIntended + c][lane] = intended_share(team, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
+      s.s[sIntended + c][lane] =
+          intended_share(s.d[rAlignment][lane], neglect, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
   }
 }
 
@@ -271,15 +273,17 @@ void Firm::update_allocation() {
   const double* chaos = s.param(Param::chaos);
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    double team[kTeams];
+    double team[kTeams], neglect[kTeams];
 #pragma GCC unroll 8
     for (int j = 0; j < kTeams; ++j) team[j] = s.d[rTeamAlignment + j][lane];
-    const double amplitude = agility[lane] * (1.0 - s.d[rAlignment][lane]) * chaos[lane];
+    team_neglect(team, neglect);
+    const double mean_alignment = s.d[rAlignment][lane];
+    const double amplitude = agility[lane] * (1.0 - mean_alignment) * chaos[lane];
     const double motion = amplitude > 1e-12 ? amplitude : 0.0;
     double intended[kCapabilities], next[kCapabilities], total = 0.0;
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
-      intended[c] = intended_share(team, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
+      intended[c] = intended_share(mean_alignment, neglect, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
       const double allocation = s.d[rAllocation + c][lane];
       const double moved = allocation + agility[lane] * (intended[c] - allocation) + motion * s.s[zChaos + c][lane];
       next[c] = std::max(moved, 0.0);
