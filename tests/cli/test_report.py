@@ -36,7 +36,7 @@ class Base(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def report(self, *args, check=0):
-        return sh(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), *args], self.dir, check)
+        return sh(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--smbsim", SMBSIM, *args], self.dir, check)
 
 
 class Report(Base):
@@ -53,6 +53,25 @@ class Report(Base):
         self.assertIn("cash_buffer_days", page)  # the resolved scenario
         self.assertIn("as_written gains", p.stdout)
         self.assertFalse((out / "sweep_heatmap.png").exists())
+
+    def test_findings_are_the_summarys(self):
+        # One wording for the terminal and the page: the report takes smbsim's.
+        import json
+        expected = json.loads(sh([SMBSIM, "summarize", "v.h5", "--json"], self.dir).stdout)["findings"]
+        self.assertGreaterEqual(len(expected), 3)
+        p = self.report("v.h5", "-o", "rf")
+        page = (self.dir / "rf" / "report.html").read_text()
+        import html
+        for line in expected:
+            self.assertIn(f"  - {line}", p.stdout)
+            self.assertIn(html.escape(line), page)
+
+    def test_missing_smbsim_is_one_line_and_exit_2(self):
+        p = sh(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--smbsim", str(self.dir / "nowhere"),
+                "v.h5", "-o", "never"], self.dir, 2)
+        self.assertIn("--smbsim", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+        self.assertFalse((self.dir / "never").exists())
 
     def test_sweep_gets_a_heat_map(self):
         self.report("sweep.h5", "-o", "rs")

@@ -1,6 +1,7 @@
 #include "tools/smbsim/summary_text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -106,7 +107,9 @@ std::vector<std::string> findings(const Summary& s) {
                 std::to_string(s.months) + " months (95% CI " + format_double("%.1f", 100 * end.lo) + "-" + format_double("%.1f", 100 * end.hi) + ").");
   if (!base.causes.empty()) {
     const CauseSummary& top = base.causes.front();
-    out.push_back(pretty(top.name) + " accounts for the most failures: " + percent(top.share_of_failures.estimate, 0) +
+    std::string cause = pretty(top.name);
+    if (!cause.empty()) cause[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(cause[0])));  // starts a sentence
+    out.push_back(cause + " accounts for the most failures: " + percent(top.share_of_failures.estimate, 0) +
                   " of them (95% CI " + format_double("%.0f", 100 * top.share_of_failures.lo) + "-" +
                   format_double("%.0f", 100 * top.share_of_failures.hi) + "%), half of them between months " +
                   std::to_string(top.first_quartile_month) + " and " + std::to_string(top.third_quartile_month) + ".");
