@@ -41,10 +41,10 @@ double ns_per_call(F f, std::int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
 #ifdef SMBSIM_COUNT_DRAWS
   (void)argc;
   (void)argv;
-  const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
   RunConfig cfg;
   cfg.runs = 20000;
   cfg.months = sc.simulation.months;
@@ -63,7 +63,6 @@ int main(int argc, char** argv) {
   std::printf("}}\n");
 #else
   if (argc == 4 && std::string(argv[1]) == "compute") {
-    const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
     RunConfig cfg;
     cfg.runs = std::stoll(argv[2]);
     cfg.threads = std::stoi(argv[3]);
@@ -104,7 +103,6 @@ int main(int argc, char** argv) {
               stream, word, uniform, normal, batch_normal, exponential);
   // Each kind of distribution timed on the default scenario's first one of that kind
   // (what smbsim_bench_draws counts by kind).
-  const auto sc = scenario::load_scenario(scenario::default_scenario_text(), "<default>");
   const firm::FirmSpec& spec = sc.variants.front().spec;
   std::vector<const Uncertain*> distributions;
   for (const auto& info : firm::param_table()) distributions.push_back(&spec[info.id]);

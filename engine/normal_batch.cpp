@@ -185,10 +185,8 @@ void standard_normals(const NormalDraws& draws, std::span<const std::uint64_t> r
   assert(rows.size() <= kMaxNormalRows && runs.size() <= kMaxNormalLanes && draws.purpose < 128);
   const int lanes = static_cast<int>(runs.size());
   const std::size_t count = rows.size();
-#ifdef SMBSIM_COUNT_DRAWS
   // The fallback streams are part of a batch normal's cost (bench/ times them together).
-  const DrawCounts before = g_draw_counts;
-#endif
+  SMBSIM_COUNT_WHOLE(batch_normals, count * runs.size());
   std::uint64_t words[kWordsPerBlock * kMaxNormalLanes];
   std::uint8_t missed[kMaxNormalLanes];
   MissBatch misses(draws);
@@ -206,10 +204,6 @@ void standard_normals(const NormalDraws& draws, std::span<const std::uint64_t> r
     }
   }
   misses.finish();
-#ifdef SMBSIM_COUNT_DRAWS
-  g_draw_counts = before;
-  SMBSIM_COUNT_N(batch_normals, count * runs.size());
-#endif
 }
 
 }  // namespace smbsim

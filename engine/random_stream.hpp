@@ -28,29 +28,28 @@ struct DrawCounts {
   std::uint64_t samples[8] = {};    ///< Uncertain::sample, by kind (Uncertain::kind)
 };
 inline thread_local DrawCounts g_draw_counts;
-/// Counts a variate once, as a whole: the words, uniforms and normals drawn inside it
-/// are part of its cost, not counted again (bench/ times the variate as a whole).
-class CountAsOne {
+/// Counts n variates of one kind as wholes: the words, uniforms and normals drawn inside
+/// the scope are part of their cost, not counted again (bench/ times them whole).
+class CountWhole {
  public:
-  explicit CountAsOne(std::uint64_t& field) : before_(g_draw_counts), field_(field) {}
-  ~CountAsOne() {
+  CountWhole(std::uint64_t& field, std::uint64_t n) : before_(g_draw_counts), field_(field), n_(n) {}
+  ~CountWhole() {
     g_draw_counts = before_;
-    ++field_;
+    field_ += n_;
   }
-  CountAsOne(const CountAsOne&) = delete;
-  CountAsOne& operator=(const CountAsOne&) = delete;
+  CountWhole(const CountWhole&) = delete;
+  CountWhole& operator=(const CountWhole&) = delete;
 
  private:
   DrawCounts before_;
   std::uint64_t& field_;  // a field of g_draw_counts
+  std::uint64_t n_;
 };
 #define SMBSIM_COUNT(field) (++::smbsim::g_draw_counts.field)
-#define SMBSIM_COUNT_N(field, n) (::smbsim::g_draw_counts.field += (n))
-#define SMBSIM_COUNT_AS_ONE(field) const ::smbsim::CountAsOne count_as_one_{::smbsim::g_draw_counts.field}
+#define SMBSIM_COUNT_WHOLE(field, n) const ::smbsim::CountWhole count_whole_{::smbsim::g_draw_counts.field, (n)}
 #else
 #define SMBSIM_COUNT(field) ((void)0)
-#define SMBSIM_COUNT_N(field, n) ((void)0)
-#define SMBSIM_COUNT_AS_ONE(field) ((void)0)
+#define SMBSIM_COUNT_WHOLE(field, n) ((void)0)
 #endif
 
 /// One stream of 64-bit random integers; a Boost.Random/C++ URNG.
@@ -80,7 +79,7 @@ class RandomStream {
   }
   /// Exponential with mean 1, by inversion: -log(U).
   double exponential() {
-    SMBSIM_COUNT_AS_ONE(exponentials);
+    SMBSIM_COUNT_WHOLE(exponentials, 1);
     return -std::log(uniform());
   }
   /// Standard normal (Boost's ziggurat).

@@ -61,7 +61,7 @@ class Uncertain {
   static constexpr const char* kKindNames[] = {"fixed", "normal", "lognormal", "uniform", "triangular", "beta", "discrete"};
 
   double sample(RandomStream& rng) const {
-    SMBSIM_COUNT_AS_ONE(samples[dist_.index()]);
+    SMBSIM_COUNT_WHOLE(samples[dist_.index()], 1);
     return std::visit(
         [&rng](const auto& d) -> double {
           using D = std::decay_t<decltype(d)>;
