@@ -2,6 +2,8 @@
 
 Usage: test_report.py SMBSIM_BINARY SOURCE_DIR [unittest args]
 """
+import html
+import json
 import os
 import shutil
 import subprocess
@@ -56,12 +58,10 @@ class Report(Base):
 
     def test_findings_are_the_summarys(self):
         # One wording for the terminal and the page: the report takes smbsim's.
-        import json
         expected = json.loads(sh([SMBSIM, "summarize", "v.h5", "--json"], self.dir).stdout)["findings"]
         self.assertGreaterEqual(len(expected), 3)
         p = self.report("v.h5", "-o", "rf")
         page = (self.dir / "rf" / "report.html").read_text()
-        import html
         for line in expected:
             self.assertIn(f"  - {line}", p.stdout)
             self.assertIn(html.escape(line), page)
