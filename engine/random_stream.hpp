@@ -2,7 +2,7 @@
 // Counter-based random streams: a run's randomness is a pure function of
 // (seed, run index, purpose, month), never of the thread or the order of work.
 // Philox4x64-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11)
-// keyed by the seed; the counter is {run, purpose<<16 | month, 0, draw}. 64-bit words
+// keyed by the seed; the counter is {run, purpose<<16 | month, substream, draw}. 64-bit words
 // let Boost's ziggurat make a normal from one word.
 // Constructing a stream costs a few stores (no seeding), so every (run, purpose, month)
 // gets its own: a subsystem that draws more numbers never shifts another's draws, and
@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 namespace smbsim {
 
@@ -59,9 +60,11 @@ class RandomStream {
   static constexpr std::uint32_t kMaxMonth = 0xFFFF;
   static constexpr std::uint32_t kMaxPurpose = 0xFFFF;
 
+  /// `substream` tells apart streams of one (purpose, month), e.g. one per parameter
+  /// path (a hash), so that no stream's draws depend on how many others there are.
   RandomStream(std::uint64_t seed, std::uint64_t run, std::uint32_t purpose,
-               std::uint32_t month)
-      : urng_(counter(run, purpose, month), key(seed)) {
+               std::uint32_t month, std::uint64_t substream = 0)
+      : urng_(counter(run, purpose, month, substream), key(seed)) {
     SMBSIM_COUNT(streams);
   }
 
@@ -91,9 +94,9 @@ class RandomStream {
  private:
   using Philox = r123::Philox4x64;
   static Philox::ctr_type counter(std::uint64_t run, std::uint32_t purpose,
-                                  std::uint32_t month) {
+                                  std::uint32_t month, std::uint64_t substream) {
     // The last word stays zero: MicroURNG counts its draws in its high half.
-    return {{run, (static_cast<std::uint64_t>(purpose & kMaxPurpose) << 16) | (month & kMaxMonth), 0u, 0u}};
+    return {{run, (static_cast<std::uint64_t>(purpose & kMaxPurpose) << 16) | (month & kMaxMonth), substream, 0u}};
   }
   static Philox::ukey_type key(std::uint64_t seed) { return {{seed, 0u}}; }
   r123::MicroURNG<Philox> urng_;
@@ -103,13 +106,21 @@ class RandomStream {
 class RunRandom {
  public:
   RunRandom(std::uint64_t seed, std::uint64_t run) : seed_(seed), run_(run) {}
-  RandomStream stream(std::uint32_t purpose, std::uint32_t month) const {
-    return RandomStream(seed_, run_, purpose, month);
+  RandomStream stream(std::uint32_t purpose, std::uint32_t month, std::uint64_t substream = 0) const {
+    return RandomStream(seed_, run_, purpose, month, substream);
   }
 
  private:
   std::uint64_t seed_;
   std::uint64_t run_;
 };
+
+/// A stable 64-bit name for a substream (FNV-1a of a text such as a parameter path):
+/// the same text always gives the same stream, whatever else the scenario contains.
+constexpr std::uint64_t substream_id(std::string_view text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
 
 }  // namespace smbsim

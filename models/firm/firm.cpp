@@ -11,7 +11,6 @@
 namespace smbsim::firm {
 
 namespace {
-constexpr double kDaysPerMonth = 365.25 / 12.0;
 
 /// A parameter's value as the model uses it: clamped into its range, whole if it must be.
 double clamp_param(const ParamInfo& info, double x) {
@@ -20,10 +19,10 @@ double clamp_param(const ParamInfo& info, double x) {
 }
 }
 
-double customer_value(const CapabilityVector& k, const Mix& w) {
+double customer_value(const CapabilityVector& k, const Mix& w, double base_value) {
   double v = 0.0;
   for (int i = 0; i < kCapabilities; ++i) v += customer_value_term(k[i], w[i]);
-  return v;
+  return base_value + (1.0 - base_value) * v;
 }
 
 double coordination_friction(const TeamMatrix& coupling, const TeamVector& misalignment) {
@@ -51,6 +50,9 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
       {"cash", "USD", "Net cash position: cash minus drawn credit.", Binning::money()},
       {"revenue", "USD/month", "Revenue in the month.", Binning::money()},
       {"profit", "USD/month", "Net cash flow of the month (revenue minus all outflows).", Binning::money()},
+      {"buffer_days", "days", "Days of this month's outflows the firm's cash would pay with no income.",
+       Binning::linear(0.0, 365.0, 365)},
+      {"headcount", "people", "Staff (full-time equivalents): payroll and premises follow it.", Binning::money()},
       {"alignment", "1", "Alignment index: mean team alignment (0 none, 1 full).", unit},
       {"project_alignment", "1", "Share of capability spend that goes where the strategy says.", unit},
       {"customer_value", "1", "Customer value delivered relative to competitors (1 = parity).",
@@ -70,10 +72,13 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
       {"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64},
       {"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64},
       {"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64},
-      {"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption or never realigned).", T::f64},
+      {"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64},
       {"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64},
       {"market_fit", "1", "The run's product-market fit (segment average).", T::f64},
-      {"owner_payouts", "USD", "Cash paid out to the owners above the reserve.", T::f64},
+      {"owner_payouts", "USD", "Profit drawn by the owners (beyond their salary).", T::f64},
+      {"last_year_profit", "USD", "Net cash flow over the firm's last complete year of life (NaN: under 12 months).", T::f64},
+      {"last_year_revenue", "USD", "Revenue over the firm's last complete year of life (NaN: under 12 months).", T::f64},
+      {"final_headcount", "people", "Staff in the last month lived.", T::f64},
   };
   s.causes = {"chronic_loss", "misalignment", "disruption", "automation"};
   for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
@@ -89,7 +94,7 @@ Firm::Firm(const FirmSpec& spec)
     if (spec[info.id].is_fixed())
       fixed_params_.emplace_back(info.id, clamp_param(info, spec[info.id].nominal()));
     else
-      sampled_params_.push_back(&info);
+      sampled_params_.emplace_back(&info, substream_id(info.path));
   }
   // Compaction moves every row that can differ between lanes: not the rows of fixed
   // parameters (the same in every lane) nor those of shocks the scenario does not have
@@ -109,7 +114,7 @@ Firm::Firm(const FirmSpec& spec)
 void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
   seed_ = seed;
   lanes_ = std::clamp(count, 0, kLanes);
-  any_disruption_ = any_automation_ = any_elasticity_ = false;
+  any_disruption_ = any_automation_ = any_elasticity_ = any_taste_drift_ = any_revision_ = false;
   for (const auto& [id, value] : fixed_params_) std::fill_n(s_->param(id), lanes_, value);
   for (int lane = 0; lane < lanes_; ++lane) {
     s_->run[lane] = first_run + static_cast<std::uint64_t>(lane);
@@ -127,7 +132,8 @@ void Firm::settle() {
   LaneState& s = *s_;
   intend_allocation();
   for (int lane = 0; lane < lanes_; ++lane) {
-    const double execution = 1.0 - s.param(Param::friction_waste)[lane] * s.d[rFriction][lane];
+    const double execution = (1.0 - s.param(Param::friction_waste)[lane] * s.d[rFriction][lane]) *
+                             s.d[rSpendRatio][lane];
     double value = 0.0;
     for (int c = 0; c < kCapabilities; ++c) {
       const double intended = s.s[sIntended + c][lane];
@@ -135,6 +141,8 @@ void Firm::settle() {
       s.d[rCapability + c][lane] = execution * intended;
       value += customer_value_term(s.d[rCapability + c][lane], s.d[rWeights + c][lane]);
     }
+    const double base = s.param(Param::base_value)[lane];
+    value = base + (1.0 - base) * value;
     s.d[rValue][lane] = value;
     const double elasticity = s.param(Param::elasticity)[lane];
     s.d[rShare][lane] = elasticity == 1.0 ? value : std::pow(value, elasticity);  // pow(x, 1) is x
@@ -147,20 +155,45 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
   auto p = [&](Param id) { return s.param(id)[lane]; };
 
-  // [M§1] Per-run parameters from the parameter stream, clamped into their ranges (the
+  // [M§12] Per-run parameters, each from its own stream, clamped into their ranges (the
   // fixed ones are already in place: they draw nothing).
-  auto prng = random.stream(kParameters, 0);
-  for (const ParamInfo* info : sampled_params_)
+  for (const auto& [info, substream] : sampled_params_) {
+    auto prng = random.stream(kParameters, 0, substream);
     s.param(info->id)[lane] = clamp_param(*info, (*spec_)[info->id].sample(prng));
+  }
   const double headcount = p(Param::headcount);
   const double planned_revenue = headcount * p(Param::revenue_per_employee);
   d(rPlannedRevenue) = planned_revenue;
+  // [M§1] Payroll, premises and bureaucracy at planned capacity (they follow capacity);
+  // the owner's salary is fixed.
   d(rFixedCosts) = (p(Param::fixed_cost_share) + p(Param::bureaucracy)) * planned_revenue;
+  d(rOwnerPay) = p(Param::owner_pay_share) * planned_revenue;
   d(rBudget) = p(Param::budget_share) * planned_revenue;
-  d(rCreditLimit) = p(Param::credit_limit_months) * planned_revenue;
+  d(rSpendRatio) = p(Param::budget_share) / p(Param::competitor_budget_share);
+  d(rReviewCost) = p(Param::review_cost) * planned_revenue;
+  // [M§6] Conformity buys legitimacy: a larger credit line and a faster ramp-up.
+  const double legitimacy = 1.0 + p(Param::legitimacy) * p(Param::isomorphism);
+  d(rCreditLimit) = p(Param::credit_limit_months) * planned_revenue * legitimacy;
   coupling_strengths(p(Param::coupling), d(rCouplingSame), d(rCouplingCross));
   d(rKeyPersonExposure) = std::min(1.0, 1.0 / std::sqrt(headcount));
-  d(rPrice) = 1.0 - p(Param::price_pressure) * p(Param::isomorphism);
+  const int segments = std::clamp(static_cast<int>(p(Param::segments)), 1, kMaxSegments);
+  n(iSegments) = segments;
+  // [M§6] Price: imitation invites price competition; a specialist earns a premium.
+  d(rPrice) = (1.0 - p(Param::price_pressure) * p(Param::isomorphism)) *
+              (1.0 + p(Param::niche_premium) / segments);
+  // [M§6] Demand across segments: volatility falls with segments only as far as they
+  // are not correlated.
+  const double rho = p(Param::segment_correlation);
+  const double sigma = p(Param::market_volatility) * std::sqrt(rho + (1.0 - rho) / segments) / std::sqrt(12.0);
+  d(rDemandSigma) = sigma;
+  d(rDemandDrift) = p(Param::market_growth) / 12.0 - 0.5 * sigma * sigma;
+  // [M§6] Ramp-up: customers find a new firm over ramp_months (faster if it conforms).
+  const double ramp_months = p(Param::ramp_months) / legitimacy;
+  const bool established = p(Param::ramp_months) <= 0;
+  d(rRampGap) = ramp_months > 0 ? 1.0 - p(Param::ramp_start) : 0.0;
+  d(rRampKeep) = ramp_months > 0 ? portable_exp(-1.0 / ramp_months) : 0.0;
+  d(rStaff) = 1.0;
+  d(rPremises) = 1.0;
   // [M§3] Alignment drift and noise, damped by formality and by how ingrained the
   // strategy is (none at level 1).
   const double level = p(Param::alignment_level);
@@ -169,20 +202,25 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   n(iReviewMonths) = static_cast<int>(p(Param::review_months));
   n(iNextReview) = n(iReviewMonths);
 
-  // [M§6] Segment fits: each segment's fit is lognormal; the firm's is their mean.
-  const int segments = std::clamp(static_cast<int>(p(Param::segments)), 1, kMaxSegments);
-  n(iSegments) = segments;
+  // [M§6] Segment fits: each lognormal with mean market.fit; the firm's is their mean.
   auto market0 = random.stream(kMarket, 0);
+  const double fit_sigma = p(Param::market_fit_sigma);
   double fit = 0.0;
   for (int k = 0; k < segments; ++k)
-    fit += p(Param::market_fit) * portable_exp(p(Param::market_fit_sigma) * market0.normal());
+    fit += p(Param::market_fit) * portable_exp(fit_sigma * market0.normal() - 0.5 * fit_sigma * fit_sigma);
   d(rFit) = fit / segments;
+  // [M§6] The fit shows in demand gradually: what the firm sells moves from the plan's
+  // level to its fit as customers learn what it offers [Jovanovic].
+  const double learning = p(Param::fit_learning_months);
+  d(rFitGap) = established ? 0.0 : 1.0;
+  d(rFitKeep) = learning > 0 ? portable_exp(-1.0 / learning) : 0.0;
 
   // [M§3] Teams start at alignment.level.
   for (int j = 0; j < kTeams; ++j) d(rTeamAlignment + j) = level;
   d(rAlignment) = level;
   for (int c = 0; c < kCapabilities; ++c) {
     d(rWeights + c) = spec_->value_weights[c];
+    d(rIndustry + c) = spec_->value_weights[c];
     d(rTarget + c) = spec_->strategy_target[c];
   }
   double team[kTeams];
@@ -192,11 +230,12 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rDemand) = 1.0;
 
   // [M§1] Starting cash: cash_buffer_days of planned outflows.
-  const double outflows =
-      d(rFixedCosts) + p(Param::variable_cost_share) * planned_revenue + d(rBudget);
+  const double outflows = d(rFixedCosts) + d(rOwnerPay) + p(Param::variable_cost_share) * planned_revenue + d(rBudget);
   d(rPlannedOutflows) = outflows;
+  d(rOutflows) = outflows;
   d(rReserve) = p(Param::reserve_months) * outflows;
   d(rCash) = p(Param::cash_buffer_days) / kDaysPerMonth * outflows;
+  d(rBufferDays) = p(Param::cash_buffer_days);
   d(rPayouts) = 0.0;
   d(rStartBufferDays) = p(Param::cash_buffer_days);
   d(rDebt) = 0.0;
@@ -246,6 +285,8 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rPeakNetCash) = d(rCash);
   d(rSumAlignment) = d(rSumProject) = d(rSumValue) = d(rSumFriction) = 0.0;
   d(rWasteEma) = d(rDeficitEma) = 0.0;
+  d(rYearProfit) = d(rYearRevenue) = 0.0;
+  d(rLastYearProfit) = d(rLastYearRevenue) = NAN;
   n(iMonths) = 0;
   n(iFailureMonth) = 0;
   n(iCause) = -1;
@@ -277,7 +318,10 @@ void Firm::observe_lanes(std::span<double> rows) const {
   double* __restrict out = rows.data();
   auto row = [&](Observed q) { return out + static_cast<std::size_t>(q) * kLanes; };
   for (int lane = 0; lane < lanes; ++lane) row(kCash)[lane] = s.d[rCash][lane] - s.d[rDebt][lane];
-  const std::pair<Observed, int> copied[] = {{kRevenue, rRevenue}, {kProfit, rProfit},
+  const double* staff = s.d[rStaff];
+  const double* headcount = s.param(Param::headcount);
+  for (int lane = 0; lane < lanes; ++lane) row(kHeadcount)[lane] = staff[lane] * headcount[lane];
+  const std::pair<Observed, int> copied[] = {{kRevenue, rRevenue}, {kProfit, rProfit}, {kBufferDays, rBufferDays},
                                              {kAlignment, rAlignment}, {kProjectAlignment, rProjectAlignment},
                                              {kCustomerValue, rValue}, {kFriction, rFriction}};
   for (const auto& [q, r] : copied) std::copy_n(s.d[r], lanes, row(q));
@@ -303,6 +347,9 @@ void Firm::outcome(int lane, std::span<double> out) const {
   out[12] = d(rStartBufferDays);
   out[13] = d(rFit);
   out[14] = d(rPayouts);
+  out[15] = d(rLastYearProfit);
+  out[16] = d(rLastYearRevenue);
+  out[17] = d(rStaff) * s.param(Param::headcount)[lane];
 }
 
 }  // namespace smbsim::firm

@@ -23,12 +23,14 @@ enum Cause : int { kCauseChronicLoss, kCauseMisalignment, kCauseDisruption, kCau
 
 /// Random stream purposes: each subsystem draws from its own stream.
 enum Purpose : std::uint32_t {
-  kParameters = 0, kMarket = 1, kMonthlyNormals = 2, kDisruptionTiming = 3, kShockBase = 16
+  kParameters = 0, kMarket = 1, kMonthlyNormals = 2, kDisruptionTiming = 3, kTasteNormals = 4,
+  kReviewSensing = 5, kShockBase = 16
 };
 
 /// Observed quantities, in schema order.
 enum Observed : int {
-  kCash, kRevenue, kProfit, kAlignment, kProjectAlignment, kCustomerValue, kFriction, kObservedCount
+  kCash, kRevenue, kProfit, kBufferDays, kHeadcount, kAlignment, kProjectAlignment, kCustomerValue,
+  kFriction, kObservedCount
 };
 
 class Firm {
@@ -63,6 +65,9 @@ class Firm {
   void settle();
   void draw_normals(int month);
   void update_market();
+  void update_tastes(int month);
+  void review_strategy(int month);
+  void update_industry();
   void update_shocks(int month);
   void fire_shocks(int k, int month);
   void update_alignment(int month);
@@ -71,27 +76,31 @@ class Firm {
   void update_allocation();
   void update_automation(int month);
   void update_cash(int month);
+  void update_staff();
   int attribute_failure(int lane, int month) const;
 
   const FirmSpec* spec_;  // shared, read-only, outlives the model
   double own_priority_[kCapabilities][kTeams];  // team_priorities(), by capability [M§2]
   // Parameters split once: fixed ones fill their rows for a whole tile; only the
-  // distributions are sampled run by run (in table order, as they draw).
+  // distributions are sampled run by run, each from its own stream (keyed by its path),
+  // so adding or removing one never shifts another's draws [M§12].
   std::vector<std::pair<Param, double>> fixed_params_;
-  std::vector<const ParamInfo*> sampled_params_;
+  std::vector<std::pair<const ParamInfo*, std::uint64_t>> sampled_params_;
   std::vector<int> moved_double_rows_, moved_int_rows_;  // what compact() moves
   std::unique_ptr<LaneState> s_;
   std::uint64_t seed_ = 0;
   int lanes_ = 0;
   // Per-tile switches: skip the scalar loops of mechanisms no run in the tile uses.
   bool any_disruption_ = false, any_automation_ = false, any_elasticity_ = false;
+  bool any_taste_drift_ = false, any_revision_ = false;
 };
 
 static_assert(LaneModel<Firm>);
 
-/// Customer value of a capability stock against the market's value weights [M§6]:
-/// sum_i w_i g(K_i / w_i) with g(x) = 2x / (1 + x), so parity (K = w) gives 1.
-double customer_value(const CapabilityVector& capability, const Mix& weights);
+/// Customer value of a capability stock against the market's value weights [M§2]:
+/// b + (1 - b) sum_i w_i g(K_i / w_i) with g(x) = 2x / (1 + x) and b the base value,
+/// so parity with competitors' spend (K = w) gives 1.
+double customer_value(const CapabilityVector& capability, const Mix& weights, double base_value);
 
 /// Friction from others' misalignment [M§4]: 1 - mean_j prod_{k != j} (1 - C_jk m_k).
 double coordination_friction(const TeamMatrix& coupling, const TeamVector& misalignment);

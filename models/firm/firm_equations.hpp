@@ -10,6 +10,8 @@
 
 namespace smbsim::firm {
 
+inline constexpr double kDaysPerMonth = 365.25 / 12.0;
+
 /// One capability's contribution to customer value [M§6]: w g(K / w), g(x) = 2x/(1+x),
 /// computed as 2wK / (w + K) (the same value with one division instead of two).
 /// Spend the market does not reward (w = 0) builds no value.
@@ -21,15 +23,16 @@ inline double customer_value_term(double k, double w) {
 
 /// The share of one capability the teams intend to spend on [M§2]: each team follows
 /// the strategy's target to the degree it is aligned, else its own priority (own[j]);
-/// isomorphism pulls toward the industry's average mix. The sum over teams is grouped
+/// isomorphism pulls toward the industry's average mix (`industry`, this capability's
+/// share of it). The sum over teams is grouped
 /// as mean_alignment * target + sum_j neglect[j] * own[j], with neglect[j] = (1 - A_j)/4
 /// (team_neglect), so a run's six shares share the per-team terms.
 inline double intended_share(double mean_alignment, const double (&neglect)[kTeams], double target,
-                             const double (&own)[kTeams], double isomorphism) {
+                             const double (&own)[kTeams], double isomorphism, double industry) {
   double follow = mean_alignment * target;
   #pragma GCC unroll 8
   for (int j = 0; j < kTeams; ++j) follow += neglect[j] * own[j];
-  return (1.0 - isomorphism) * follow + isomorphism * (1.0 / kCapabilities);
+  return (1.0 - isomorphism) * follow + isomorphism * industry;
 }
 
 /// Each team's weight on its own priorities in intended_share: (1 - A_j) / 4.

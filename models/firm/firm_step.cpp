@@ -17,12 +17,16 @@ namespace smbsim::firm {
 void Firm::step(int month) {
   draw_normals(month);
   update_market();
+  if (any_taste_drift_) update_tastes(month);
   update_shocks(month);
-  update_alignment(month);
   if (any_disruption_) update_disruption(month);
+  if (any_revision_) review_strategy(month);
+  update_alignment(month);
+  if (any_taste_drift_ || any_disruption_) update_industry();
   update_allocation();
   update_automation(month);
   update_cash(month);
+  update_staff();
 }
 
 void Firm::draw_normals(int month) {
@@ -38,17 +42,86 @@ void Firm::draw_normals(int month) {
 
 SMBSIM_LANE_LOOPS
 void Firm::update_market() {
-  // [M§6] Demand: geometric Brownian motion with annual drift and volatility.
+  // [M§6] Demand: geometric Brownian motion with annual drift and the volatility of the
+  // firm's segments taken together; a new firm's customers keep finding it (ramp-up).
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
-  const double* volatility = s.param(Param::market_volatility);
-  const double* growth = s.param(Param::market_growth);
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    const double sigma = volatility[lane] / std::sqrt(12.0);
-    const double mu = growth[lane] / 12.0;
-    s.d[rDemand][lane] *= portable_exp(mu - 0.5 * sigma * sigma + sigma * s.s[zMarket][lane]);
+    s.d[rDemand][lane] *= portable_exp(s.d[rDemandDrift][lane] + s.d[rDemandSigma][lane] * s.s[zMarket][lane]);
+    s.d[rRampGap][lane] *= s.d[rRampKeep][lane];
+    s.d[rFitGap][lane] *= s.d[rFitKeep][lane];
   }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_tastes(int month) {
+  // [M§6] What customers value drifts: each valued weight takes a lognormal step, then
+  // the weights are renormalised to a mix. Its own normals (kTasteNormals): a scenario
+  // without drift draws none, and no other draw shifts.
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const std::span<const std::uint64_t> runs(s.run, static_cast<std::size_t>(lanes_));
+  double* rows[kCapabilities];
+  for (int c = 0; c < kCapabilities; ++c) rows[c] = s.s[zTaste + c];
+  standard_normals({seed_, kTasteNormals, static_cast<std::uint32_t>(month)}, runs, rows);
+  const double* drift = s.param(Param::taste_drift);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    const double sigma = drift[lane] / std::sqrt(12.0);
+    double w[kCapabilities], total = 0.0;
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c) {
+      w[c] = s.d[rWeights + c][lane] * portable_exp(sigma * s.s[zTaste + c][lane] - 0.5 * sigma * sigma);
+      total += w[c];
+    }
+    const double inverse_total = 1.0 / total;
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c) s.d[rWeights + c][lane] = w[c] * inverse_total;
+  }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_industry() {
+  // [M§2] The industry's average mix, which imitators copy, follows the market's with a lag.
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const double* lag = s.param(Param::imitation_lag);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    const double rate = 1.0 / lag[lane];
+#pragma GCC unroll 8
+    for (int c = 0; c < kCapabilities; ++c)
+      s.d[rIndustry + c][lane] += rate * (s.d[rWeights + c][lane] - s.d[rIndustry + c][lane]);
+  }
+}
+
+void Firm::review_strategy(int month) {
+  // [M§3] At a review the strategy's target moves toward the market's mix as the firm
+  // reads it (with error), by `revision` damped by confirmation bias. A disruption the
+  // firm has not yet decided to answer is not seen (§8 handles it).
+  LaneState& s = *s_;
+  const int lanes = lanes_;
+  for (int lane = 0; lane < lanes; ++lane) {
+    const int disruption = s.i[iDisruptionMonth][lane];
+    const bool unanswered = disruption > 0 && month >= disruption && s.i[iDecidedMonth][lane] == 0;
+    s.flags[lane] = (month == s.i[iNextReview][lane]) & (s.param(Param::revision)[lane] > 0.0) & !unanswered &
+                    (s.i[iFailureMonth][lane] == 0);
+  }
+  for_each_flagged(s.flags, lanes, [&](int lane) {
+    auto rng = RunRandom(seed_, s.run[lane]).stream(kReviewSensing, static_cast<std::uint32_t>(month));
+    const double noise = s.param(Param::sensing_noise)[lane];
+    double sensed[kCapabilities], total = 0.0;
+    for (int c = 0; c < kCapabilities; ++c) {
+      sensed[c] = s.d[rWeights + c][lane] * portable_exp(noise * rng.normal());
+      total += sensed[c];
+    }
+    const double step = s.param(Param::revision)[lane] / (1.0 + 2.0 * s.param(Param::confirmation_bias)[lane]);
+    for (int c = 0; c < kCapabilities; ++c) {
+      double& target = s.d[rTarget + c][lane];
+      target += step * (sensed[c] / total - target);
+    }
+  });
 }
 
 SMBSIM_LANE_LOOPS
@@ -190,6 +263,7 @@ void Firm::update_alignment(int month) {
     const bool review = month == s.i[iNextReview][lane];
     const int interval = s.i[iReviewMonths][lane];
     s.i[iNextReview][lane] += review ? interval : 0;
+    s.s[fxOneOff][lane] += review ? s.d[rReviewCost][lane] : 0.0;  // management time
     double team[kTeams];
     #pragma GCC unroll 8
     for (int j = 0; j < kTeams; ++j) {
@@ -236,6 +310,19 @@ void Firm::update_disruption(int month) {
       decided = month;
       #pragma GCC unroll 8
       for (int c = 0; c < kCapabilities; ++c) s.d[rTarget + c][lane] = shifted[c];
+      // Realigned also counts as reached when the allocation is as close to the new mix as
+      // the teams, at the firm's alignment level, intend to come (an aligned imitator
+      // cannot come closer than its imitation allows).
+      const double level = s.param(Param::alignment_level)[lane];
+      double neglect[kTeams], intended[kCapabilities], target[kCapabilities];
+      const double levels[kTeams] = {level, level, level, level};
+      team_neglect(levels, neglect);
+      for (int c = 0; c < kCapabilities; ++c) {
+        intended[c] = intended_share(level, neglect, shifted[c], own_priority_[c], s.param(Param::isomorphism)[lane],
+                                     s.d[rIndustry + c][lane]);
+        target[c] = shifted[c];
+      }
+      s.d[rRealignThreshold][lane] = std::max(s.d[rRealignThreshold][lane], mix_distance(intended, target) + 0.05);
     }
     if (decided > 0 && s.i[iRealignedMonth][lane] == 0 && distance_to_market() <= s.d[rRealignThreshold][lane])
       s.i[iRealignedMonth][lane] = month;
@@ -257,7 +344,8 @@ void Firm::intend_allocation() {
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c)
       s.s[sIntended + c][lane] =
-          intended_share(s.d[rAlignment][lane], neglect, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
+          intended_share(s.d[rAlignment][lane], neglect, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane],
+                         s.d[rIndustry + c][lane]);
   }
 }
 
@@ -283,7 +371,8 @@ void Firm::update_allocation() {
     double intended[kCapabilities], next[kCapabilities], total = 0.0;
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
-      intended[c] = intended_share(mean_alignment, neglect, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane]);
+      intended[c] = intended_share(mean_alignment, neglect, s.d[rTarget + c][lane], own_priority_[c], isomorphism[lane],
+                                   s.d[rIndustry + c][lane]);
       const double allocation = s.d[rAllocation + c][lane];
       const double moved = allocation + agility[lane] * (intended[c] - allocation) + motion * s.s[zChaos + c][lane];
       next[c] = std::max(moved, 0.0);
@@ -337,11 +426,14 @@ void Firm::update_cash(int month) {
   auto p = [&](Param id) { return s.param(id); };
   const double* depreciation = p(Param::depreciation);
   const double* friction_waste = p(Param::friction_waste);
-  // [M§2] Capabilities accumulate from spend, reduced by friction, and depreciate; the
-  // share of spend on strategy and customer value [M§6] sum over capabilities.
+  const double* base_value = p(Param::base_value);
+  // [M§2] Capabilities accumulate from spend (relative to what competitors spend),
+  // reduced by friction, and depreciate; the share of spend on strategy and customer
+  // value sum over capabilities.
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    const double build = depreciation[lane] * (1.0 - friction_waste[lane] * s.d[rFriction][lane]);
+    const double build =
+        depreciation[lane] * (1.0 - friction_waste[lane] * s.d[rFriction][lane]) * s.d[rSpendRatio][lane];
     double project = 0.0, value = 0.0;
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
@@ -352,7 +444,7 @@ void Firm::update_cash(int month) {
       value += customer_value_term(capability, s.d[rWeights + c][lane]);
     }
     s.d[rProjectAlignment][lane] = project;
-    s.d[rValue][lane] = value;
+    s.d[rValue][lane] = base_value[lane] + (1.0 - base_value[lane]) * value;
   }
   // [M§6] Customers respond to relative value with inertia.
   const double* response = p(Param::response);
@@ -371,28 +463,43 @@ void Firm::update_cash(int month) {
   }
 
   const double* variable_share = p(Param::variable_cost_share);
+  const double* headroom = p(Param::capacity_headroom);
+  const double* payroll_share = p(Param::payroll_share);
   const double* friction_overhead = p(Param::friction_overhead);
   const double* change_cost = p(Param::change_cost);
   const double* interest_rate = p(Param::interest_rate);
   const double* repay_share = p(Param::repay_share);
   const double* payout_share = p(Param::payout_share);
+  const bool year_end = month % 12 == 0;
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    // [M§1] Revenue and cash.
-    const double base_revenue = s.d[rPlannedRevenue][lane] * s.d[rDemand][lane] * s.d[rShare][lane] *
-                                s.d[rFit][lane] * s.d[rPrice][lane];
-    const double revenue = base_revenue * s.s[fxDemand][lane] * (1.0 - s.s[fxSegmentLoss][lane]) *
-                           s.s[fxCapacity][lane];
+    // [M§1] Demand in units of planned output, then what the staff can deliver.
+    const double gap = s.d[rFitGap][lane];
+    const double fit = gap + (1.0 - gap) * s.d[rFit][lane];
+    const double potential = s.d[rDemand][lane] * s.d[rShare][lane] * fit;
+    const double volume = potential * (1.0 - s.d[rRampGap][lane]) * s.s[fxDemand][lane] *
+                          (1.0 - s.s[fxSegmentLoss][lane]);
+    const double staff = s.d[rStaff][lane];
+    const double capacity = staff * (1.0 + headroom[lane]) * s.s[fxCapacity][lane];
+    const double sold = std::min(volume, capacity);
+    s.s[sVolume][lane] = volume;
+    const double price_scale = s.d[rPlannedRevenue][lane] * s.d[rPrice][lane];
+    const double base_revenue = price_scale * potential;
+    const double revenue = price_scale * sold;
     const double variable =
         variable_share[lane] * revenue * s.s[fxInputCost][lane] * (1.0 - s.s[sCostCut][lane]);
-    const double fixed = s.d[rFixedCosts][lane];
-    const double budget = s.d[rBudget][lane];
+    // Payroll and capability spend follow staff, premises follow it up at once and down
+    // as leases run out; the owner's pay is fixed.
+    const double payroll = payroll_share[lane];
+    const double fixed = s.d[rFixedCosts][lane] * (payroll * staff + (1.0 - payroll) * s.d[rPremises][lane]);
+    const double budget = s.d[rBudget][lane] * staff;
     const double overhead = fixed * friction_overhead[lane] * s.d[rFriction][lane];
     const double churn_cost = change_cost[lane] * s.d[rChurn][lane] * budget;
     double cash = s.d[rCash][lane], debt = s.d[rDebt][lane];
     const double interest = debt * interest_rate[lane] / 12.0 * s.s[fxInterest][lane];
-    const double profit =
-        revenue - variable - fixed - overhead - budget - churn_cost - interest - s.s[fxOneOff][lane];
+    const double outflows = variable + fixed + s.d[rOwnerPay][lane] + overhead + budget + churn_cost + interest +
+                            s.s[fxOneOff][lane];
+    const double profit = revenue - outflows;
     cash += profit;
 
     // Credit line: draw on it when cash runs out; pay it down from surplus cash.
@@ -402,10 +509,11 @@ void Firm::update_cash(int month) {
     const double repay = !short_of_cash & (debt > 0.0) ? repayable : 0.0;
     debt = short_of_cash ? debt - cash : debt - repay;
     cash = short_of_cash ? 0.0 : cash - repay;
-    // Owners draw what exceeds the reserve: surviving firms keep thin buffers.
+    // Owners draw a share of the month's profit while cash is above the reserve and
+    // nothing is owed; cash already in the firm stays [M§1].
     const double reserve = s.d[rReserve][lane];
-    const double surplus = payout_share[lane] * (cash - reserve);
-    const double payout = (debt <= 0.0) & (cash > reserve) ? surplus : 0.0;
+    const double drawable = std::min(payout_share[lane] * profit, cash - reserve);
+    const double payout = (debt <= 0.0) & (profit > 0.0) & (cash > reserve) ? drawable : 0.0;
     cash -= payout;
     s.d[rPayouts][lane] += payout;
     // A cut line must be repaid at once.
@@ -420,8 +528,16 @@ void Firm::update_cash(int month) {
     s.d[rBaseRevenue][lane] = base_revenue;
     s.d[rRevenue][lane] = revenue;
     s.d[rProfit][lane] = profit;
+    s.d[rOutflows][lane] = outflows;
+    s.d[rBufferDays][lane] = outflows > 0.0 ? cash / outflows * kDaysPerMonth : 0.0;
     s.i[iMonths][lane] += 1;
     s.d[rCumulativeProfit][lane] += profit;
+    const double year_profit = s.d[rYearProfit][lane] + profit;
+    const double year_revenue = s.d[rYearRevenue][lane] + revenue;
+    s.d[rLastYearProfit][lane] = year_end ? year_profit : s.d[rLastYearProfit][lane];
+    s.d[rLastYearRevenue][lane] = year_end ? year_revenue : s.d[rLastYearRevenue][lane];
+    s.d[rYearProfit][lane] = year_end ? 0.0 : year_profit;
+    s.d[rYearRevenue][lane] = year_end ? 0.0 : year_revenue;
     const double net = cash - debt;
     const double peak = std::max(s.d[rPeakNetCash][lane], net);
     s.d[rPeakNetCash][lane] = peak;
@@ -441,6 +557,27 @@ void Firm::update_cash(int month) {
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = s.i[iFailureMonth][lane] == month;
   for_each_flagged(s.flags, lanes, [&](int lane) { s.i[iCause][lane] = attribute_failure(lane, month); });
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_staff() {
+  // [M§1] Staff (with payroll and premises) move toward what demand needs: quickly up
+  // (hiring), slowly down (notice periods, leases).
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const double* hiring = s.param(Param::hiring_months);
+  const double* layoff = s.param(Param::layoff_months);
+  const double* lease = s.param(Param::lease_months);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    const double staff = s.d[rStaff][lane];
+    const double gap = s.s[sVolume][lane] - staff;
+    const double months = gap > 0.0 ? hiring[lane] : layoff[lane];
+    const double next = staff + gap / months;
+    s.d[rStaff][lane] = next;
+    const double premises = s.d[rPremises][lane];
+    s.d[rPremises][lane] = std::max(next, premises + (next - premises) / lease[lane]);
+  }
 }
 
 int Firm::attribute_failure(int lane, int month) const {

@@ -26,19 +26,23 @@ inline constexpr int kLanes = 384;
 
 /// Rows of doubles. Rows [0, kParamCount) are the run's sampled parameters (Param order).
 enum DoubleRow : int {
-  // Per-run constants [M§1, M§4, M§8].
-  rPlannedRevenue = kParamCount, rPlannedOutflows, rFixedCosts, rBudget, rCreditLimit,
+  // Per-run constants [M§1, M§4, M§6, M§8].
+  rPlannedRevenue = kParamCount, rPlannedOutflows, rFixedCosts, rBudget, rOwnerPay, rCreditLimit,
   rReserve, rPrice, rFit, rKeyPersonExposure, rSenseLag, rDecideLag, rCouplingSame,
-  rCouplingCross, rDrift, rNoise, rStartBufferDays,
+  rCouplingCross, rDrift, rNoise, rStartBufferDays, rDemandDrift, rDemandSigma, rRampKeep,
+  rSpendRatio, rReviewCost, rFitKeep,
   // State.
-  rCash, rDebt, rDemand, rShare, rRealignThreshold, rAutomationFit,
+  rCash, rDebt, rDemand, rShare, rStaff, rPremises, rRampGap, rFitGap, rRealignThreshold, rAutomationFit,
   // This month's values.
-  rRevenue, rBaseRevenue, rProfit, rAlignment, rProjectAlignment, rValue, rFriction, rChurn,
+  rRevenue, rBaseRevenue, rProfit, rOutflows, rBufferDays, rAlignment, rProjectAlignment, rValue,
+  rFriction, rChurn,
   // Running KPIs [M§11].
   rCumulativeProfit, rPeakNetCash, rMaxDrawdown, rSumAlignment, rSumProject, rSumValue,
-  rSumFriction, rWasteEma, rDeficitEma, rPayouts,
+  rSumFriction, rWasteEma, rDeficitEma, rPayouts, rYearProfit, rYearRevenue, rLastYearProfit,
+  rLastYearRevenue,
   // Vectors: capability mixes, team alignment, shock severities.
-  rWeights, rTarget = rWeights + kCapabilities, rAllocation = rTarget + kCapabilities,
+  rWeights, rTarget = rWeights + kCapabilities, rIndustry = rTarget + kCapabilities,
+  rAllocation = rIndustry + kCapabilities,
   rCapability = rAllocation + kCapabilities, rTeamAlignment = rCapability + kCapabilities,
   rShockSeverity = rTeamAlignment + kTeams,
   kDoubleRows = rShockSeverity + kMaxShocks
@@ -58,10 +62,12 @@ enum ScratchRow : int {
   // The month's standard normals, drawn in one call (so in this order, contiguous):
   // market demand, team alignment noise, the allocation's random motion.
   zMarket = 0, zTeam, zChaos = zTeam + kTeams, kNormalRows = zChaos + kCapabilities,
+  // Drawn in a second call, only when the market's tastes drift [M§6].
+  zTaste = kNormalRows, kScratchNormalsEnd = zTaste + kCapabilities,
   // Shock effects [M§7].
-  fxDemand = kNormalRows, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
+  fxDemand = kScratchNormalsEnd, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
-  sCostCut,
+  sCostCut, sVolume,
   sIntended,  // the intended allocation, for the start of a run (Firm::settle)
   kScratchRows = sIntended + kCapabilities
 };

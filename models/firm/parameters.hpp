@@ -20,12 +20,14 @@ std::optional<Size> size_from_name(std::string_view name);
 
 enum class Param : int {
   headcount, revenue_per_employee, fixed_cost_share, variable_cost_share, bureaucracy,
+  owner_pay_share, payroll_share, capacity_headroom, hiring_months, layoff_months, lease_months, ramp_start, ramp_months,
   cash_buffer_days, credit_limit_months, interest_rate, repay_share, reserve_months, payout_share,
   segments, coupling, agility, formality, friction_overhead, friction_waste, change_cost,
-  budget_share, depreciation,
-  alignment_level, alignment_drift, alignment_noise, review_months, communication, chaos,
-  market_growth, market_volatility, market_fit, market_fit_sigma, elasticity, response,
-  isomorphism, price_pressure,
+  budget_share, depreciation, revision, sensing_noise,
+  alignment_level, alignment_drift, alignment_noise, review_months, communication, review_cost, chaos,
+  market_growth, market_volatility, market_fit, market_fit_sigma, fit_learning_months, elasticity, response,
+  competitor_budget_share, base_value, taste_drift, segment_correlation, niche_premium,
+  isomorphism, price_pressure, legitimacy, imitation_lag,
   disruption_month, disruption_rate, sense_months, decide_months, confirmation_bias,
   sunk_cost_bias, groupthink,
   automation_month, automation_cost_months, automation_dip, automation_dip_months,
