@@ -21,20 +21,22 @@ struct BinIndices {
   }
 
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-  static void money(const double* __restrict x, int n, std::int32_t offset, std::int32_t* __restrict out) {
+  static void money(const Binning& b, const double* __restrict x, int n, std::int32_t offset,
+                    std::int32_t* __restrict out) {
     constexpr std::int64_t half = Binning::kHalf;
+    const std::int64_t log_min = b.log_min;
     for (int i = 0; i < n; ++i) {
       const auto bits = std::bit_cast<std::int64_t>(x[i]);
       const std::int64_t magnitude_bits = bits & 0x7FFFFFFFFFFFFFFF;
       const std::int64_t exponent = (magnitude_bits >> 52) - 1023;
       const std::int64_t sub = (magnitude_bits >> (52 - Binning::kSubBits)) & (Binning::kSub - 1);
-      const std::int64_t m = std::min((exponent - Binning::kLogMin) * Binning::kSub + sub, half - 1);
-      // |x| >= 1 as an integer compare of the bits (NaN's bits are larger than
-      // infinity's, so test them apart).
-      const bool at_least_one = magnitude_bits >= std::bit_cast<std::int64_t>(0x1p0) &&
-                                magnitude_bits <= std::bit_cast<std::int64_t>(HUGE_VAL);
-      const std::int64_t signed_bin = bits < 0 ? half - 1 - m : half + 1 + m;
-      out[i] = offset + static_cast<std::int32_t>(at_least_one ? signed_bin : half);
+      const std::int64_t m = (exponent - log_min) * Binning::kSub + sub;
+      // |x| >= 2^log_min is m >= 0; NaN's bits are larger than infinity's, so test them
+      // apart.
+      const bool in_range = m >= 0 && magnitude_bits <= std::bit_cast<std::int64_t>(HUGE_VAL);
+      const std::int64_t top = std::min(m, half - 1);
+      const std::int64_t signed_bin = bits < 0 ? half - 1 - top : half + 1 + top;
+      out[i] = offset + static_cast<std::int32_t>(in_range ? signed_bin : half);
     }
   }
 };
@@ -43,7 +45,7 @@ void Binning::indices(const double* x, int n, std::int32_t offset, std::int32_t*
   if (kind == Kind::linear)
     BinIndices::linear(*this, x, n, offset, out);
   else
-    BinIndices::money(x, n, offset, out);
+    BinIndices::money(*this, x, n, offset, out);
 }
 
 }  // namespace smbsim

@@ -9,7 +9,7 @@ root = Path(sys.argv[1])
 params = re.findall(r'\{Param::\w+, "([^"]+)"', (root / "models/firm/parameters.cpp").read_text())
 firm = (root / "models/firm/firm.cpp").read_text()
 columns = re.findall(r'\{"(\w+)", "[^"]*", "[^"]*", T::', firm)
-quantities = re.findall(r'\{"(\w+)", "[^"]*", "[^"]*",\s*(?:Binning|unit)', firm)
+quantities = re.findall(r'\{"(\w+)", "[^"]*", "[^"]*",\s*(?:Binning|unit|money)', firm)
 missing = []
 for doc in ("docs/model.md", "docs/scenario-format.md"):
     text = (root / doc).read_text()

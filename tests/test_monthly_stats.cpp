@@ -16,24 +16,46 @@ using namespace smbsim;
 namespace {
 std::vector<QuantitySpec> specs() {
   return {{"x", "1", "uniform", Binning::linear(0, 1, 100)},
-          {"money", "USD", "signed money", Binning::money()}};
+          {"money", "USD", "signed money", Binning::money(1e5)}};
 }
 }  // namespace
 
 TEST_CASE("money bins cover both signs with edges that bracket their values") {
-  const Binning b = Binning::money();
-  for (double x : {-3.7e9, -12345.0, -1.5, 0.0, 0.3, 1.0, 2.0, 999.0, 1e6, 7.7e12}) {
-    const int i = b.index(x);
-    REQUIRE(i >= 0);
-    REQUIRE(i < b.bins());
-    CHECK(b.lower_edge(i) <= x);
-    CHECK(x <= b.upper_edge(i));
+  for (const double scale : {1.0, 1.44e5, 1e14}) {
+    INFO("scale " << scale);
+    const Binning b = Binning::money(scale);
+    const int zero = b.bins() / 2;
+    // From about scale x 2^-24 to scale x 2^20; beyond it, the end bins.
+    CHECK(b.upper_edge(zero) <= scale * 0x1p-24);
+    CHECK(b.upper_edge(zero) > scale * 0x1p-25);
+    CHECK(b.upper_edge(b.bins() - 1) <= scale * 0x1p20);
+    CHECK(b.upper_edge(b.bins() - 1) > scale * 0x1p19);
+    CHECK(b.index(scale * 0x1p21) == b.bins() - 1);
+    CHECK(b.index(-scale * 0x1p21) == 0);
+    for (double r : {-3.7e5, -12345.0, -1.5, -1e-6, 0.0, 1e-9, 0.3, 1.0, 2.0, 999.0, 1e5}) {
+      const double x = r * scale;
+      const int i = b.index(x);
+      REQUIRE(i >= 0);
+      REQUIRE(i < b.bins());
+      CHECK(b.lower_edge(i) <= x);
+      CHECK(x <= b.upper_edge(i));
+      // Every scale's edges lie on one grid: a value in range of two scales gets the
+      // same bin edges from both.
+      const Binning wider = Binning::money(8 * scale);
+      if (i != zero && wider.index(x) != zero) {
+        CHECK(wider.lower_edge(wider.index(x)) == b.lower_edge(i));
+        CHECK(wider.upper_edge(wider.index(x)) == b.upper_edge(i));
+      }
+    }
+    CHECK(b.index(-1e3 * scale) < b.index(-scale));
+    CHECK(b.index(-scale) <= b.index(0));
+    CHECK(b.index(0) < b.index(5 * scale));
+    // Adjacent bins share edges.
+    for (int i = 0; i + 1 < b.bins(); ++i) REQUIRE(b.upper_edge(i) == b.lower_edge(i + 1));
   }
-  CHECK(b.index(-1e3) < b.index(-1) );
-  CHECK(b.index(-1) <= b.index(0));
-  CHECK(b.index(0) < b.index(5));
-  // Adjacent bins share edges.
-  for (int i = 0; i + 1 < b.bins(); ++i) REQUIRE(b.upper_edge(i) == b.lower_edge(i + 1));
+  // A scale that is not a positive finite number counts as 1.
+  for (const double bad : {0.0, -5.0, double(NAN), double(HUGE_VAL)})
+    CHECK(Binning::money(bad).upper_edge(Binning::kHalf) == Binning::money(1.0).upper_edge(Binning::kHalf));
 }
 
 TEST_CASE("merging block statistics in a fixed order is exact and reproducible") {
@@ -93,6 +115,35 @@ TEST_CASE("histogram quantiles recover a known distribution within a bin") {
     CHECK(q.hi >= q.estimate);
     const Interval m = s.quantile(1, 1, p);
     CHECK(m.estimate == Approx(p * n * 1000.0).epsilon(0.045));  // one log-linear bin
+  }
+}
+
+TEST_CASE("money quantiles are exact to within one bin at every scale") {
+  // Lognormal values around the scale (and a tenth of them negative, like losses), at
+  // the scale of a one-person side business up to 1e6 people x 1e8 USD each.
+  for (const double scale : {1.0, 1e4, 1e9, 1e14}) {
+    INFO("scale " << scale);
+    const Binning b = Binning::money(scale);
+    MonthlyStats s(1, {{"money", "USD", "signed money", b}}, 1);
+    RandomStream rng(7, 0, 0, 0);
+    std::vector<double> sample;
+    for (int i = 0; i < 20000; ++i) {
+      const double x = scale * std::exp(1.5 * rng.normal());
+      sample.push_back(rng.uniform() < 0.1 ? -x : x);
+      s.add_runs(1);
+      s.record_alive(1, std::span<const double>(&sample.back(), 1));
+    }
+    std::sort(sample.begin(), sample.end());
+    for (const double p : {0.05, 0.25, 0.5, 0.75, 0.95}) {
+      // The histogram's rank p*n (a whole number here) is the sample's value at it.
+      const double exact = sample[static_cast<std::size_t>(p * static_cast<double>(sample.size())) - 1];
+      const double estimate = s.quantile(1, 0, p).estimate;
+      INFO("p " << p << ": exact " << exact << ", from the histogram " << estimate);
+      const int bin = b.index(exact);
+      CHECK(b.lower_edge(bin) <= estimate);
+      CHECK(estimate <= b.upper_edge(bin));
+      CHECK(std::fabs(estimate - exact) <= std::fabs(exact) / Binning::kSub);  // one bin: 3.1-6.25%
+    }
   }
 }
 
@@ -161,9 +212,14 @@ TEST_CASE("tile binning gives the same bins as binning one value at a time") {
                            HUGE_VAL, -HUGE_VAL, NAN, -NAN, 0x1p44, 0x1p45, -0x1p44, 2.5, 3.0,
                            -7.0, 0.005, 0.995, 1.5, 1e-300, 5e-324};
   RandomStream s(3, 0, 0, 0);
-  for (int i = 0; i < 5000; ++i) x.push_back((s.uniform() - 0.3) * std::ldexp(1.0, static_cast<int>(s.uniform() * 60) - 8));
-  for (const Binning& b : {Binning::linear(0, 1, 200), Binning::linear(0, 2.5, 250),
-                           Binning::linear(-3, 5, 7), Binning::money()}) {
+  for (int i = 0; i < 5000; ++i) x.push_back((s.uniform() - 0.3) * std::ldexp(1.0, static_cast<int>(s.uniform() * 140) - 40));
+  for (const Binning& b : {Binning::linear(0, 1, 200), Binning::linear(0, 2.5, 250), Binning::linear(-3, 5, 7),
+                           Binning::money(1.0), Binning::money(1.44e5), Binning::money(1e14),
+                           Binning::money(1e-300), Binning::money(1e300)}) {
+    // Each binning's own edges: the zero bin's, either side, and the top one.
+    for (const int i : {b.bins() / 2, b.bins() - 1})
+      for (const double e : {b.lower_edge(i), b.upper_edge(i)})
+        x.insert(x.end(), {e, std::nextafter(e, 0.0), std::nextafter(e, HUGE_VAL), -e});
     std::vector<std::int32_t> bins(x.size());
     b.indices(x.data(), static_cast<int>(x.size()), 11, bins.data());
     for (std::size_t i = 0; i < x.size(); ++i) {

@@ -46,13 +46,16 @@ TeamMatrix coupling_matrix(double c) {
 ModelSchema Firm::schema(const FirmSpec& spec) {
   ModelSchema s;
   const Binning unit = Binning::linear(0.0, 1.0, 200);
+  // Money bins around the planned monthly revenue (docs/output-format.md).
+  const Binning money = Binning::money(spec[Param::headcount].nominal() * spec[Param::revenue_per_employee].nominal());
   s.quantities = {
-      {"cash", "USD", "Net cash position: cash minus drawn credit.", Binning::money()},
-      {"revenue", "USD/month", "Revenue in the month.", Binning::money()},
-      {"profit", "USD/month", "Net cash flow of the month (revenue minus all outflows).", Binning::money()},
+      {"cash", "USD", "Net cash position: cash minus drawn credit.", money},
+      {"revenue", "USD/month", "Revenue in the month.", money},
+      {"profit", "USD/month", "Net cash flow of the month (revenue minus all outflows).", money},
       {"buffer_days", "days", "Days of this month's outflows the firm's cash would pay with no income.",
        Binning::linear(0.0, 365.0, 365)},
-      {"headcount", "people", "Staff (full-time equivalents): payroll and premises follow it.", Binning::money()},
+      {"headcount", "people", "Staff (full-time equivalents): payroll and premises follow it.",
+       Binning::money(spec[Param::headcount].nominal())},
       {"alignment", "1", "Alignment index: mean team alignment (0 none, 1 full).", unit},
       {"project_alignment", "1", "Share of capability spend that goes where the strategy says.", unit},
       {"customer_value", "1", "Customer value delivered relative to competitors (1 = parity).",

@@ -148,6 +148,24 @@ class Files(Scratch):
             p = subprocess.run([dump, "-H", str(self.dir / "r.h5")], capture_output=True, text=True)
             self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_money_quantiles_follow_the_scenario_scale(self):
+        # Money histograms are placed around the planned monthly revenue, so a one-dollar
+        # firm and a 1e6-person x 1e8-USD one get medians as exact as the default's. After
+        # one month each outcome column holds that month's value for every survivor.
+        for headcount, revenue_per_employee in ((1, 1), (1000000, 100000000)):
+            name = f"h{headcount}.h5"
+            run(["run", "--set", f"firm.headcount={headcount}", "--set", f"firm.revenue_per_employee={revenue_per_employee}",
+                 "--runs", "2000", "--months", "1", "-o", name, "-q"], self.dir, check=0)
+            with h5py.File(self.dir / name) as f:
+                g = f["variants/base"]
+                alive = g["outcomes/survived"][()] == 1
+                for quantity, column in (("revenue", "final_revenue"), ("cash", "final_cash"), ("profit", "cumulative_profit")):
+                    exact = np.median(g[f"outcomes/{column}"][()][alive])
+                    binned = g[f"monthly/{quantity}_quantiles"][0, 2]
+                    self.assertLessEqual(abs(binned - exact), 0.05 * abs(exact),
+                                         f"median {quantity} at {headcount} x {revenue_per_employee}: {binned:.6g} from the "
+                                         f"histogram, {exact:.6g} from the runs")
+
 
 def datasets(path):
     out = {}
