@@ -48,10 +48,12 @@ TEST_CASE("mechanism 2: a strategy aimed at what the market does not value destr
 }
 
 TEST_CASE("mechanism 2: the teams' intended mix is the formula of docs/model.md section 2") {
-  // I = (1 - iota) sum_j (1/4) [A_j S + (1 - A_j) h_j] + iota / 6, computed regrouped
+  // I = (1 - iota) sum_j (1/4) [A_j S + (1 - A_j) h_j] + iota M, with M the industry's
+  // mix, computed regrouped
   // (firm_equations.hpp): the same to rounding, and a mix (sums to 1) when S and h are.
   const firm::TeamPriorities h = firm::team_priorities();
   const double target[firm::kCapabilities] = {0.3, 0.1, 0.2, 0.15, 0.05, 0.2};
+  const double industry[firm::kCapabilities] = {0.1, 0.3, 0.1, 0.25, 0.15, 0.1};
   for (const double iota : {0.0, 0.3, 1.0})
     for (const auto& alignment : {std::array{0.0, 0.0, 0.0, 0.0}, std::array{1.0, 1.0, 1.0, 1.0},
                                   std::array{0.9, 0.2, 0.55, 0.7}}) {
@@ -66,8 +68,8 @@ TEST_CASE("mechanism 2: the teams' intended mix is the formula of docs/model.md 
           own[j] = h(j, c);
           follow += 0.25 * (a[j] * target[c] + (1 - a[j]) * h(j, c));
         }
-        const double share = firm::intended_share(mean, neglect, target[c], own, iota);
-        CHECK(share == Approx((1 - iota) * follow + iota / 6).margin(1e-15));
+        const double share = firm::intended_share(mean, neglect, target[c], own, iota, industry[c]);
+        CHECK(share == Approx((1 - iota) * follow + iota * industry[c]).margin(1e-15));
         total += share;
       }
       CHECK(total == Approx(1.0).margin(1e-14));
