@@ -25,7 +25,8 @@ ResultWriter::ResultWriter(const std::string& path, bool force, const Provenance
   // Track creation order so variants list in the order they were run.
   h5check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
           "set creation order");
-  file_ = H5Id(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_EXCL, fcpl, H5P_DEFAULT), H5Fclose,
+  // The temporary file is ours: AtomicOutput created it, empty, with O_EXCL.
+  file_ = H5Id(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose,
                "create " + output_.temp_path().string());
   write_attr(file_, "format", std::string(kFormatName));
   write_attr(file_, "format_version", std::string(kFormatVersion));

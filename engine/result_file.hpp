@@ -72,7 +72,6 @@ class ResultWriter {
   /// Marks the file complete, closes it and moves it to its final path.
   void commit();
   const std::string& path() const { return path_; }
-  std::string temp_path() const { return output_.temp_path().string(); }
 
  private:
   std::string path_;

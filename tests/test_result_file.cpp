@@ -77,6 +77,22 @@ TEST_CASE("nothing appears at the path until commit and the temporary goes away"
     CHECK(e.path().filename().string().find("uncommitted") == std::string::npos);
 }
 
+TEST_CASE("two writers of one target never share a temporary file") {
+  const fs::path path = scratch("shared.h5");
+  fs::path temps[2];
+  {
+    AtomicOutput a(path, true), b(path, true);
+    temps[0] = a.temp_path();
+    temps[1] = b.temp_path();
+    CHECK(temps[0] != temps[1]);
+    CHECK(fs::is_regular_file(temps[0]));
+    CHECK(fs::is_regular_file(temps[1]));
+  }
+  CHECK_FALSE(fs::exists(temps[0]));
+  CHECK_FALSE(fs::exists(temps[1]));
+  CHECK_FALSE(fs::exists(path));
+}
+
 TEST_CASE("an existing file is never clobbered without force") {
   const fs::path path = scratch("existing.h5");
   { std::ofstream(path) << "precious"; }

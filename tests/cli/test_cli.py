@@ -5,6 +5,7 @@ Usage: test_cli.py SMBSIM_BINARY SOURCE_DIR [unittest args]
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -329,6 +330,154 @@ class ScenarioLibrary(Scratch):
             with self.subTest(path.name):
                 run(["validate", str(path)], self.dir, check=0)
                 run(["run", str(path), "--runs", "200", "-o", path.stem + ".h5", "-q"], self.dir, check=0)
+
+
+# The signals that end a run by default: each removes the temporary file first, then ends
+# the run the way it would have (docs/output-format.md).
+CLEANED_UP = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGUSR1, signal.SIGUSR2,
+              signal.SIGALRM, signal.SIGQUIT]
+
+
+def default_signals():
+    """In the child before exec: every signal at its default, none blocked, no core files."""
+    for sig in CLEANED_UP:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def start(args, cwd):
+    return subprocess.Popen([SMBSIM] + args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=default_signals)
+
+
+def temporaries(directory):
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def wait_for_temporary(directory, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        names = temporaries(directory)
+        if names:
+            return names
+    raise AssertionError("the run never wrote its temporary file")
+
+
+class Signals(Scratch):
+    # Moments after spawning: seconds, "temp" (as soon as the temporary file shows) and
+    # "mid" (a while into the run). The temporary appears some 10-20 ms after spawning.
+    MOMENTS = [0, 0.002, 0.005, 0.01, 0.015, 0.02, "temp", "mid"]
+
+    def empty(self):
+        for p in self.dir.iterdir():
+            p.unlink()
+
+    def test_any_signal_at_any_moment_leaves_nothing(self):
+        for sig in CLEANED_UP:
+            for moment in self.MOMENTS:
+                with self.subTest(signal=sig.name, moment=moment):
+                    p = start(["run", "--runs", "2000000", "-o", "big.h5", "-q"], self.dir)
+                    try:
+                        if moment in ("temp", "mid"):
+                            wait_for_temporary(self.dir)
+                            if moment == "mid":
+                                time.sleep(0.2)
+                        elif moment:
+                            time.sleep(moment)
+                        p.send_signal(sig)
+                        _, err = p.communicate(timeout=30)
+                        self.assertEqual(p.returncode, -sig, f"should die by {sig.name}: {err}")
+                        self.assert_nothing_written()
+                    finally:
+                        if p.poll() is None:
+                            p.kill()
+                            p.wait()
+                        self.empty()
+
+    def test_sigkill_leaves_a_temporary_that_a_later_run_removes(self):
+        p = start(["run", "--runs", "2000000", "-o", "big.h5", "-q"], self.dir)
+        [name] = wait_for_temporary(self.dir)
+        p.kill()
+        p.wait(timeout=30)
+        # .NAME.PID.TOKEN.BOOT-PIDNS.tmp: the owner's PID, 64 random bits, the kernel's boot
+        # id and the owner's PID namespace.
+        m = re.fullmatch(r"\.big\.h5\.(\d+)\.([0-9a-f]{16})\.([0-9a-f]{32})-(\d+)\.tmp", name)
+        self.assertIsNotNone(m, name)
+        pid, token, boot, pidns = m.groups()
+        self.assertEqual(int(pid), p.pid)
+        self.assertEqual(boot, Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", ""))
+        self.assertEqual(pidns, re.search(r"\d+", os.readlink("/proc/self/ns/pid")).group())
+        self.assertEqual(temporaries(self.dir), [name], "SIGKILL cannot be caught: the temporary stays")
+        # Look-alikes that a later run must keep: a live owner, another machine (or boot),
+        # another PID namespace, another target, and a name it did not write.
+        other_boot = "0" * 32 if boot != "0" * 32 else "1" * 32
+        keep = [f".big.h5.{os.getpid()}.{token}.{boot}-{pidns}.tmp",
+                f".big.h5.{pid}.{token}.{other_boot}-{pidns}.tmp",
+                f".big.h5.{pid}.{token}.{boot}-{int(pidns) + 1}.tmp",
+                f".other.h5.{pid}.{token}.{boot}-{pidns}.tmp",
+                f".big.h5.{pid}.tmp"]
+        for k in keep:
+            (self.dir / k).write_text("someone else's")
+        run(["run", "--runs", "100", "--months", "12", "-o", "big.h5", "-q"], self.dir, check=0)
+        self.assertNotIn(name, temporaries(self.dir), "the dead run's temporary is removed")
+        self.assertEqual(temporaries(self.dir), sorted(keep))
+        with h5py.File(self.dir / "big.h5") as f:
+            self.assertEqual(f.attrs["complete"], 1)
+
+
+class ConcurrentWriters(Scratch):
+    RUNS = "100000"
+
+    def finish(self, procs):
+        results = []
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            results.append((p.returncode, err))
+        return results
+
+    def assert_one_complete_file(self):
+        self.assertEqual(temporaries(self.dir), [])
+        self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["same.h5"])
+        with h5py.File(self.dir / "same.h5") as f:
+            self.assertEqual(f.attrs["complete"], 1)
+            self.assertEqual(f.attrs["runs"], int(self.RUNS))
+            self.assertEqual(f["variants/base/outcomes/survived"].shape, (int(self.RUNS),))
+            return int(f.attrs["seed"])
+
+    def test_forced_runs_to_one_target_each_end_complete(self):
+        for stagger in (0, 0.01, 0.3):
+            with self.subTest(stagger=stagger):
+                a = start(["run", "--runs", self.RUNS, "--seed", "1", "-o", "same.h5", "--force", "-q"], self.dir)
+                time.sleep(stagger)
+                b = start(["run", "--runs", self.RUNS, "--seed", "2", "-o", "same.h5", "--force", "-q"], self.dir)
+                for rc, err in self.finish([a, b]):
+                    self.assertEqual(rc, 0, err)
+                self.assertIn(self.assert_one_complete_file(), (1, 2))
+
+    def test_unforced_runs_to_one_target_one_wins_the_other_says_so(self):
+        a = start(["run", "--runs", self.RUNS, "--seed", "1", "-o", "same.h5", "-q"], self.dir)
+        b = start(["run", "--runs", self.RUNS, "--seed", "2", "-o", "same.h5", "-q"], self.dir)
+        results = self.finish([a, b])
+        winners = [seed for seed, (rc, _) in zip((1, 2), results) if rc == 0]
+        self.assertEqual(len(winners), 1, results)
+        for rc, err in results:
+            if rc != 0:
+                self.assertEqual(rc, 2, err)
+                self.assertRegex(err, "file (exists|appeared while running)")
+        self.assertEqual(self.assert_one_complete_file(), winners[0])
+
+    def test_runs_in_two_pid_namespaces_do_not_share_a_temporary(self):
+        # Two containers on one volume: both runs are PID 1 in their own namespace.
+        unshare = shutil.which("unshare")
+        if not unshare or subprocess.run([unshare, "--pid", "--fork", "true"], capture_output=True).returncode:
+            self.skipTest("cannot make a PID namespace here")
+        procs = [subprocess.Popen([unshare, "--pid", "--fork", SMBSIM, "run", "--runs", self.RUNS, "--seed", str(seed),
+                                   "-o", "same.h5", "--force", "-q"], cwd=self.dir, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
+        for rc, err in self.finish(procs):
+            self.assertEqual(rc, 0, err)
+        self.assertIn(self.assert_one_complete_file(), (1, 2))
 
 
 if __name__ == "__main__":

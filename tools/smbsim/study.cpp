@@ -7,39 +7,13 @@
 
 #include <tbb/info.h>
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
-#include <csignal>
-#include <cstring>
 #include <filesystem>
 
 namespace smbsim::cli {
-
-namespace {
-// Ctrl-C while writing: remove the temporary file, leave nothing half-written behind.
-char g_temp_path[4096] = {0};
-extern "C" void on_interrupt(int sig) {
-  if (g_temp_path[0] != '\0') ::unlink(g_temp_path);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-struct InterruptGuard {
-  explicit InterruptGuard(const std::string& temp) {
-    std::strncpy(g_temp_path, temp.c_str(), sizeof g_temp_path - 1);
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    g_temp_path[0] = '\0';
-  }
-};
-}  // namespace
 
 std::string default_output_name(const scenario::Scenario& sc) {
   std::string stem = std::filesystem::path(sc.name).stem().string();
@@ -53,8 +27,9 @@ StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options)
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   Provenance prov{sc.simulation.seed, sc.simulation.runs, sc.simulation.months, threads,
                   utc_now_iso8601(), sc.name, sc.given, sc.resolved};
+  // Before the temporary file can exist: a signal at any moment removes it.
+  const TemporaryFileSignals signals;
   ResultWriter writer(options.output, options.force, prov);
-  InterruptGuard guard(writer.temp_path());
   for (const auto& variant : sc.variants) {
     const ModelSchema schema = firm::Firm::schema(variant.spec);
     auto sink = writer.add_variant(variant.name, schema, options.paths, variant.overrides);
