@@ -16,7 +16,7 @@ for doc in ("docs/model.md", "docs/scenario-format.md"):
     missing += [f"{doc}: {p}" for p in params if f"`{p}`" not in text]
 out = (root / "docs/output-format.md").read_text()
 missing += [f"docs/output-format.md: {c}" for c in columns + quantities if f"`{c}`" not in out]
-assert len(params) > 40 and len(columns) > 10 and len(quantities) == 7, (len(params), len(columns), len(quantities))
+assert len(params) > 40 and len(columns) > 10 and len(quantities) == 9, (len(params), len(columns), len(quantities))
 if missing:
     print("undocumented:\n  " + "\n  ".join(missing))
     sys.exit(1)

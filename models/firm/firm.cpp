@@ -125,6 +125,8 @@ void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
     any_disruption_ |= s_->i[iDisruptionMonth][lane] > 0;
     any_automation_ |= s_->i[iAutomationMonth][lane] > 0;
     any_elasticity_ |= s_->param(Param::elasticity)[lane] != 1.0;
+    any_taste_drift_ |= s_->param(Param::taste_drift)[lane] > 0.0;
+    any_revision_ |= s_->param(Param::revision)[lane] > 0.0;
   }
   settle();
 }
