@@ -20,7 +20,7 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
     {Param::bureaucracy, "firm.bureaucracy", "1", {0.0, 0.005, 0.015, 0.03}, 0, 1, false,
      "Overhead of formal structures, as a share of planned revenue, paid monthly.", "[A] 'bureaucracy and inertia'"},
     {Param::owner_pay_share, "firm.owner_pay_share", "1", {0.12, 0.05, 0.015, 0.004}, 0, 10, false,
-     "The owner's salary, a fixed monthly cost, as a share of planned revenue (a market wage for running the firm).", "[assume] about 4-7k USD/month"},
+     "The owner's salary, a fixed monthly cost, as a share of planned revenue (a market wage for running the firm).", "[assume] 4-7k USD/month for micro and small firms; a salaried manager in larger ones"},
     {Param::payroll_share, "firm.payroll_share", "1", {0.6, 0.6, 0.6, 0.6}, 0, 1, false,
      "Share of payroll in fixed costs: payroll follows staff; the rest (premises, leases) grows with staff at once and shrinks only as leases run out.", "[assume]"},
     {Param::capacity_headroom, "firm.capacity_headroom", "1", {0.15, 0.15, 0.15, 0.15}, 0, 10, false,
