@@ -1,17 +1,29 @@
-"""The benchmark peer: the smbsim firm model (docs/model.md) written in NumPy, vectorised
-over runs, as a careful analyst would write it. It reads the same resolved scenario
-(`smbsim validate SCENARIO --json`). With `outputs`, it computes what `smbsim run` writes
-(survival, failures by month and cause, mean, s.e. and quantiles of the seven monthly
-quantities over live runs, the per-run outcome columns) and writes them to an HDF5 file;
-without, survival by month only. bench/run checks that both implement the same equations
-(agreement within confidence intervals) and times them side by side. Its random numbers
-are NumPy's, so agreement is statistical, not bitwise.
+"""The benchmark peer: the smbsim firm model (docs/model.md; "Firm model 2") written in
+NumPy, vectorised over runs, as a careful analyst would write it. It reads the same
+resolved scenario (`smbsim validate SCENARIO --json`). With `outputs`, it computes what
+`smbsim run` writes (survival, failures by month and cause, mean, s.e. and quantiles of
+the nine monthly quantities over live runs, the per-run outcome columns) and writes them
+to an HDF5 file; without, survival by month only. bench/run checks that both implement
+the same equations (agreement within confidence intervals) and times them side by side.
+Its random numbers are NumPy's, so agreement is statistical, not bitwise.
 
-It implements what the default scenario uses: cash and credit, owner draws, strategy and
-allocation, alignment drift, noise and reviews, coupled-team friction, agility and chaos,
-capabilities and customer value, market demand and segment fit, and the shock catalogue
-(all six types, Poisson and scheduled arrivals, triggers). Scenarios with a disruption,
-automation or uncertain (distribution-valued) firm parameters are refused.
+It implements what the default scenario uses, month by month in smbsim's order:
+market (demand GBM whose volatility falls with segments as far as they are uncorrelated;
+a new firm's ramp-up and the lognormal segment fit showing in demand as customers learn
+it), drifting tastes (lognormal steps of the value weights, renormalised), the shock
+catalogue (all six types, Poisson and scheduled arrivals, triggers), strategy reviews
+(the target moves toward the market's mix as sensed with error), alignment drift, noise
+and reviews (with their management cost), the industry's mix that imitators copy
+(following the market with a lag), allocation with agility and chaos, then cash:
+capabilities built from spend relative to competitors', customer value over a base,
+share, demand limited by what staff can deliver, payroll, premises and capability spend
+that follow staff, owner pay, credit line, owner draws from profit above the reserve,
+buffer days and last-year totals; then staff move toward demand (hiring, layoffs,
+leases). Conformity buys legitimacy (credit, faster ramp-up) and costs price; a
+specialist earns a niche premium. Scenarios with a disruption, automation or uncertain
+(distribution-valued) firm parameters are refused. Drifting tastes, strategy revision and
+the moving industry mix run only with TASTES_AND_REVIEWS (below): smbsim skips them as
+built, and the peer mirrors that until it is fixed.
 """
 import math
 
@@ -24,10 +36,16 @@ PRIORITIES = np.array([[0.0, 0.5, 0.5, 0.0, 0.0, 0.0],
                        [0.0, 0.0, 0.0, 0.8, 0.2, 0.0],
                        [0.0, 0.0, 0.2, 0.0, 0.0, 0.8]])
 DAYS_PER_MONTH = 365.25 / 12
-QUANTITIES = ["cash", "revenue", "profit", "alignment", "project_alignment", "customer_value", "friction"]
+QUANTITIES = ["cash", "revenue", "profit", "buffer_days", "headcount", "alignment", "project_alignment",
+              "customer_value", "friction"]
 QUANTILE_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation"]
 Z95 = 1.959963984540054
+# smbsim's Firm::step runs update_tastes, review_strategy and update_industry only when
+# any_taste_drift_ / any_revision_ are set, and Firm::start (models/firm/firm.cpp) only
+# ever clears them: as built, tastes never drift, reviews never revise the target and
+# the industry mix never moves. False mirrors that; True is the model as written.
+TASTES_AND_REVIEWS = False
 
 
 def mix(d):
@@ -48,10 +66,13 @@ def friction(coupling, misalignment):
     return 1.0 - passes.prod(axis=2).mean(axis=1)
 
 
-def value(capability, w):
-    valued = w > 0
-    x = np.maximum(capability[:, valued], 0.0) / w[valued]
-    return (w[valued] * 2.0 * x / (1.0 + x)).sum(axis=1)
+def value(capability, w, base):
+    """Customer value [M§6]: base + (1 - base) sum_c w_c g(K_c / w_c), g(x) = 2x/(1+x);
+    weights w per run (n, 6); capabilities the market does not value (w = 0) add nothing."""
+    k = np.maximum(capability, 0.0)
+    den = w + k
+    terms = np.divide(2.0 * w * k, den, out=np.zeros_like(den), where=w > 0)
+    return base + (1.0 - base) * terms.sum(axis=1)
 
 
 def sampler(spec, rng):
@@ -92,13 +113,32 @@ class Outputs:
                         "mean_project_alignment": np.zeros(runs), "mean_customer_value": np.zeros(runs),
                         "mean_friction": np.zeros(runs), "months_to_realign": np.full(runs, np.nan),
                         "start_buffer_days": np.full(runs, float(start_buffer_days)), "market_fit": fit.copy(),
-                        "owner_payouts": np.zeros(runs)}
+                        "owner_payouts": np.zeros(runs), "last_year_profit": np.full(runs, np.nan),
+                        "last_year_revenue": np.full(runs, np.nan), "final_headcount": np.zeros(runs)}
         # Per live run, compacted with the state.
         self.run = np.arange(runs)
         self.sums = np.zeros((runs, 4))  # alignment, project alignment, customer value, friction
         self.cumulative_profit, self.payouts = np.zeros(runs), np.zeros(runs)
         self.peak, self.drawdown = np.full(runs, start_cash), np.zeros(runs)
         self.waste_ema, self.deficit_ema = np.zeros(runs), np.zeros(runs)
+        # This calendar year's running totals, and the last complete year's (NaN before month 12).
+        self.year = np.zeros((runs, 2))  # profit, revenue
+        self.last_year = np.full((runs, 2), np.nan)
+        self.compacted = ("sums", "cumulative_profit", "payouts", "peak", "drawdown", "waste_ema", "deficit_ema",
+                          "year", "last_year")
+
+    def account(self, t, profit, revenue, payout, net, waste):
+        """This month's running KPIs of every run stepped [M§11]."""
+        self.cumulative_profit += profit
+        self.payouts += payout
+        self.peak = np.maximum(self.peak, net)
+        self.drawdown = np.maximum(self.drawdown, self.peak - net)
+        self.waste_ema += 0.2 * (waste - self.waste_ema)
+        self.deficit_ema += 0.2 * (np.maximum(0.0, -profit) - self.deficit_ema)
+        self.year += np.stack([profit, revenue], axis=1)
+        if t % 12 == 0:
+            self.last_year = self.year
+            self.year = np.zeros_like(self.year)
 
     def month(self, t, observed, failed, cause, keep):
         """Records month t: `observed` maps quantity -> values of every run stepped this
@@ -127,16 +167,19 @@ class Outputs:
             values = np.quantile(x, levels)
             st["quantiles"][t - 1], st["quantiles_lo"][t - 1], st["quantiles_hi"][t - 1] = np.split(values, 3)
         self.run = self.run[keep]
-        for name in ("sums", "cumulative_profit", "payouts", "peak", "drawdown", "waste_ema", "deficit_ema"):
+        for name in self.compacted:
             setattr(self, name, getattr(self, name)[keep])
 
     def finish(self, runs, rows, months_lived, observed):
         c = self.columns
         c["final_cash"][runs] = observed["cash"][rows]
         c["final_revenue"][runs] = observed["revenue"][rows]
+        c["final_headcount"][runs] = observed["headcount"][rows]
         c["cumulative_profit"][runs] = self.cumulative_profit[rows]
         c["max_drawdown"][runs] = self.drawdown[rows]
         c["owner_payouts"][runs] = self.payouts[rows]
+        c["last_year_profit"][runs] = self.last_year[rows, 0]
+        c["last_year_revenue"][runs] = self.last_year[rows, 1]
         for k, name in enumerate(("mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction")):
             c[name][runs] = self.sums[rows, k] / months_lived
 
@@ -177,30 +220,58 @@ def simulate(variant, runs, months, seed, outputs=None):
     rng = np.random.default_rng(seed)
     n = runs
 
+    # [M§1] Costs at planned capacity; payroll, premises and capability spend follow staff.
     headcount = firm["headcount"]
     r_plan = headcount * firm["revenue_per_employee"]
     fixed = (firm["fixed_cost_share"] + firm["bureaucracy"]) * r_plan
+    owner_pay = firm["owner_pay_share"] * r_plan
     budget = strat["budget_share"] * r_plan
-    credit_limit = firm["credit_limit_months"] * r_plan
-    outflows = fixed + firm["variable_cost_share"] * r_plan + budget
+    spend_ratio = strat["budget_share"] / market["competitor_budget_share"]
+    review_cost = align["review_cost"] * r_plan
+    iso = market["isomorphism"]
+    # [M§6] Conformity buys legitimacy (credit, a faster ramp-up) and costs price; a
+    # specialist earns a premium.
+    legitimacy = 1 + market["legitimacy"] * iso
+    credit_limit = firm["credit_limit_months"] * r_plan * legitimacy
     exposure = min(1.0, 1.0 / math.sqrt(headcount))
     coupling = coupling_matrix(firm["coupling"])
-    w, target = mix(market["value_weights"]), mix(strat["target"])
-    level, iso = align["level"], market["isomorphism"]
     segments = int(firm["segments"])
+    price = (1 - market["price_pressure"] * iso) * (1 + market["niche_premium"] / segments)
+    rho = market["segment_correlation"]
+    sig = market["volatility"] * math.sqrt(rho + (1 - rho) / segments) / math.sqrt(12)
+    mu = market["growth"] / 12 - 0.5 * sig * sig
+    ramp_months = firm["ramp_months"] / legitimacy
+    established = firm["ramp_months"] <= 0
+    ramp_gap = np.full(n, 1 - firm["ramp_start"] if ramp_months > 0 else 0.0)
+    ramp_keep = math.exp(-1 / ramp_months) if ramp_months > 0 else 0.0
+    learning = market["fit_learning_months"]
+    fit_gap = np.full(n, 0.0 if established else 1.0)
+    fit_keep = math.exp(-1 / learning) if learning > 0 else 0.0
+    staff, premises = np.ones(n), np.ones(n)
+    level, base = align["level"], market["base_value"]
+    taste_sigma = market["taste_drift"] / math.sqrt(12)
+    revision, sensing = strat["revision"], strat["sensing_noise"]
+    revision_step = revision / (1 + 2 * variant["disruption"]["confirmation_bias"])
 
-    fit = (market["fit"] * np.exp(market["fit_sigma"] * rng.standard_normal((n, segments)))).mean(axis=1)
+    # Segment fits: lognormal with mean market.fit; the firm's is their mean.
+    fs = market["fit_sigma"]
+    fit = (market["fit"] * np.exp(fs * rng.standard_normal((n, segments)) - 0.5 * fs * fs)).mean(axis=1)
     teams = np.full((n, 4), level)
+    weights = np.tile(mix(market["value_weights"]), (n, 1))
+    industry = weights.copy()
+    target = np.tile(mix(strat["target"]), (n, 1))
 
-    def intended(teams):
-        follow = (teams[:, :, None] * target[None, None, :] + (1 - teams[:, :, None]) * PRIORITIES[None]).mean(axis=1)
-        return (1 - iso) * follow + iso / 6.0
+    def intended(teams, target, industry):
+        follow = (teams[:, :, None] * target[:, None, :] + (1 - teams[:, :, None]) * PRIORITIES[None]).mean(axis=1)
+        return (1 - iso) * follow + iso * industry
 
-    alloc = intended(teams)
+    alloc = intended(teams, target, industry)
     fr = friction(coupling, 1 - teams)
-    capability = (1 - firm["friction_waste"] * fr)[:, None] * alloc
-    share = value(capability, w) ** market["elasticity"]
+    capability = ((1 - firm["friction_waste"] * fr) * spend_ratio)[:, None] * alloc
+    share = value(capability, weights, base) ** market["elasticity"]
     demand = np.ones(n)
+    outflows = fixed + owner_pay + firm["variable_cost_share"] * r_plan + budget
+    reserve = firm["reserve_months"] * outflows
     cash = np.full(n, firm["cash_buffer_days"] / DAYS_PER_MONTH * outflows)
     debt = np.zeros(n)
 
@@ -218,12 +289,22 @@ def simulate(variant, runs, months, seed, outputs=None):
     sev_draw = [sampler(s.get("severity", 0.2), rng) for s in shocks]
     dur_draw = [sampler(s.get("duration", 6), rng) for s in shocks]
 
-    mu, sig = market["growth"] / 12, market["volatility"] / math.sqrt(12)
     damp = (1 - firm["formality"]) * (1 - level)
     drift, noise = align["drift"] * damp, align["noise"] * damp
+    review_months = int(align["review_months"])
+    dep, waste_share = strat["depreciation"], firm["friction_waste"]
     alive_count = np.zeros(months, dtype=np.int64)
     for t in range(1, months + 1):
-        demand *= np.exp(mu - 0.5 * sig * sig + sig * rng.standard_normal(n))
+        # [M§6] Market: demand, the ramp-up and the fit customers have learnt.
+        demand *= np.exp(mu + sig * rng.standard_normal(n))
+        ramp_gap *= ramp_keep
+        fit_gap *= fit_keep
+        # [M§6] Tastes drift: a lognormal step of each weight, renormalised to a mix.
+        if TASTES_AND_REVIEWS and taste_sigma > 0:
+            weights = weights * np.exp(taste_sigma * rng.standard_normal((n, 6)) - 0.5 * taste_sigma * taste_sigma)
+            weights /= weights.sum(axis=1, keepdims=True)
+
+        # [M§7] Shocks.
         d_factor, seg_loss, input_cost = np.ones(n), np.zeros(n), np.ones(n)
         limit_factor, rate_factor, capacity, one_off = np.ones(n), np.ones(n), np.ones(n), np.zeros(n)
         fired = []
@@ -265,15 +346,29 @@ def simulate(variant, runs, months, seed, outputs=None):
                 capacity *= 1 - sv
         seg_loss = np.minimum(seg_loss, 1.0)
 
+        review = t % review_months == 0
+        # [M§3] A review moves the target toward the market's mix as sensed (with error).
+        if TASTES_AND_REVIEWS and review and revision > 0:
+            sensed = weights * np.exp(sensing * rng.standard_normal((n, 6)))
+            target = target + revision_step * (sensed / sensed.sum(axis=1, keepdims=True) - target)
+
+        # [M§3] Alignment: drift, noise, and reviews (which cost management time).
         teams = teams * (1 - drift) + noise * rng.standard_normal((n, 4))
-        if t % int(align["review_months"]) == 0:
+        if review:
             teams = np.where(teams < level, teams + align["communication"] * (level - teams), teams)
+            one_off += review_cost
         teams = np.clip(teams, 0, 1)
         a_bar = teams.mean(axis=1)
         fr = friction(coupling, 1 - teams)
 
-        want = intended(teams)
+        # [M§2] The industry's mix, which imitators copy, follows the market's with a lag.
+        if TASTES_AND_REVIEWS and taste_sigma > 0:
+            industry = industry + (weights - industry) / market["imitation_lag"]
+
+        # [M§5] Allocation: agility toward the teams' intent, plus misaligned chaos.
+        want = intended(teams, target, industry)
         chaos = firm["agility"] * (1 - a_bar) * align["chaos"]
+        chaos = np.where(chaos > 1e-12, chaos, 0.0)
         nxt = alloc + firm["agility"] * (want - alloc) + chaos[:, None] * rng.standard_normal((n, 6))
         nxt = np.maximum(nxt, 0)
         total = nxt.sum(axis=1, keepdims=True)
@@ -281,57 +376,69 @@ def simulate(variant, runs, months, seed, outputs=None):
         churn = 0.5 * np.abs(nxt - alloc).sum(axis=1)
         alloc = nxt
 
-        dep = strat["depreciation"]
-        capability = (1 - dep) * capability + dep * (1 - firm["friction_waste"] * fr)[:, None] * alloc
-        v = value(capability, w)
+        # [M§2] Capabilities from spend relative to competitors', less friction's waste.
+        build = dep * (1 - waste_share * fr) * spend_ratio
+        capability = (1 - dep) * capability + build[:, None] * alloc
+        project = np.minimum(alloc, target).sum(axis=1)
+        v = value(capability, weights, base)
         share += market["response"] * (v ** market["elasticity"] - share)
 
-        price = 1 - market["price_pressure"] * iso
-        revenue = r_plan * demand * share * fit * price * d_factor * (1 - seg_loss) * capacity
-        profit = (revenue - firm["variable_cost_share"] * revenue * input_cost - fixed
-                  - fixed * firm["friction_overhead"] * fr - budget - firm["change_cost"] * churn * budget
-                  - debt * firm["interest_rate"] / 12 * rate_factor - one_off)
+        # [M§1] Demand in units of planned output, then what the staff can deliver.
+        potential = demand * share * (fit_gap + (1 - fit_gap) * fit)
+        volume = potential * (1 - ramp_gap) * d_factor * (1 - seg_loss)
+        sold = np.minimum(volume, staff * (1 + firm["capacity_headroom"]) * capacity)
+        base_revenue = r_plan * price * potential
+        revenue = r_plan * price * sold
+        fixed_now = fixed * (firm["payroll_share"] * staff + (1 - firm["payroll_share"]) * premises)
+        budget_now = budget * staff
+        overhead = fixed_now * firm["friction_overhead"] * fr
+        churn_cost = firm["change_cost"] * churn * budget_now
+        outflows = (firm["variable_cost_share"] * revenue * input_cost + fixed_now + owner_pay + overhead
+                    + budget_now + churn_cost + debt * firm["interest_rate"] / 12 * rate_factor + one_off)
+        profit = revenue - outflows
         cash = cash + profit
         limit = credit_limit * limit_factor
         short = cash < 0
-        debt = np.where(short, debt - cash, debt)
-        cash = np.where(short, 0.0, cash)
         pay = np.where(~short & (debt > 0), np.minimum(debt, firm["repay_share"] * cash), 0.0)
-        debt, cash = debt - pay, cash - pay
-        reserve = firm["reserve_months"] * outflows
-        payout = np.where((debt <= 0) & (cash > reserve), firm["payout_share"] * (cash - reserve), 0.0)
+        debt = np.where(short, debt - cash, debt - pay)
+        cash = np.where(short, 0.0, cash - pay)
+        # Owners draw a share of the month's profit while cash is above the reserve and
+        # nothing is owed.
+        draw = (debt <= 0) & (profit > 0) & (cash > reserve)
+        payout = np.where(draw, np.minimum(firm["payout_share"] * profit, cash - reserve), 0.0)
         cash -= payout
         excess = debt - limit
-        repay = (excess > 0) & (cash >= excess)
+        repay = (debt > limit) & (cash >= excess)
         cash = np.where(repay, cash - excess, cash)
         debt = np.where(repay, limit, debt)
+        buffer_days = np.where(outflows > 0, cash / np.where(outflows > 0, outflows, 1) * DAYS_PER_MONTH, 0.0)
         alive = debt <= limit + 1e-9
+
+        # [M§1] Staff move toward demand: hiring up, layoffs down; premises grow at once
+        # and shrink as leases run out.
+        gap = volume - staff
+        staff = staff + gap / np.where(gap > 0, firm["hiring_months"], firm["layoff_months"])
+        premises = np.maximum(staff, premises + (staff - premises) / firm["lease_months"])
 
         # Keep only the live runs (a careful analyst does not step the dead).
         keep = np.flatnonzero(alive)
         alive_count[t - 1] = keep.size
         if out is not None:
-            project = np.minimum(alloc, target[None, :]).sum(axis=1)
             net = cash - debt
             out.sums += np.stack([a_bar, project, v, fr], axis=1)
-            out.cumulative_profit += profit
-            out.payouts += payout
-            out.peak = np.maximum(out.peak, net)
-            out.drawdown = np.maximum(out.drawdown, out.peak - net)
-            waste = (fixed * firm["friction_overhead"] * fr + firm["change_cost"] * churn * budget
-                     + budget * (1 - project))
-            out.waste_ema += 0.2 * (waste - out.waste_ema)
-            out.deficit_ema += 0.2 * (np.maximum(0.0, -profit) - out.deficit_ema)
+            out.account(t, profit, revenue, payout, net, overhead + churn_cost + budget_now * (1 - project))
             failed = ~alive
-            cause = failure_causes(failed, t, shocks, severity, until, r_plan * demand * share * fit * price,
-                                   revenue, firm, credit_limit, exposure, segments, out)
-            out.month(t, {"cash": net, "revenue": revenue, "profit": profit, "alignment": a_bar,
-                          "project_alignment": project, "customer_value": v, "friction": fr}, failed, cause, keep)
+            cause = failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, firm, credit_limit,
+                                   exposure, segments, out)
+            observed = {"cash": net, "revenue": revenue, "profit": profit, "buffer_days": buffer_days,
+                        "headcount": staff * headcount, "alignment": a_bar, "project_alignment": project,
+                        "customer_value": v, "friction": fr}
+            out.month(t, observed, failed, cause, keep)
             if t == months:
-                final = np.arange(keep.size)
-                out.finish(out.run, final, months, {"cash": net[keep], "revenue": revenue[keep]})
-        (demand, fit, teams, alloc, capability, share, cash, debt) = (
-            demand[keep], fit[keep], teams[keep], alloc[keep], capability[keep], share[keep], cash[keep], debt[keep])
+                out.finish(out.run, np.arange(keep.size), months, {q: x[keep] for q, x in observed.items()})
+        (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff, premises, weights,
+         industry, target) = (x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash,
+                                                 debt, staff, premises, weights, industry, target))
         next_arrival = [x[keep] for x in next_arrival]
         until = [x[keep] for x in until]
         severity = [x[keep] for x in severity]
