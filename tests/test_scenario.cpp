@@ -33,10 +33,10 @@ TEST_CASE("the embedded default scenario loads with one base variant and the def
   const auto& spec = sc.variants[0].spec;
   CHECK(spec.size == firm::Size::small);
   CHECK(spec[Param::alignment_level].nominal() == 0.6);
-  CHECK(spec[Param::cash_buffer_days].nominal() == 30);
+  CHECK(spec[Param::cash_buffer_days].lowest() == 5);
   CHECK(spec.shocks.size() == 6);
   CHECK(spec.shocks[1].triggered_by == 0);
-  CHECK(sc.resolved.find("cash_buffer_days: 30") != std::string::npos);
+  CHECK(sc.resolved.find("cash_buffer_days: {dist: triangular, low: 5, mode: 20, high: 80}") != std::string::npos);
 }
 
 TEST_CASE("size presets set defaults and explicit values win over them") {

@@ -21,7 +21,7 @@ that follow staff, owner pay, credit line, owner draws from profit above the res
 buffer days and last-year totals; then staff move toward demand (hiring, layoffs,
 leases). Conformity buys legitimacy (credit, faster ramp-up) and costs price; a
 specialist earns a niche premium. Scenarios with a disruption, automation or uncertain
-(distribution-valued) firm parameters are refused. Drifting tastes, strategy revision and
+(distribution-valued) firm parameters other than cash_buffer_days are refused. Drifting tastes, strategy revision and
 the moving industry mix run only with TASTES_AND_REVIEWS (below): smbsim skips them as
 built, and the peer mirrors that until it is fixed.
 """
@@ -45,7 +45,7 @@ Z95 = 1.959963984540054
 # any_taste_drift_ / any_revision_ are set, and Firm::start (models/firm/firm.cpp) only
 # ever clears them: as built, tastes never drift, reviews never revise the target and
 # the industry mix never moves. False mirrors that; True is the model as written.
-TASTES_AND_REVIEWS = False
+TASTES_AND_REVIEWS = True
 
 
 def mix(d):
@@ -112,14 +112,14 @@ class Outputs:
                         "max_drawdown": np.zeros(runs), "mean_alignment": np.zeros(runs),
                         "mean_project_alignment": np.zeros(runs), "mean_customer_value": np.zeros(runs),
                         "mean_friction": np.zeros(runs), "months_to_realign": np.full(runs, np.nan),
-                        "start_buffer_days": np.full(runs, float(start_buffer_days)), "market_fit": fit.copy(),
+                        "start_buffer_days": np.broadcast_to(start_buffer_days, (runs,)).astype(float).copy(), "market_fit": fit.copy(),
                         "owner_payouts": np.zeros(runs), "last_year_profit": np.full(runs, np.nan),
                         "last_year_revenue": np.full(runs, np.nan), "final_headcount": np.zeros(runs)}
         # Per live run, compacted with the state.
         self.run = np.arange(runs)
         self.sums = np.zeros((runs, 4))  # alignment, project alignment, customer value, friction
         self.cumulative_profit, self.payouts = np.zeros(runs), np.zeros(runs)
-        self.peak, self.drawdown = np.full(runs, start_cash), np.zeros(runs)
+        self.peak, self.drawdown = np.broadcast_to(start_cash, (runs,)).astype(float).copy(), np.zeros(runs)
         self.waste_ema, self.deficit_ema = np.zeros(runs), np.zeros(runs)
         # This calendar year's running totals, and the last complete year's (NaN before month 12).
         self.year = np.zeros((runs, 2))  # profit, revenue
@@ -215,10 +215,12 @@ def simulate(variant, runs, months, seed, outputs=None):
     if variant["disruption"]["month"] or variant["disruption"]["rate"] or variant["automation"]["month"]:
         raise NotImplementedError("peer: disruption and automation are not implemented")
     for section in (firm, strat, align, market):
-        if any(isinstance(v, dict) and "dist" in v for v in section.values()):
-            raise NotImplementedError("peer: uncertain firm parameters are not implemented")
+        if any(isinstance(v, dict) and "dist" in v and k != "cash_buffer_days" for k, v in section.items()):
+            raise NotImplementedError("peer: uncertain firm parameters other than cash_buffer_days are not implemented")
     rng = np.random.default_rng(seed)
     n = runs
+    # The default scenario's founders' capital is a distribution: one draw per run.
+    buffer_days = np.clip(sampler(firm["cash_buffer_days"], rng)(n), 0.0, 36500.0)
 
     # [M§1] Costs at planned capacity; payroll, premises and capability spend follow staff.
     headcount = firm["headcount"]
@@ -272,14 +274,14 @@ def simulate(variant, runs, months, seed, outputs=None):
     demand = np.ones(n)
     outflows = fixed + owner_pay + firm["variable_cost_share"] * r_plan + budget
     reserve = firm["reserve_months"] * outflows
-    cash = np.full(n, firm["cash_buffer_days"] / DAYS_PER_MONTH * outflows)
+    cash = buffer_days / DAYS_PER_MONTH * outflows
     debt = np.zeros(n)
 
     shocks = variant["shocks"] or []
     names = [s["name"] for s in shocks]
     out = None
     if outputs:
-        out = Outputs(runs, months, BASE_CAUSES + names, cash[0], firm["cash_buffer_days"], fit)
+        out = Outputs(runs, months, BASE_CAUSES + names, cash, buffer_days, fit)
     next_arrival, until, severity = [], [], []
     for s in shocks:
         rate = s.get("rate", 0)

@@ -85,7 +85,7 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "Random reallocation per unit of agility and misalignment.", "[A] 'turning potential speed into chaotic motion'"},
     {Param::market_growth, "market.growth", "1/year", {0.02, 0.02, 0.02, 0.02}, -1, 1, false,
      "Trend of demand.", "[assume]"},
-    {Param::market_volatility, "market.volatility", "1/sqrt(year)", {0.29, 0.29, 0.29, 0.29}, 0, 5, false,
+    {Param::market_volatility, "market.volatility", "1/sqrt(year)", {0.28, 0.28, 0.28, 0.28}, 0, 5, false,
      "Volatility of demand (geometric Brownian motion).", "[cal] BLS survival at 5 and 10 years"},
     {Param::market_fit, "market.fit", "1", {1.0, 1.0, 1.0, 1.0}, 0.001, 1000, false,
      "Mean product-market fit of a segment (1 = plan): its dispersion changes risk, not expected demand.", "[cal]"},

@@ -256,7 +256,7 @@ class Commands(Scratch):
     def test_validate_prints_the_resolved_scenario(self):
         p = run(["validate", "--set", "alignment.level=0.4"], self.dir, check=0)
         self.assertIn("level: 0.4", p.stdout)
-        self.assertIn("cash_buffer_days: 30", p.stdout)
+        self.assertIn("cash_buffer_days: {dist: triangular, low: 5, mode: 20, high: 80}", p.stdout)
 
     def test_summarize_json(self):
         (self.dir / "v.yaml").write_text(
