@@ -22,7 +22,7 @@ double clamp_param(const ParamInfo& info, double x) {
 double customer_value(const CapabilityVector& k, const Mix& w, double base_value) {
   double v = 0.0;
   for (int i = 0; i < kCapabilities; ++i) v += customer_value_term(k[i], w[i]);
-  return base_value + (1.0 - base_value) * v;
+  return with_base_value(base_value, v);
 }
 
 double coordination_friction(const TeamMatrix& coupling, const TeamVector& misalignment) {
@@ -146,8 +146,7 @@ void Firm::settle() {
       s.d[rCapability + c][lane] = execution * intended;
       value += customer_value_term(s.d[rCapability + c][lane], s.d[rWeights + c][lane]);
     }
-    const double base = s.param(Param::base_value)[lane];
-    value = base + (1.0 - base) * value;
+    value = with_base_value(s.param(Param::base_value)[lane], value);
     s.d[rValue][lane] = value;
     const double elasticity = s.param(Param::elasticity)[lane];
     s.d[rShare][lane] = elasticity == 1.0 ? value : std::pow(value, elasticity);  // pow(x, 1) is x
@@ -237,7 +236,6 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   // [M§1] Starting cash: cash_buffer_days of planned outflows.
   const double outflows = d(rFixedCosts) + d(rOwnerPay) + p(Param::variable_cost_share) * planned_revenue + d(rBudget);
   d(rPlannedOutflows) = outflows;
-  d(rOutflows) = outflows;
   d(rReserve) = p(Param::reserve_months) * outflows;
   d(rCash) = p(Param::cash_buffer_days) / kDaysPerMonth * outflows;
   d(rBufferDays) = p(Param::cash_buffer_days);

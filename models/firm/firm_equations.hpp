@@ -21,6 +21,12 @@ inline double customer_value_term(double k, double w) {
   return w > 0.0 ? term : 0.0;
 }
 
+/// Customer value from the capabilities' summed terms [M§2]: the base value b that does
+/// not depend on capability spend, plus (1 - b) of the capability-driven part.
+inline double with_base_value(double base, double capability_terms) {
+  return base + (1.0 - base) * capability_terms;
+}
+
 /// The share of one capability the teams intend to spend on [M§2]: each team follows
 /// the strategy's target to the degree it is aligned, else its own priority (own[j]);
 /// isomorphism pulls toward the industry's average mix (`industry`, this capability's

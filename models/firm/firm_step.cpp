@@ -444,7 +444,7 @@ void Firm::update_cash(int month) {
       value += customer_value_term(capability, s.d[rWeights + c][lane]);
     }
     s.d[rProjectAlignment][lane] = project;
-    s.d[rValue][lane] = base_value[lane] + (1.0 - base_value[lane]) * value;
+    s.d[rValue][lane] = with_base_value(base_value[lane], value);
   }
   // [M§6] Customers respond to relative value with inertia.
   const double* response = p(Param::response);
@@ -528,7 +528,6 @@ void Firm::update_cash(int month) {
     s.d[rBaseRevenue][lane] = base_revenue;
     s.d[rRevenue][lane] = revenue;
     s.d[rProfit][lane] = profit;
-    s.d[rOutflows][lane] = outflows;
     s.d[rBufferDays][lane] = outflows > 0.0 ? cash / outflows * kDaysPerMonth : 0.0;
     s.i[iMonths][lane] += 1;
     s.d[rCumulativeProfit][lane] += profit;

@@ -34,7 +34,7 @@ enum DoubleRow : int {
   // State.
   rCash, rDebt, rDemand, rShare, rStaff, rPremises, rRampGap, rFitGap, rRealignThreshold, rAutomationFit,
   // This month's values.
-  rRevenue, rBaseRevenue, rProfit, rOutflows, rBufferDays, rAlignment, rProjectAlignment, rValue,
+  rRevenue, rBaseRevenue, rProfit, rBufferDays, rAlignment, rProjectAlignment, rValue,
   rFriction, rChurn,
   // Running KPIs [M§11].
   rCumulativeProfit, rPeakNetCash, rMaxDrawdown, rSumAlignment, rSumProject, rSumValue,
