@@ -21,9 +21,8 @@ that follow staff, owner pay, credit line, owner draws from profit above the res
 buffer days and last-year totals; then staff move toward demand (hiring, layoffs,
 leases). Conformity buys legitimacy (credit, faster ramp-up) and costs price; a
 specialist earns a niche premium. Scenarios with a disruption, automation or uncertain
-(distribution-valued) firm parameters other than cash_buffer_days are refused. Drifting tastes, strategy revision and
-the moving industry mix run only with TASTES_AND_REVIEWS (below): smbsim skips them as
-built, and the peer mirrors that until it is fixed.
+(distribution-valued) firm parameters other than cash_buffer_days are refused. Tastes
+take a step each quarter (TASTE_STEP_MONTHS), as in smbsim.
 """
 import math
 
@@ -41,11 +40,7 @@ QUANTITIES = ["cash", "revenue", "profit", "buffer_days", "headcount", "alignmen
 QUANTILE_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation"]
 Z95 = 1.959963984540054
-# smbsim's Firm::step runs update_tastes, review_strategy and update_industry only when
-# any_taste_drift_ / any_revision_ are set, and Firm::start (models/firm/firm.cpp) only
-# ever clears them: as built, tastes never drift, reviews never revise the target and
-# the industry mix never moves. False mirrors that; True is the model as written.
-TASTES_AND_REVIEWS = True
+TASTE_STEP_MONTHS = 3  # models/firm/firm.hpp kTasteStepMonths
 
 
 def mix(d):
@@ -251,7 +246,7 @@ def simulate(variant, runs, months, seed, outputs=None):
     fit_keep = math.exp(-1 / learning) if learning > 0 else 0.0
     staff, premises = np.ones(n), np.ones(n)
     level, base = align["level"], market["base_value"]
-    taste_sigma = market["taste_drift"] / math.sqrt(12)
+    taste_sigma = market["taste_drift"] * math.sqrt(TASTE_STEP_MONTHS / 12)
     revision, sensing = strat["revision"], strat["sensing_noise"]
     revision_step = revision / (1 + 2 * variant["disruption"]["confirmation_bias"])
 
@@ -301,8 +296,8 @@ def simulate(variant, runs, months, seed, outputs=None):
         demand *= np.exp(mu + sig * rng.standard_normal(n))
         ramp_gap *= ramp_keep
         fit_gap *= fit_keep
-        # [M§6] Tastes drift: a lognormal step of each weight, renormalised to a mix.
-        if TASTES_AND_REVIEWS and taste_sigma > 0:
+        # [M§6] Tastes drift: each quarter a lognormal step of each weight, renormalised.
+        if taste_sigma > 0 and t % TASTE_STEP_MONTHS == 0:
             weights = weights * np.exp(taste_sigma * rng.standard_normal((n, 6)) - 0.5 * taste_sigma * taste_sigma)
             weights /= weights.sum(axis=1, keepdims=True)
 
@@ -350,7 +345,7 @@ def simulate(variant, runs, months, seed, outputs=None):
 
         review = t % review_months == 0
         # [M§3] A review moves the target toward the market's mix as sensed (with error).
-        if TASTES_AND_REVIEWS and review and revision > 0:
+        if review and revision > 0:
             sensed = weights * np.exp(sensing * rng.standard_normal((n, 6)))
             target = target + revision_step * (sensed / sensed.sum(axis=1, keepdims=True) - target)
 
@@ -364,7 +359,7 @@ def simulate(variant, runs, months, seed, outputs=None):
         fr = friction(coupling, 1 - teams)
 
         # [M§2] The industry's mix, which imitators copy, follows the market's with a lag.
-        if TASTES_AND_REVIEWS and taste_sigma > 0:
+        if taste_sigma > 0:
             industry = industry + (weights - industry) / market["imitation_lag"]
 
         # [M§5] Allocation: agility toward the teams' intent, plus misaligned chaos.

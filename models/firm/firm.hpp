@@ -17,6 +17,8 @@
 namespace smbsim::firm {
 
 inline constexpr int kMaxSegments = 16;
+/// Months between steps of the market's tastes [M§6].
+inline constexpr int kTasteStepMonths = 3;
 
 /// Fixed failure causes; shock causes follow, named after the catalogue's shocks.
 enum Cause : int { kCauseChronicLoss, kCauseMisalignment, kCauseDisruption, kCauseAutomation, kFirstShockCause };
@@ -67,6 +69,8 @@ class Firm {
   void update_market();
   void update_tastes(int month);
   void review_strategy(int month);
+  bool mark_reviews(int month);
+  void revise_targets();
   void update_industry();
   void update_shocks(int month);
   void fire_shocks(int k, int month);

@@ -17,7 +17,7 @@ namespace smbsim::firm {
 void Firm::step(int month) {
   draw_normals(month);
   update_market();
-  if (any_taste_drift_) update_tastes(month);
+  if (any_taste_drift_ && month % kTasteStepMonths == 0) update_tastes(month);
   update_shocks(month);
   if (any_disruption_) update_disruption(month);
   if (any_revision_) review_strategy(month);
@@ -56,9 +56,11 @@ void Firm::update_market() {
 
 SMBSIM_LANE_LOOPS
 void Firm::update_tastes(int month) {
-  // [M§6] What customers value drifts: each valued weight takes a lognormal step, then
-  // the weights are renormalised to a mix. Its own normals (kTasteNormals): a scenario
-  // without drift draws none, and no other draw shifts.
+  // [M§6] What customers value drifts: each quarter each valued weight takes a lognormal
+  // step, then the weights are renormalised to a mix. Its own normals (kTasteNormals): a
+  // scenario without drift draws none, and no other draw shifts. Quarterly, not monthly:
+  // tastes move slowly, and six normals and exponentials per run and month were a
+  // fifth of the model's time.
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const std::span<const std::uint64_t> runs(s.run, static_cast<std::size_t>(lanes_));
@@ -68,7 +70,7 @@ void Firm::update_tastes(int month) {
   const double* drift = s.param(Param::taste_drift);
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
-    const double sigma = drift[lane] / std::sqrt(12.0);
+    const double sigma = drift[lane] * std::sqrt(kTasteStepMonths / 12.0);
     double w[kCapabilities], total = 0.0;
 #pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
@@ -98,30 +100,61 @@ void Firm::update_industry() {
 
 void Firm::review_strategy(int month) {
   // [M§3] At a review the strategy's target moves toward the market's mix as the firm
-  // reads it (with error), by `revision` damped by confirmation bias. A disruption the
-  // firm has not yet decided to answer is not seen (§8 handles it).
+  // reads it (with lognormal error), by `revision` damped by confirmation bias. A
+  // disruption the firm has not yet decided to answer is not seen (§8 handles it). The
+  // sensing errors are a batch of normals of their own (kReviewSensing), drawn only in
+  // months in which some run of the tile reviews.
   LaneState& s = *s_;
-  const int lanes = lanes_;
+  if (!mark_reviews(month)) return;
+  const std::span<const std::uint64_t> runs(s.run, static_cast<std::size_t>(lanes_));
+  double* rows[kCapabilities];
+  for (int c = 0; c < kCapabilities; ++c) rows[c] = s.s[zSensing + c];
+  standard_normals({seed_, kReviewSensing, static_cast<std::uint32_t>(month)}, runs, rows);
+  revise_targets();
+}
+
+SMBSIM_LANE_LOOPS
+bool Firm::mark_reviews(int month) {
+  // Lanes that review their strategy this month, into `flags`; whether there are any.
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const double* revision = s.param(Param::revision);
+  int any = 0;
+#pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
     const int disruption = s.i[iDisruptionMonth][lane];
-    const bool unanswered = disruption > 0 && month >= disruption && s.i[iDecidedMonth][lane] == 0;
-    s.flags[lane] = (month == s.i[iNextReview][lane]) & (s.param(Param::revision)[lane] > 0.0) & !unanswered &
-                    (s.i[iFailureMonth][lane] == 0);
+    const bool unanswered = (disruption > 0) & (month >= disruption) & (s.i[iDecidedMonth][lane] == 0);
+    const bool reviews = (month == s.i[iNextReview][lane]) & (revision[lane] > 0.0) & !unanswered &
+                         (s.i[iFailureMonth][lane] == 0);
+    s.flags[lane] = reviews;
+    any |= reviews;
   }
-  for_each_flagged(s.flags, lanes, [&](int lane) {
-    auto rng = RunRandom(seed_, s.run[lane]).stream(kReviewSensing, static_cast<std::uint32_t>(month));
-    const double noise = s.param(Param::sensing_noise)[lane];
+  return any != 0;
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::revise_targets() {
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const double* revision = s.param(Param::revision);
+  const double* noise = s.param(Param::sensing_noise);
+  const double* bias = s.param(Param::confirmation_bias);
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
     double sensed[kCapabilities], total = 0.0;
+#pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
-      sensed[c] = s.d[rWeights + c][lane] * portable_exp(noise * rng.normal());
+      sensed[c] = s.d[rWeights + c][lane] * portable_exp(noise[lane] * s.s[zSensing + c][lane]);
       total += sensed[c];
     }
-    const double step = s.param(Param::revision)[lane] / (1.0 + 2.0 * s.param(Param::confirmation_bias)[lane]);
+    const double step = s.flags[lane] ? revision[lane] / (1.0 + 2.0 * bias[lane]) : 0.0;
+    const double inverse_total = 1.0 / total;
+#pragma GCC unroll 8
     for (int c = 0; c < kCapabilities; ++c) {
       double& target = s.d[rTarget + c][lane];
-      target += step * (sensed[c] / total - target);
+      target += step * (sensed[c] * inverse_total - target);
     }
-  });
+  }
 }
 
 SMBSIM_LANE_LOOPS

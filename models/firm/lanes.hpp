@@ -62,8 +62,9 @@ enum ScratchRow : int {
   // The month's standard normals, drawn in one call (so in this order, contiguous):
   // market demand, team alignment noise, the allocation's random motion.
   zMarket = 0, zTeam, zChaos = zTeam + kTeams, kNormalRows = zChaos + kCapabilities,
-  // Drawn in a second call, only when the market's tastes drift [M§6].
-  zTaste = kNormalRows, kScratchNormalsEnd = zTaste + kCapabilities,
+  // Drawn in calls of their own, only in months that need them: the market's tastes
+  // drift (each quarter) [M§6]; a review reads the market's mix [M§3].
+  zTaste = kNormalRows, zSensing = zTaste + kCapabilities, kScratchNormalsEnd = zSensing + kCapabilities,
   // Shock effects [M§7].
   fxDemand = kScratchNormalsEnd, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
