@@ -203,3 +203,24 @@ TEST_CASE("mechanism 11: KPIs read full project alignment when fully aligned and
   CHECK(column_moments(drifting, "mean_project_alignment").mean() < 0.8);
   CHECK(column_moments(drifting, "mean_friction").mean() > column_moments(aligned, "mean_friction").mean());
 }
+
+TEST_CASE("mechanism 7: a capacity shock that idle capacity absorbs is not named as the cause") {
+  // A supplier cuts 30% of capacity for the whole run while firms with a poor fit fail.
+  // With capacity to spare (headroom 1.0: twice the staff's planned output) the cut
+  // loses no sales, so failures are chronic losses; with none, the supplier is named.
+  const std::string base = "shocks:\n  - {name: supplier_cut, type: supplier, month: 1, severity: 0.3, duration: 60}\n"
+                           "market: {fit: 0.7}\nfirm: {cash_buffer_days: 10, ramp_months: 0, capacity_headroom: ";
+  auto supplier_share = [&](const char* headroom) {
+    const auto s = simulate_firm(spec_of(base + headroom + "}\n"), 2000, 24);
+    std::int64_t supplier = 0, all = 0;
+    for (int m = 1; m <= 24; ++m) {
+      supplier += s.stats.failures(m, s.cause_index("supplier_cut"));
+      for (int c = 0; c < static_cast<int>(s.schema.causes.size()); ++c) all += s.stats.failures(m, c);
+    }
+    INFO("headroom " << headroom << ": " << supplier << " of " << all << " failures named supplier_cut");
+    REQUIRE(all > 100);
+    return static_cast<double>(supplier) / static_cast<double>(all);
+  };
+  CHECK(supplier_share("1.0") == 0.0);
+  CHECK(supplier_share("0.0") > 0.3);
+}

@@ -230,7 +230,7 @@ def simulate(variant, runs, months, seed, outputs=None):
     # specialist earns a premium.
     legitimacy = 1 + market["legitimacy"] * iso
     credit_limit = firm["credit_limit_months"] * r_plan * legitimacy
-    exposure = min(1.0, 1.0 / math.sqrt(headcount))
+    exposure = np.full(runs, min(1.0, 1.0 / math.sqrt(headcount)))  # updated when a key person leaves
     coupling = coupling_matrix(firm["coupling"])
     segments = int(firm["segments"])
     price = (1 - market["price_pressure"] * iso) * (1 + market["niche_premium"] / segments)
@@ -318,6 +318,8 @@ def simulate(variant, runs, months, seed, outputs=None):
                 severity[k] = np.where(fire, new_sev, severity[k])
                 until[k] = np.where(fire, np.maximum(until[k], t + dur - 1), until[k])
                 if s["type"] == "key_person":
+                    people = np.maximum(staff * headcount, 1.0)
+                    exposure = np.where(fire, np.minimum(1.0, 1.0 / np.sqrt(people)), exposure)
                     capability *= np.where(fire, 1 - severity[k] * exposure, 1.0)[:, None]
                 if s["type"] == "supplier":
                     one_off += np.where(fire, 0.5 * severity[k] * r_plan, 0.0)
@@ -413,6 +415,7 @@ def simulate(variant, runs, months, seed, outputs=None):
 
         # [M§1] Staff move toward demand: hiring up, layoffs down; premises grow at once
         # and shrink as leases run out.
+        staff_before = staff
         gap = volume - staff
         staff = staff + gap / np.where(gap > 0, firm["hiring_months"], firm["layoff_months"])
         premises = np.maximum(staff, premises + (staff - premises) / firm["lease_months"])
@@ -425,8 +428,9 @@ def simulate(variant, runs, months, seed, outputs=None):
             out.sums += np.stack([a_bar, project, v, fr], axis=1)
             out.account(t, profit, revenue, payout, net, overhead + churn_cost + budget_now * (1 - project))
             failed = ~alive
+            full_capacity = staff_before * (1 + firm["capacity_headroom"])
             cause = failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, firm, credit_limit,
-                                   exposure, segments, out)
+                                   exposure, segments, out, r_plan * price, volume, full_capacity)
             observed = {"cash": net, "revenue": revenue, "profit": profit, "buffer_days": buffer_days,
                         "headcount": staff * headcount, "alignment": a_bar, "project_alignment": project,
                         "customer_value": v, "friction": fr}
@@ -434,8 +438,9 @@ def simulate(variant, runs, months, seed, outputs=None):
             if t == months:
                 out.finish(out.run, np.arange(keep.size), months, {q: x[keep] for q, x in observed.items()})
         (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff, premises, weights,
-         industry, target) = (x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash,
-                                                 debt, staff, premises, weights, industry, target))
+         industry, target, exposure) = (x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc, capability,
+                                                           share, cash, debt, staff, premises, weights, industry,
+                                                           target, exposure))
         next_arrival = [x[keep] for x in next_arrival]
         until = [x[keep] for x in until]
         severity = [x[keep] for x in severity]
@@ -449,10 +454,16 @@ def simulate(variant, runs, months, seed, outputs=None):
 
 
 def failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, firm, credit_limit, exposure,
-                   segments, out):
+                   segments, out, price_scale, volume, full_capacity):
     """docs/model.md §7: the active shock with the largest monthly cash impact, else
-    misalignment waste, else chronic loss, for each failed run."""
+    misalignment waste, else chronic loss, for each failed run. A capacity shock costs
+    only the sales the staff could no longer make."""
     rows = np.flatnonzero(failed)
+    vol, cap = volume[rows], full_capacity[rows]
+
+    def sales_lost(factor):
+        return price_scale * (np.minimum(vol, cap) - np.minimum(vol, cap * factor))
+
     best = np.zeros(rows.size)
     cause = np.full(rows.size, -1)
     for k, s in enumerate(shocks):
@@ -460,8 +471,8 @@ def failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, fi
         on = t <= until[k][rows]
         impact = {"demand": base_revenue[rows] * sev, "segment": base_revenue[rows] * sev / segments,
                   "input_cost": firm["variable_cost_share"] * revenue[rows] * sev, "credit": credit_limit * sev,
-                  "key_person": base_revenue[rows] * 0.5 * sev * exposure,
-                  "supplier": base_revenue[rows] * sev}[s["type"]]
+                  "key_person": sales_lost(1 - 0.5 * sev * exposure[rows]),
+                  "supplier": sales_lost(1 - sev)}[s["type"]]
         larger = on & (impact > best)
         best = np.where(larger, impact, best)
         cause = np.where(larger, len(BASE_CAUSES) + k, cause)

@@ -273,7 +273,10 @@ void Firm::fire_shocks(int k, int month) {
       until[lane] = std::max(until[lane], month + duration - 1);
       fired_now[lane] = 1;
       if (spec.type == ShockType::key_person) {
-        // A key person leaves: capabilities lose their share of the know-how.
+        // A key person leaves: capabilities lose their share of the know-how, which is
+        // larger the fewer people the firm has now (1 / sqrt(staff), at most all of it).
+        const double people = s.d[rStaff][lane] * s.param(Param::headcount)[lane];
+        s.d[rKeyPersonExposure][lane] = std::min(1.0, 1.0 / std::sqrt(std::max(people, 1.0)));
         const double keep = 1.0 - severity[lane] * s.d[rKeyPersonExposure][lane];
         for (int c = 0; c < kCapabilities; ++c) s.d[rCapability + c][lane] *= keep;
       }
@@ -344,14 +347,12 @@ void Firm::update_disruption(int month) {
       #pragma GCC unroll 8
       for (int c = 0; c < kCapabilities; ++c) s.d[rTarget + c][lane] = shifted[c];
       // Realigned also counts as reached when the allocation is as close to the new mix as
-      // the teams, at the firm's alignment level, intend to come (an aligned imitator
-      // cannot come closer than its imitation allows).
-      const double level = s.param(Param::alignment_level)[lane];
-      double neglect[kTeams], intended[kCapabilities], target[kCapabilities];
-      const double levels[kTeams] = {level, level, level, level};
-      team_neglect(levels, neglect);
+      // fully aligned teams would bring it: an imitator cannot come closer than its
+      // imitation allows, however aligned (a misaligned firm is held to the same mark).
+      const double neglect[kTeams] = {0.0, 0.0, 0.0, 0.0};
+      double intended[kCapabilities], target[kCapabilities];
       for (int c = 0; c < kCapabilities; ++c) {
-        intended[c] = intended_share(level, neglect, shifted[c], own_priority_[c], s.param(Param::isomorphism)[lane],
+        intended[c] = intended_share(1.0, neglect, shifted[c], own_priority_[c], s.param(Param::isomorphism)[lane],
                                      s.d[rIndustry + c][lane]);
         target[c] = shifted[c];
       }
@@ -619,6 +620,14 @@ int Firm::attribute_failure(int lane, int month) const {
   const LaneState& s = *s_;
   const double base_revenue = s.d[rBaseRevenue][lane];
   const double exposure = s.d[rKeyPersonExposure][lane];
+  // A capacity shock costs only the sales the staff could no longer make: idle capacity
+  // absorbs it.
+  const double volume = s.s[sVolume][lane];
+  const double full_capacity = s.d[rStaff][lane] * (1.0 + s.param(Param::capacity_headroom)[lane]);
+  auto sales_lost = [&](double capacity_factor) {
+    return s.d[rPlannedRevenue][lane] * s.d[rPrice][lane] *
+           (std::min(volume, full_capacity) - std::min(volume, full_capacity * capacity_factor));
+  };
   double best = 0.0;
   int cause = -1;
   for (std::size_t shock = 0; shock < spec_->shocks.size(); ++shock) {
@@ -633,8 +642,8 @@ int Firm::attribute_failure(int lane, int month) const {
         impact = s.param(Param::variable_cost_share)[lane] * s.d[rRevenue][lane] * severity;
         break;
       case ShockType::credit: impact = s.d[rCreditLimit][lane] * severity; break;
-      case ShockType::key_person: impact = base_revenue * 0.5 * severity * exposure; break;
-      case ShockType::supplier: impact = base_revenue * severity; break;
+      case ShockType::key_person: impact = sales_lost(1.0 - 0.5 * severity * exposure); break;
+      case ShockType::supplier: impact = sales_lost(1.0 - severity); break;
     }
     if (impact > best) {
       best = impact;
