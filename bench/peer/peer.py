@@ -252,7 +252,9 @@ def simulate(variant, runs, months, seed, outputs=None):
 
     # Segment fits: lognormal with mean market.fit; the firm's is their mean.
     fs = market["fit_sigma"]
-    fit = (market["fit"] * np.exp(fs * rng.standard_normal((n, segments)) - 0.5 * fs * fs)).mean(axis=1)
+    rho = market["segment_correlation"]  # fits are correlated across the firm's segments
+    z = math.sqrt(rho) * rng.standard_normal((n, 1)) + math.sqrt(1 - rho) * rng.standard_normal((n, segments))
+    fit = (market["fit"] * np.exp(fs * z - 0.5 * fs * fs)).mean(axis=1)
     teams = np.full((n, 4), level)
     weights = np.tile(mix(market["value_weights"]), (n, 1))
     industry = weights.copy()

@@ -207,11 +207,16 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   n(iNextReview) = n(iReviewMonths);
 
   // [M§6] Segment fits: each lognormal with mean market.fit; the firm's is their mean.
+  // A firm's fits are correlated across its segments (the same people and product serve
+  // them all): a common draw and one per segment, mixed by segment_correlation.
   auto market0 = random.stream(kMarket, 0);
   const double fit_sigma = p(Param::market_fit_sigma);
+  const double common = std::sqrt(rho) * market0.normal();
+  const double own = std::sqrt(1.0 - rho);
   double fit = 0.0;
   for (int k = 0; k < segments; ++k)
-    fit += p(Param::market_fit) * portable_exp(fit_sigma * market0.normal() - 0.5 * fit_sigma * fit_sigma);
+    fit += p(Param::market_fit) *
+           portable_exp(fit_sigma * (common + own * market0.normal()) - 0.5 * fit_sigma * fit_sigma);
   d(rFit) = fit / segments;
   // [M§6] The fit shows in demand gradually: what the firm sells moves from the plan's
   // level to its fit as customers learn what it offers [Jovanovic].
