@@ -38,7 +38,7 @@ DAYS_PER_MONTH = 365.25 / 12
 QUANTITIES = ["cash", "revenue", "profit", "buffer_days", "headcount", "alignment", "project_alignment",
               "customer_value", "friction"]
 QUANTILE_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation"]
+BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation", "closed"]
 Z95 = 1.959963984540054
 TASTE_STEP_MONTHS = 3  # models/firm/firm.hpp kTasteStepMonths
 
