@@ -195,7 +195,9 @@ class Resolver {
       fail(it->second, "firm.seasonality", m.str());
       return;
     }
-    for (std::size_t i = 0; i < 12; ++i) spec.seasonality[i] = f[i] * 12.0 / total;  // mean exactly 1
+    // Rescaled to a mean of exactly 1 (factors that already sum to 12 stay as written).
+    const bool exact = std::abs(total - 12.0) < 1e-9;
+    for (std::size_t i = 0; i < 12; ++i) spec.seasonality[i] = exact ? f[i] : f[i] * 12.0 / total;
     resolved["firm"]["seasonality"] = n;
   }
 
