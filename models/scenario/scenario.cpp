@@ -323,54 +323,29 @@ bool valid_variant_name(const std::string& n) {
 }  // namespace
 
 namespace {
-void json_of(const YAML::Node& node, std::string& out) {
+nlohmann::json json_of(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
-      out += '{';
-      bool first = true;
-      for (const auto& kv : node) {
-        if (!first) out += ", ";
-        first = false;
-        json_of(YAML::Node(kv.first.Scalar()), out);
-        out += ": ";
-        json_of(kv.second, out);
-      }
-      out += '}';
-      return;
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : node) j[kv.first.Scalar()] = json_of(kv.second);
+      return j;
     }
     case YAML::NodeType::Sequence: {
-      out += '[';
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        if (i) out += ", ";
-        json_of(node[i], out);
-      }
-      out += ']';
-      return;
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& item : node) j.push_back(json_of(item));
+      return j;
     }
     case YAML::NodeType::Scalar: {
-      if (std::holds_alternative<double>(parse_number(node))) {
-        out += number_text(std::get<double>(parse_number(node)));
-        return;
-      }
-      out += '"';
-      for (char c : node.Scalar()) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') { out += "\\n"; continue; }
-        out += c;
-      }
-      out += '"';
-      return;
+      const auto number = parse_number(node);
+      if (const double* x = std::get_if<double>(&number)) return *x;
+      return node.Scalar();
     }
-    default: out += "null";
+    default: return nullptr;
   }
 }
 }  // namespace
 
-std::string yaml_to_json(const std::string& yaml) {
-  std::string out;
-  json_of(YAML::Load(yaml), out);
-  return out;
-}
+nlohmann::json yaml_to_json(const std::string& yaml) { return json_of(YAML::Load(yaml)); }
 
 std::vector<std::string> known_paths() {
   std::vector<std::string> paths = kSpecialPaths;

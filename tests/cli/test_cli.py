@@ -292,6 +292,20 @@ class Commands(Scratch):
         self.assertRegex(p.stdout, r"failures +\d+ of 400 \(\d+ insolvent, \d+ closed in good order\)")
         self.assertIn("closed in good order", p.stdout)
 
+    def test_json_is_valid_for_any_input_text(self):
+        # Tabs, newlines, quotes, backslashes, a control character and non-ASCII in names
+        # and descriptions: validate --json and summarize --json still parse.
+        name = 'tab\there "q" back\\slash é \x01'
+        (self.dir / "odd.yaml").write_bytes(
+            ('name: "tab\\there \\"q\\" back\\\\slash é \\x01"\ndescription: "line\\nbreak"\n'
+             'simulation: {runs: 50, months: 12}\n').encode())
+        j = json.loads(run(["validate", "odd.yaml", "--json"], self.dir).stdout)
+        self.assertEqual(j["name"], name)
+        self.assertEqual(j["description"], "line\nbreak")
+        run(["run", "odd.yaml", "-o", "odd.h5", "-q"], self.dir)
+        s = json.loads(run(["summarize", "odd.h5", "--json"], self.dir).stdout)
+        self.assertEqual(s["scenario"], name)
+
     def test_summarize_json(self):
         (self.dir / "v.yaml").write_text(
             "simulation: {runs: 2000, months: 36}\nvariants:\n  as_executed: {}\n  as_written: {alignment.level: 1.0}\n")
