@@ -92,7 +92,9 @@ class Resolver {
           spec[info.id] = std::get<Uncertain>(v);
         }
         slot[key] = it->second.node;
-      } else if (!std::isnan(info.defaults[static_cast<std::size_t>(size)])) {  // keys in USD: see the books
+      } else if (!std::isnan(info.defaults[static_cast<std::size_t>(size)]) && !replaced_by_books(flat, info.id)) {
+        // (Keys in USD have no default: the books show them. A share the scenario gave in
+        // USD is not shown either, so the resolved text reads back as it is.)
         slot[key] = number_text(info.defaults[static_cast<std::size_t>(size)]);
       }
     }
@@ -130,13 +132,20 @@ class Resolver {
     return s;
   }
 
+  /// Whether the scenario gives `share` in the units of the books instead.
+  static bool replaced_by_books(const Flat& flat, Param share) {
+    for (const auto& input : firm::kMoneyInputs)
+      if (input.share == share && flat.count(std::string(firm::info(input.money).path))) return true;
+    return false;
+  }
+
   /// A key in USD and the share it replaces are never both given [M§1].
   void check_money_inputs(const Flat& flat) {
     for (const auto& input : firm::kMoneyInputs) {
       const std::string money(firm::info(input.money).path), share(firm::info(input.share).path);
       const auto m = flat.find(money), sh = flat.find(share);
       if (m != flat.end() && sh != flat.end())
-        fail(m->second, money, "expected either " + money + " (USD) or " + share + " (written at " + sh->second.where +
+        fail(m->second, money, "expected either " + money + " (in the books' units) or " + share + " (written at " + sh->second.where +
                                    "), found both: give the one you know");
     }
   }
@@ -156,7 +165,8 @@ class Resolver {
     spec.established = n.Scalar() == "true";
     resolved["firm"]["established"] = spec.established;
     if (!spec.established) return;
-    if (auto r = flat.find("firm.ramp_months"); r != flat.end())
+    const bool no_ramp = spec[Param::ramp_months].is_fixed() && spec[Param::ramp_months].nominal() == 0.0;
+    if (auto r = flat.find("firm.ramp_months"); r != flat.end() && !no_ramp)
       fail(r->second, "firm.ramp_months", "expected no founding ramp-up for an established firm (firm.established: true at " +
                                               it->second.where + "), found one: remove one of the two");
     spec[Param::ramp_months] = 0.0;

@@ -274,6 +274,11 @@ class Commands(Scratch):
         self.assertAlmostEqual(j["as_is"]["gross_margin"], 0.6)
         self.assertEqual([p["name"] for p in j["second_site+cut"]["plans"]], ["second_site"])
         self.assertEqual(j["second_site+cut"]["rules"][0]["when"], "runway_months < 0.75")
+        # The resolved scenario reads back as it is (no share beside the key in USD that
+        # replaced it).
+        resolved = text[text.index("\n") + 1:text.index("\n\n# the books of")]
+        (self.dir / "resolved.yaml").write_text(resolved)
+        run(["validate", "resolved.yaml"], self.dir)
         # The default scenario, written in shares, shows its dollars too.
         shares = json.loads(run(["validate", "--json"], self.dir).stdout)["books"]["base"]
         self.assertEqual(shares["monthly_revenue"], 144000)

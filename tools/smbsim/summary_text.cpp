@@ -133,7 +133,7 @@ std::vector<std::string> findings(const Summary& s) {
     if (base.survival.front().first == 12) {
       // Failing within a year is the complement of surviving it: flip the interval.
       const Interval alive = base.survival.front().second;
-      out.push_back(format_double("%.0f", 100 * (1 - alive.estimate)) + "% (95% CI " + format_double("%.1f", 100 * (1 - alive.hi)) + "-" +
+      out.push_back(format_double("%.1f", 100 * (1 - alive.estimate)) + "% (95% CI " + format_double("%.1f", 100 * (1 - alive.hi)) + "-" +
                     format_double("%.1f", 100 * (1 - alive.lo)) + ") fail within the first year; the median failure comes in month " +
                     format_double("%.0f", base.median_failure_month->estimate) + " (95% CI " +
                     format_double("%.0f", base.median_failure_month->lo) + "-" + format_double("%.0f", base.median_failure_month->hi) + ").");
@@ -176,6 +176,10 @@ void print_summary(const Summary& s, std::ostream& out) {
     }
     for (const auto& q : v.at_end) {
       if (q.units.rfind("USD", 0) != 0) continue;
+      if (!std::isfinite(q.q50.estimate)) {
+        out << "  " << std::left << std::setw(10) << q.name << std::right << " at month " << s.months << ": no survivors\n";
+        continue;
+      }
       out << "  " << std::left << std::setw(10) << q.name << std::right << " at month " << s.months
           << " (survivors, " << q.units << "): median " << money(q.q50.estimate) << " [" << money(q.q50.lo) << ", " << money(q.q50.hi)
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
@@ -205,7 +209,7 @@ void print_summary(const Summary& s, std::ostream& out) {
       const ColumnSummary* times = column(v, "rule_" + rule + "_times");
       const ColumnSummary* first = column(v, "rule_" + rule + "_first_month");
       out << "  rule " << rule << ": fired in " << share_with_interval(*fired) << " of runs";
-      if (times) out << ", " << format_double("%.2g", times->mean) << " times per run on average";
+      if (times) out << ", " << format_double("%.2g", times->mean) << " time(s) per run on average";
       if (first && first->count > 0) out << ", first in month " << format_double("%.0f", first->mean) << " on average";
       out << "\n";
     }
