@@ -167,7 +167,7 @@ class ClientReport:
             self.assertEqual(row[1], wilson_text(fired, n))
             self.assertTrue(row[2].startswith(f"{o['rule_cut_spending_times'].mean():.2f} ± "), row)
             first = o["rule_cut_spending_first_month"]
-            self.assertEqual(row[3], f"{np.median(first[~np.isnan(first)]):.0f}")
+            self.assertEqual(row[3], f"{np.median(first[~np.isnan(first)]):g}")
             self.assertEqual(row[4], f"{np.nanmean(first):.1f}")
         self.assertIn("When the runway is below 0.75 months: cut the capability budget by 50%", self.pages["cafe"])
 
