@@ -27,11 +27,12 @@ struct Provenance {
   std::uint64_t seed = 0;
   std::int64_t runs = 0;
   int months = 0;
-  int threads = 0;
+  int threads = 0;  ///< per rank
   std::string started_utc;
   std::string scenario_name;
   std::string scenario_given;
   std::string scenario_resolved;
+  int ranks = 1;  ///< processes of the MPI job (1 without mpirun)
 };
 
 class VariantWriter final : public OutcomeSink {

@@ -1,0 +1,53 @@
+#pragma once
+// simulate() across the ranks of an MPI job: rank r simulates the r-th contiguous range
+// of blocks with its own threads. Rank 0 merges its blocks as they finish, then each other
+// rank's in rank order (so in global block order), and writes their outcome rows to the
+// sink in the same order: the moments, the compression choices and the column means see
+// exactly the sequence of blocks a single process sees. The integer parts (counts,
+// histograms) are summed exactly, in any order. Other ranks keep their finished blocks in
+// a spool until rank 0 asks for them.
+#include "engine/ranks.hpp"
+#include "engine/runner.hpp"
+
+namespace smbsim {
+
+/// As simulate(); on a job of several ranks every rank must call it with the same
+/// arguments, and the statistics returned (and the sink's rows) are complete on rank 0
+/// only. Other ranks write nothing to their sink.
+template <class M>
+  requires SimulationModel<M> || LaneModel<M>
+MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& params, const RunConfig& cfg,
+                               OutcomeSink& sink) {
+  if (!ranks.distributed()) return simulate<M>(params, cfg, sink);
+  const ModelSchema schema = M::schema(params);
+  MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
+  const std::size_t path_len = static_cast<std::size_t>(cfg.months) * schema.quantities.size();
+  const std::int64_t blocks = block_count(cfg);
+  const auto [first, end] = ranks.block_range(blocks, ranks.rank());
+  if (ranks.root()) {
+    simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
+      total.merge(b.stats);
+      deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+      if (cfg.progress) cfg.progress->advance(b.count);
+    });
+    for (int r = 1; r < ranks.size(); ++r) {
+      const auto [rfirst, rend] = ranks.block_range(blocks, r);
+      receive_blocks(r, rfirst, rend, [&](const ReceivedBlock& b) {
+        total.merge_moments(b.moments);
+        deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+        if (cfg.progress) cfg.progress->advance(b.count);
+      });
+    }
+  } else {
+    BlockSpool spool;
+    simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
+      total.merge_counts(b.stats);
+      spool.add(b);
+    });
+    spool.send_to_root();
+  }
+  ranks.add_counts_of_others(total);
+  return total;
+}
+
+}  // namespace smbsim
