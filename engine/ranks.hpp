@@ -8,6 +8,7 @@
 #include "engine/moments.hpp"
 #include "engine/monthly_stats.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -20,6 +21,15 @@
 namespace smbsim {
 
 struct FinishedBlock;
+
+/// Blocks [first, end) of `blocks` that `rank` of `ranks` simulates: contiguous ranges in
+/// rank order whose sizes differ by at most one (the first blocks % ranks ranks take one
+/// more; with fewer blocks than ranks, the last ranks get none).
+inline std::pair<std::int64_t, std::int64_t> rank_blocks(std::int64_t blocks, int rank, int ranks) {
+  const std::int64_t base = blocks / ranks, extra = blocks % ranks;
+  const auto start = [&](std::int64_t r) { return r * base + std::min(r, extra); };
+  return {start(rank), start(rank + 1)};
+}
 
 class Ranks {
  public:
@@ -35,9 +45,10 @@ class Ranks {
   bool root() const { return rank_ == 0; }
   bool distributed() const { return size_ > 1; }
 
-  /// Blocks [first, end) of `blocks` that `rank` simulates: contiguous ranges in rank
-  /// order, sizes differing by at most one (a rank may get none).
-  std::pair<std::int64_t, std::int64_t> block_range(std::int64_t blocks, int rank) const;
+  /// rank_blocks() for this job.
+  std::pair<std::int64_t, std::int64_t> block_range(std::int64_t blocks, int rank) const {
+    return rank_blocks(blocks, rank, size_);
+  }
 
   struct Agreement {
     int worst = 0;  ///< the largest exit code of any rank (0: all went well)

@@ -68,13 +68,6 @@ Ranks::Ranks() {
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
 
-std::pair<std::int64_t, std::int64_t> Ranks::block_range(std::int64_t blocks, int rank) const {
-  const std::int64_t base = blocks / size_, extra = blocks % size_;
-  // The first `extra` ranks take one block more.
-  const auto start = [&](std::int64_t r) { return r * base + std::min(r, extra); };
-  return {start(rank), start(rank + 1)};
-}
-
 Ranks::Agreement Ranks::agree(int code) {
   agreed_ = true;
   if (!mpi_) return {code, code};

@@ -12,8 +12,6 @@ Ranks& Ranks::world() {
 
 Ranks::Ranks() = default;
 
-std::pair<std::int64_t, std::int64_t> Ranks::block_range(std::int64_t blocks, int) const { return {0, blocks}; }
-
 Ranks::Agreement Ranks::agree(int code) {
   agreed_ = true;
   return {code, code};
