@@ -9,7 +9,35 @@
 #include "engine/ranks.hpp"
 #include "engine/runner.hpp"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
 namespace smbsim {
+
+namespace detail {
+/// With SMBSIM_RANK_TIMING set, each rank says on stderr where its time went (docs/cluster.md).
+class RankTiming {
+ public:
+  RankTiming() : on_(std::getenv("SMBSIM_RANK_TIMING") != nullptr) {}
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+  template <class... Args>
+  void say(const char* format, Args... args) const {
+    if (!on_) return;
+    std::fprintf(stderr, format, args...);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+}  // namespace detail
 
 /// As simulate(); on a job of several ranks every rank must call it with the same
 /// arguments, and the statistics returned (and the sink's rows) are complete on rank 0
@@ -24,29 +52,44 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
   const std::size_t path_len = static_cast<std::size_t>(cfg.months) * schema.quantities.size();
   const std::int64_t blocks = block_count(cfg);
   const auto [first, end] = ranks.block_range(blocks, ranks.rank());
+  detail::RankTiming timing;
+  const int r0 = ranks.rank(), k = ranks.size();
   if (ranks.root()) {
     simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
       total.merge(b.stats);
       deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
       if (cfg.progress) cfg.progress->advance(b.count);
     });
+    const double own = timing.lap();
+    double bytes = 0;
     for (int r = 1; r < ranks.size(); ++r) {
       const auto [rfirst, rend] = ranks.block_range(blocks, r);
       receive_blocks(r, rfirst, rend, [&](const ReceivedBlock& b) {
         total.merge_moments(b.moments);
         deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
         if (cfg.progress) cfg.progress->advance(b.count);
+        bytes += static_cast<double>(b.moments.size_bytes() + b.outcomes.size_bytes() + b.paths.size_bytes());
       });
     }
+    const double merge = timing.lap();
+    timing.say("smbsim: rank %d of %d: blocks %lld-%lld simulated and written in %.3f s; the other ranks' %lld blocks "
+               "(%.3f MB) received, merged and written in %.3f s\n",
+               r0, k, static_cast<long long>(first), static_cast<long long>(end - 1), own,
+               static_cast<long long>(blocks - end), bytes / 1e6, merge);
   } else {
     BlockSpool spool;
     simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
       total.merge_counts(b.stats);
       spool.add(b);
     });
+    const double own = timing.lap();
     spool.send_to_root();
+    timing.say("smbsim: rank %d of %d: blocks %lld-%lld simulated and spooled in %.3f s; sent (after waiting for "
+               "rank 0) in %.3f s\n", r0, k, static_cast<long long>(first), static_cast<long long>(end - 1), own,
+               timing.lap());
   }
   ranks.add_counts_of_others(total);
+  timing.say("smbsim: rank %d of %d: counts summed in %.3f s\n", r0, k, timing.lap());
   return total;
 }
 
