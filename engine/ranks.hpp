@@ -6,7 +6,6 @@
 // for any number of ranks (docs/cluster.md). mpi.h is included by ranks_mpi.cpp only: the
 // rest of the engine, and the models, know nothing of MPI.
 #include "engine/moments.hpp"
-#include "engine/monthly_stats.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -60,10 +59,6 @@ class Ranks {
   Agreement agree(int code);
   bool agreed() const { return agreed_; }
 
-  /// Rank 0 receives the sum, over the other ranks, of their stats' integer parts (exact:
-  /// integers, never floating point) and adds it to its own.
-  void add_counts_of_others(MonthlyStats& stats) const;
-
   /// Ends the whole job now: prints "smbsim: rank R of K: MESSAGE" on stderr, then
   /// MPI_Abort, which stops every rank (rank 0's signal handler removes its temporary file).
   [[noreturn]] void abort(const std::string& message, int code) const;
@@ -90,8 +85,10 @@ class BlockSpool {
   BlockSpool(const BlockSpool&) = delete;
   BlockSpool& operator=(const BlockSpool&) = delete;
   void add(const FinishedBlock& block);
-  /// Sends every record to rank 0, in order, then an end marker.
-  void send_to_root();
+  /// Waits (asleep, not spinning) until rank 0 asks for this rank's blocks, sends every
+  /// record in order, an end marker, then `counts` (the integer parts of this rank's
+  /// statistics, MonthlyStats::counts()).
+  void send_to_root(std::span<const std::int64_t> counts);
 
  private:
   std::FILE* file_ = nullptr;
@@ -106,9 +103,10 @@ struct ReceivedBlock {
   std::span<const double> outcomes;
   std::span<const double> paths;
 };
-/// Rank 0: receives rank `from`'s blocks [first_block, end_block), calling `on_block` for
-/// each in order; throws if anything else arrives.
-void receive_blocks(int from, std::int64_t first_block, std::int64_t end_block,
+/// Rank 0: asks rank `from` for its blocks [first_block, end_block), calls `on_block` for
+/// each in order, and returns the integer parts of that rank's statistics (to add, exactly,
+/// with MonthlyStats::add_counts); throws if anything else arrives.
+std::vector<std::int64_t> receive_blocks(int from, std::int64_t first_block, std::int64_t end_block,
                     const std::function<void(const ReceivedBlock&)>& on_block);
 
 }  // namespace smbsim

@@ -18,7 +18,9 @@ namespace smbsim {
 
 namespace {
 static_assert(std::is_trivially_copyable_v<Moments>, "moments travel as bytes");
-constexpr int kBlockTag = 16;
+constexpr int kBlockTag = 16;   // block records, then the end marker
+constexpr int kGoTag = 17;      // rank 0 to a rank: send your blocks now
+constexpr int kCountsTag = 18;  // a rank's integer parts, after its end marker
 
 /// A block record: this header, then n_moments Moments, n_outcomes and n_paths doubles.
 struct RecordHeader {
@@ -76,15 +78,6 @@ Ranks::Agreement Ranks::agree(int code) {
   return {all[0], all[1]};
 }
 
-void Ranks::add_counts_of_others(MonthlyStats& stats) const {
-  if (!distributed()) return;
-  std::vector<std::int64_t> mine = root() ? std::vector<std::int64_t>(stats.counts_size(), 0) : stats.counts();
-  std::vector<std::int64_t> sum(root() ? mine.size() : 0);
-  check(MPI_Reduce(mine.data(), sum.data(), message_bytes(mine.size()), MPI_INT64_T, MPI_SUM, 0, MPI_COMM_WORLD),
-        "MPI_Reduce");
-  if (root()) stats.add_counts(sum);
-}
-
 void Ranks::abort(const std::string& message, int code) const {
   std::fprintf(stderr, "smbsim: rank %d of %d: %s\n", rank_, size_, message.c_str());
   std::fflush(stderr);
@@ -128,9 +121,16 @@ void BlockSpool::add(const FinishedBlock& b) {
   if (!ok) throw OutputError("cannot write the spool file in " + where_ + ": " + std::strerror(errno));
 }
 
-void BlockSpool::send_to_root() {
+void BlockSpool::send_to_root(std::span<const std::int64_t> counts) {
   if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
     throw OutputError("cannot rewind the spool file in " + where_ + ": " + std::strerror(errno));
+  // Rank 0 may be busy for a long time with other ranks' blocks: wait for its word without
+  // spinning in MPI (which would take a core from ranks sharing the node).
+  for (int ready = 0; !ready;) {
+    check(MPI_Iprobe(0, kGoTag, MPI_COMM_WORLD, &ready, MPI_STATUS_IGNORE), "MPI_Iprobe");
+    if (!ready) ::usleep(2000);
+  }
+  check(MPI_Recv(nullptr, 0, MPI_BYTE, 0, kGoTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
   // Two buffers: the next record is read while the last one is on its way.
   std::array<std::vector<char>, 2> buffers;
   std::array<MPI_Request, 2> sent{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
@@ -151,10 +151,12 @@ void BlockSpool::send_to_root() {
     if (h.index < 0) break;
   }
   check(MPI_Waitall(2, sent.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+  check(MPI_Send(counts.data(), message_bytes(counts.size()), MPI_INT64_T, 0, kCountsTag, MPI_COMM_WORLD), "MPI_Send");
 }
 
-void receive_blocks(int from, std::int64_t first_block, std::int64_t end_block,
-                    const std::function<void(const ReceivedBlock&)>& on_block) {
+std::vector<std::int64_t> receive_blocks(int from, std::int64_t first_block, std::int64_t end_block,
+                                         const std::function<void(const ReceivedBlock&)>& on_block) {
+  check(MPI_Send(nullptr, 0, MPI_BYTE, from, kGoTag, MPI_COMM_WORLD), "MPI_Send");
   std::vector<char> buf;
   std::vector<Moments> moments;
   std::vector<double> outcomes, paths;
@@ -172,7 +174,13 @@ void receive_blocks(int from, std::int64_t first_block, std::int64_t end_block,
       if (expected != end_block)
         throw std::runtime_error("rank " + std::to_string(from) + " sent blocks up to " + std::to_string(expected) +
                                  ", expected up to " + std::to_string(end_block));
-      return;
+      MPI_Status counted;
+      check(MPI_Probe(from, kCountsTag, MPI_COMM_WORLD, &counted), "MPI_Probe");
+      int n = 0;
+      check(MPI_Get_count(&counted, MPI_INT64_T, &n), "MPI_Get_count");
+      std::vector<std::int64_t> counts(static_cast<std::size_t>(n));
+      check(MPI_Recv(counts.data(), n, MPI_INT64_T, from, kCountsTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+      return counts;
     }
     if (h.index != expected || expected >= end_block || buf.size() != sizeof h + h.payload_bytes())
       throw std::runtime_error("rank " + std::to_string(from) + " sent block " + std::to_string(h.index) +

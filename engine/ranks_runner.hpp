@@ -5,7 +5,8 @@
 // sink in the same order: the moments, the compression choices and the column means see
 // exactly the sequence of blocks a single process sees. The integer parts (counts,
 // histograms) are summed exactly, in any order. Other ranks keep their finished blocks in
-// a spool until rank 0 asks for them.
+// a spool until rank 0 asks for them, then send them and their integer parts, and go on
+// to the next variant while rank 0 is still merging.
 #include "engine/ranks.hpp"
 #include "engine/runner.hpp"
 
@@ -64,12 +65,16 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
     double bytes = 0;
     for (int r = 1; r < ranks.size(); ++r) {
       const auto [rfirst, rend] = ranks.block_range(blocks, r);
-      receive_blocks(r, rfirst, rend, [&](const ReceivedBlock& b) {
+      const std::vector<std::int64_t> counts = receive_blocks(r, rfirst, rend, [&](const ReceivedBlock& b) {
         total.merge_moments(b.moments);
         deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
         if (cfg.progress) cfg.progress->advance(b.count);
         bytes += static_cast<double>(b.moments.size_bytes() + b.outcomes.size_bytes() + b.paths.size_bytes());
       });
+      if (counts.size() != total.counts_size())
+        throw std::runtime_error("rank " + std::to_string(r) + " sent " + std::to_string(counts.size()) +
+                                 " counts, expected " + std::to_string(total.counts_size()));
+      total.add_counts(counts);  // integers: exact in any order
     }
     const double merge = timing.lap();
     timing.say("smbsim: rank %d of %d: blocks %lld-%lld simulated and written in %.3f s; the other ranks' %lld blocks "
@@ -83,13 +88,11 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
       spool.add(b);
     });
     const double own = timing.lap();
-    spool.send_to_root();
+    spool.send_to_root(total.counts());
     timing.say("smbsim: rank %d of %d: blocks %lld-%lld simulated and spooled in %.3f s; sent (after waiting for "
                "rank 0) in %.3f s\n", r0, k, static_cast<long long>(first), static_cast<long long>(end - 1), own,
                timing.lap());
   }
-  ranks.add_counts_of_others(total);
-  timing.say("smbsim: rank %d of %d: counts summed in %.3f s\n", r0, k, timing.lap());
   return total;
 }
 

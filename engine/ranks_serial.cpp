@@ -17,8 +17,6 @@ Ranks::Agreement Ranks::agree(int code) {
   return {code, code};
 }
 
-void Ranks::add_counts_of_others(MonthlyStats&) const {}
-
 void Ranks::abort(const std::string& message, int code) const {
   std::fprintf(stderr, "smbsim: %s\n", message.c_str());
   std::_Exit(code);
@@ -30,8 +28,9 @@ void Ranks::finalize() {}
 BlockSpool::BlockSpool() { throw std::logic_error("BlockSpool: built without MPI"); }
 BlockSpool::~BlockSpool() = default;
 void BlockSpool::add(const FinishedBlock&) {}
-void BlockSpool::send_to_root() {}
-void receive_blocks(int, std::int64_t, std::int64_t, const std::function<void(const ReceivedBlock&)>&) {
+void BlockSpool::send_to_root(std::span<const std::int64_t>) {}
+std::vector<std::int64_t> receive_blocks(int, std::int64_t, std::int64_t,
+                                         const std::function<void(const ReceivedBlock&)>&) {
   throw std::logic_error("receive_blocks: built without MPI");
 }
 
