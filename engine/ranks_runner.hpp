@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 namespace smbsim {
 
@@ -21,10 +22,21 @@ namespace detail {
 class RankTiming {
  public:
   RankTiming() : on_(std::getenv("SMBSIM_RANK_TIMING") != nullptr) {}
+  /// Wall seconds since the last lap.
   double lap() {
     const auto now = std::chrono::steady_clock::now();
     const double s = std::chrono::duration<double>(now - last_).count();
     last_ = now;
+    return s;
+  }
+  /// CPU seconds of the calling thread since the last call (what a busy machine does not
+  /// inflate, unlike wall time).
+  double cpu_lap() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    const double now = static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+    const double s = now - last_cpu_;
+    last_cpu_ = now;
     return s;
   }
   template <class... Args>
@@ -37,6 +49,7 @@ class RankTiming {
  private:
   bool on_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  double last_cpu_ = 0;
 };
 }  // namespace detail
 
@@ -62,6 +75,7 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
       if (cfg.progress) cfg.progress->advance(b.count);
     });
     const double own = timing.lap();
+    timing.cpu_lap();
     double bytes = 0;
     for (int r = 1; r < ranks.size(); ++r) {
       const auto [rfirst, rend] = ranks.block_range(blocks, r);
@@ -76,11 +90,11 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
                                  " counts, expected " + std::to_string(total.counts_size()));
       total.add_counts(counts);  // integers: exact in any order
     }
-    const double merge = timing.lap();
+    const double merge = timing.lap(), merge_cpu = timing.cpu_lap();
     timing.say("smbsim: rank %d of %d: blocks %lld-%lld simulated and written in %.3f s; the other ranks' %lld blocks "
-               "(%.3f MB) received, merged and written in %.3f s\n",
+               "(%.3f MB) received, merged and written in %.3f s (%.3f s CPU)\n",
                r0, k, static_cast<long long>(first), static_cast<long long>(end - 1), own,
-               static_cast<long long>(blocks - end), bytes / 1e6, merge);
+               static_cast<long long>(blocks - end), bytes / 1e6, merge, merge_cpu);
   } else {
     BlockSpool spool;
     simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
