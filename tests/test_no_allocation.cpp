@@ -26,9 +26,15 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 using namespace smbsim;
 
 TEST_CASE("the month step and the statistics allocate nothing") {
-  // Everything a shock, a disruption and automation can touch is switched on.
+  // Everything a shock, a disruption, automation, a loan, a plan and a rule can touch is
+  // switched on.
   const auto sc = scenario::load_scenario(
       "disruption: {month: 20}\nautomation: {month: 10}\n"
+      "firm: {established: true, seasonality: [0.9, 0.9, 1, 1, 1.1, 1.1, 1, 1, 1, 1, 1, 1]}\n"
+      "loans:\n  - {name: bank, principal: {dist: uniform, low: 1000, high: 9000}, term_months: 12, month: -2}\n"
+      "plans:\n  - {name: site, month: 5, cost: 1000, fixed_costs: 100, revenue: {dist: uniform, low: 0, high: 9000}, loan: {principal: 1000, term_months: 6}}\n"
+      "rules:\n  - {name: cut, when: runway_months < 3 or cash < 0, do: {capability_budget: -0.1, owner_salary: -0.1, staff: -0.1, price: 0.01, postpone: {site: 1}, loan: {principal: 100, term_months: 3}}, cooldown: 1}\n"
+      "  - {name: stop, when: month > 40 and profit < 0, do: close}\n"
       "shocks:\n  - {name: slump, type: demand, rate: 2, severity: {dist: beta, a: 2, b: 3}, duration: {dist: uniform, low: 1, high: 6}}\n"
       "  - {name: crunch, type: credit, triggered_by: slump, trigger_probability: 0.5, severity: 0.5}\n"
       "  - {name: leaves, type: key_person, rate: 2}\n  - {name: partner, type: supplier, rate: 2}\n"

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include <set>
 #include <string>
 
@@ -122,7 +125,15 @@ TEST_CASE("every parameter has a unique path, a unit, a description and consiste
     CHECK_FALSE(p.unit.empty());
     CHECK_FALSE(p.description.empty());
     CHECK_FALSE(p.source.empty());
+    // A key in the books' units has no default of its own: it is derived from the
+    // share it replaces (NaN in the table).
+    const bool money = std::any_of(firm::kMoneyInputs.begin(), firm::kMoneyInputs.end(),
+                                   [&](const firm::MoneyInput& m) { return m.money == p.id; });
     for (double d : p.defaults) {
+      if (money) {
+        CHECK(std::isnan(d));
+        continue;
+      }
       CHECK(d >= p.min);
       CHECK(d <= p.max);
     }

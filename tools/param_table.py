@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROW = re.compile(
-    r'\{Param::\w+, "([^"]+)", "([^"]*)", \{([^}]*)\}, ([^,]+), ([^,]+), (true|false),\s*'
+    r'\{Param::\w+, "([^"]+)", "([^"]*)", (\{[^}]*\}|kDerivedDefaults), ([^,]+), ([^,]+), (true|false),\s*'
     r'"((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\}', re.S)
 
 
@@ -28,7 +28,8 @@ def main() -> None:
     if len(rows) != expected:
         sys.exit(f"parsed {len(rows)} of {expected} parameter rows: update the pattern")
     for path, unit, defaults, lo, hi, whole, meaning, source in rows:
-        d = " | ".join(v.strip() for v in defaults.split(","))
+        d = (" | ".join(["derived"] * 4) if defaults == "kDerivedDefaults"
+             else " | ".join(v.strip() for v in defaults.strip("{}").split(",")))
         r = f"[{bound(lo)}, {bound(hi)}]" + (" whole" if whole == "true" else "")
         print(f"| `{path}` | {unit} | {d} | {r} | {meaning} | {source} |")
 

@@ -38,7 +38,7 @@ DAYS_PER_MONTH = 365.25 / 12
 QUANTITIES = ["cash", "revenue", "profit", "buffer_days", "headcount", "alignment", "project_alignment",
               "customer_value", "friction"]
 QUANTILE_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation"]
+BASE_CAUSES = ["chronic_loss", "misalignment", "disruption", "automation", "closed"]
 Z95 = 1.959963984540054
 TASTE_STEP_MONTHS = 3  # models/firm/firm.hpp kTasteStepMonths
 
@@ -209,6 +209,12 @@ def simulate(variant, runs, months, seed, outputs=None):
     firm, strat, align, market = variant["firm"], variant["strategy"], variant["alignment"], variant["market"]
     if variant["disruption"]["month"] or variant["disruption"]["rate"] or variant["automation"]["month"]:
         raise NotImplementedError("peer: disruption and automation are not implemented")
+    # The books in USD, established firms, seasons and the owner's decisions (docs/model.md
+    # §1, §6, §16) are not mirrored: the peer times the default scenario's model.
+    books = ("monthly_revenue", "gross_margin", "fixed_costs", "owner_salary", "cash", "credit_line", "seasonality")
+    if (variant.get("loans") or variant.get("plans") or variant.get("rules") or firm.get("established") in (True, "true")
+            or any(k in firm for k in books) or "budget" in strat):
+        raise NotImplementedError("peer: the books in USD, established firms, seasons, loans, plans and rules are not implemented")
     for section in (firm, strat, align, market):
         if any(isinstance(v, dict) and "dist" in v and k != "cash_buffer_days" for k, v in section.items()):
             raise NotImplementedError("peer: uncertain firm parameters other than cash_buffer_days are not implemented")

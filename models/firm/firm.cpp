@@ -2,6 +2,7 @@
 
 #include "engine/portable_exp.hpp"
 
+#include "models/firm/books.hpp"
 #include "models/firm/firm_equations.hpp"
 
 #include <algorithm>
@@ -43,15 +44,68 @@ TeamMatrix coupling_matrix(double c) {
   return m;
 }
 
+namespace {
+/// Net cash: cash less the credit line drawn and the loans outstanding.
+double net_cash(const LaneState& s, int lane) { return s.d[rCash][lane] - s.d[rDebt][lane] - s.d[rLoansOwed][lane]; }
+double months_lived(const LaneState& s, int lane) { return std::max(s.i[iMonths][lane], 1); }
+
+/// The fixed outcome columns, each with how it is read from a lane (plans' and rules'
+/// columns follow, one set per plan and rule).
+struct OutcomeColumn {
+  ColumnSpec spec;
+  double (*value)(const LaneState& s, int lane);
+};
+using T = ColumnSpec::Type;
+const OutcomeColumn kOutcomeColumns[] = {
+    {{"survived", "1", "1 if the firm was alive at the horizon (0 if it failed or closed).", T::u8},
+     [](const LaneState& s, int l) { return s.i[iFailureMonth][l] > 0 ? 0.0 : 1.0; }},
+    {{"failure_month", "month", "Month the firm could not pay or closed (0 if it survived).", T::i32},
+     [](const LaneState& s, int l) { return double(s.i[iFailureMonth][l]); }},
+    {{"failure_cause", "1", "Index into monthly/cause (-1 if it survived); `closed` is an orderly closure, not an insolvency.", T::i32},
+     [](const LaneState& s, int l) { return double(s.i[iCause][l]); }},
+    {{"final_cash", "USD", "Net cash at the end of the run: cash minus credit drawn and loans outstanding.", T::f64}, net_cash},
+    {{"final_revenue", "USD/month", "Revenue in the last month lived.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rRevenue][l]; }},
+    {{"cumulative_profit", "USD", "Sum of monthly profits (net cash flows before loans).", T::f64},
+     [](const LaneState& s, int l) { return s.d[rCumulativeProfit][l]; }},
+    {{"max_drawdown", "USD", "Largest fall of net cash from a previous peak.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rMaxDrawdown][l]; }},
+    {{"mean_alignment", "1", "Alignment index averaged over the months lived.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }},
+    {{"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }},
+    {{"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }},
+    {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }},
+    {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64},
+     [](const LaneState& s, int l) {
+       return s.i[iRealignedMonth][l] > 0 ? double(s.i[iRealignedMonth][l] - s.i[iDisruptionMonth][l]) : NAN;
+     }},
+    {{"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rStartBufferDays][l]; }},
+    {{"market_fit", "1", "The run's product-market fit (segment average).", T::f64},
+     [](const LaneState& s, int l) { return s.d[rFit][l]; }},
+    {{"owner_payouts", "USD", "Profit drawn by the owners (beyond their salary).", T::f64},
+     [](const LaneState& s, int l) { return s.d[rPayouts][l]; }},
+    {{"last_year_profit", "USD", "Net cash flow over the firm's last complete year of life (NaN: under 12 months).", T::f64},
+     [](const LaneState& s, int l) { return s.d[rLastYearProfit][l]; }},
+    {{"last_year_revenue", "USD", "Revenue over the firm's last complete year of life (NaN: under 12 months).", T::f64},
+     [](const LaneState& s, int l) { return s.d[rLastYearRevenue][l]; }},
+    {{"final_headcount", "people", "Staff in the last month lived.", T::f64},
+     [](const LaneState& s, int l) { return s.d[rStaff][l] * s.param(Param::headcount)[l]; }},
+};
+}  // namespace
+
 ModelSchema Firm::schema(const FirmSpec& spec) {
   ModelSchema s;
   const Binning unit = Binning::linear(0.0, 1.0, 200);
   // Money bins around the planned monthly revenue (docs/output-format.md).
-  const Binning money = Binning::money(spec[Param::headcount].nominal() * spec[Param::revenue_per_employee].nominal());
+  const Binning money = Binning::money(nominal_books(spec).monthly_revenue);
   s.quantities = {
-      {"cash", "USD", "Net cash position: cash minus drawn credit.", money},
+      {"cash", "USD", "Net cash position: cash minus credit drawn and loans outstanding.", money},
       {"revenue", "USD/month", "Revenue in the month.", money},
-      {"profit", "USD/month", "Net cash flow of the month (revenue minus all outflows).", money},
+      {"profit", "USD/month", "Net cash flow of the month before loans: revenue minus all costs, interest and one-off investments (loans received and repaid move cash, not profit).", money},
       {"buffer_days", "days", "Days of this month's outflows the firm's cash would pay with no income.",
        Binning::linear(0.0, 365.0, 365)},
       {"headcount", "people", "Staff (full-time equivalents): payroll and premises follow it.",
@@ -62,28 +116,22 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
        Binning::linear(0.0, 2.5, 250)},
       {"friction", "1", "Coordination friction from other teams' misalignment (process coherence, 0 = none).", unit},
   };
+  for (const auto& column : kOutcomeColumns) s.outcome_columns.push_back(column.spec);
   using T = ColumnSpec::Type;
-  s.outcome_columns = {
-      {"survived", "1", "1 if the firm was alive at the horizon.", T::u8},
-      {"failure_month", "month", "Month the firm could not pay (0 if it survived).", T::i32},
-      {"failure_cause", "1", "Index into monthly/cause (-1 if it survived).", T::i32},
-      {"final_cash", "USD", "Net cash (cash minus credit drawn) at the end of the run.", T::f64},
-      {"final_revenue", "USD/month", "Revenue in the last month lived.", T::f64},
-      {"cumulative_profit", "USD", "Sum of monthly net cash flows.", T::f64},
-      {"max_drawdown", "USD", "Largest fall of net cash from a previous peak.", T::f64},
-      {"mean_alignment", "1", "Alignment index averaged over the months lived.", T::f64},
-      {"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64},
-      {"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64},
-      {"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64},
-      {"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64},
-      {"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64},
-      {"market_fit", "1", "The run's product-market fit (segment average).", T::f64},
-      {"owner_payouts", "USD", "Profit drawn by the owners (beyond their salary).", T::f64},
-      {"last_year_profit", "USD", "Net cash flow over the firm's last complete year of life (NaN: under 12 months).", T::f64},
-      {"last_year_revenue", "USD", "Revenue over the firm's last complete year of life (NaN: under 12 months).", T::f64},
-      {"final_headcount", "people", "Staff in the last month lived.", T::f64},
-  };
-  s.causes = {"chronic_loss", "misalignment", "disruption", "automation"};
+  for (const auto& plan : spec.decisions.plans) {
+    const std::string stem = "plan_" + plan.name;
+    s.outcome_columns.push_back({stem + "_started", "1", "1 if the plan " + plan.name + " started (0: postponed past the horizon, cancelled, or the firm was gone first).", T::u8});
+    s.outcome_columns.push_back({stem + "_start_month", "month", "Month the plan started (NaN: never).", T::f64});
+    s.outcome_columns.push_back({stem + "_revenue", "USD/month", "The plan's revenue in the last month lived (0 if it never started).", T::f64});
+    s.outcome_columns.push_back({stem + "_net_cash", "USD", "The plan's own cash over the run: its revenue less its variable costs, fixed costs and one-off cost (loans aside).", T::f64});
+  }
+  for (const auto& rule : spec.decisions.rules) {
+    const std::string stem = "rule_" + rule.name;
+    s.outcome_columns.push_back({stem + "_fired", "1", "1 if the rule " + rule.name + " fired at least once.", T::u8});
+    s.outcome_columns.push_back({stem + "_times", "count", "How often the rule fired.", T::i32});
+    s.outcome_columns.push_back({stem + "_first_month", "month", "Month the rule first fired (NaN: never).", T::f64});
+  }
+  s.causes.assign(kFixedCauseNames.begin(), kFixedCauseNames.end());
   for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
   return s;
 }
@@ -100,18 +148,45 @@ Firm::Firm(const FirmSpec& spec)
       sampled_params_.emplace_back(&info, substream_id(info.path));
   }
   // Compaction moves every row that can differ between lanes: not the rows of fixed
-  // parameters (the same in every lane) nor those of shocks the scenario does not have
-  // (never read).
+  // parameters (the same in every lane) nor those of shocks, loans, plans and rules the
+  // scenario does not have (never read). A share that the books imply is written per
+  // run (start_lane), so it moves even when the preset fixes it.
+  for (const auto& loan : spec.decisions.loans)
+    for (const char* field : {"principal", "rate"})
+      decision_streams_.push_back(substream_id("loans." + loan.name + "." + field));
+  for (const auto& plan : spec.decisions.plans)
+    for (const char* field : {"cost", "fixed_costs", "revenue", "ramp_months"})
+      decision_streams_.push_back(substream_id("plans." + plan.name + "." + field));
+  loans_ = static_cast<int>(spec.decisions.loans.size());
+  plans_ = static_cast<int>(spec.decisions.plans.size());
+  rules_ = static_cast<int>(spec.decisions.rules.size());
   const int shocks = static_cast<int>(spec.shocks.size());
-  auto unused_shock_row = [&](int r, int first) { return r >= first + shocks && r < first + kMaxShocks; };
+  auto in_unused = [](int r, int first, int used, int capacity) { return r >= first + used && r < first + capacity; };
   bool fixed_row[kDoubleRows] = {};
   for (const auto& [id, value] : fixed_params_) fixed_row[static_cast<int>(id)] = true;
+  for (const auto& input : kMoneyInputs) fixed_row[static_cast<int>(input.share)] = false;
+  auto unused_double = [&](int r) {
+    if (in_unused(r, rShockSeverity, shocks, kMaxShocks)) return true;
+    for (int first : {rLoanPrincipal, rLoanPayment, rLoanBalance, rLoanRate})
+      if (in_unused(r, first, loans_, kMaxLoans)) return true;
+    for (int first : {rPlanRevenue, rPlanFixed, rPlanCost, rPlanKeep, rPlanGap, rPlanNet, rPlanLastRevenue})
+      if (in_unused(r, first, plans_, kMaxPlans)) return true;
+    return false;
+  };
+  auto unused_int = [&](int r) {
+    for (int first : {iShockNextArrival, iShockActiveUntil, iShockFiredNow})
+      if (in_unused(r, first, shocks, kMaxShocks)) return true;
+    if (in_unused(r, iLoanStart, loans_, kMaxLoans)) return true;
+    for (int first : {iPlanDue, iPlanStarted})
+      if (in_unused(r, first, plans_, kMaxPlans)) return true;
+    for (int first : {iRuleHeld, iRuleLast, iRuleTimes, iRuleFirst})
+      if (in_unused(r, first, rules_, kMaxRules)) return true;
+    return false;
+  };
   for (int r = 0; r < kDoubleRows; ++r)
-    if (!fixed_row[r] && !unused_shock_row(r, rShockSeverity)) moved_double_rows_.push_back(r);
+    if (!fixed_row[r] && !unused_double(r)) moved_double_rows_.push_back(r);
   for (int r = 0; r < kIntRows; ++r)
-    if (!unused_shock_row(r, iShockNextArrival) && !unused_shock_row(r, iShockActiveUntil) &&
-        !unused_shock_row(r, iShockFiredNow))
-      moved_int_rows_.push_back(r);
+    if (!unused_int(r)) moved_int_rows_.push_back(r);
 }
 
 void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
@@ -149,7 +224,12 @@ void Firm::settle() {
     value = with_base_value(s.param(Param::base_value)[lane], value);
     s.d[rValue][lane] = value;
     const double elasticity = s.param(Param::elasticity)[lane];
-    s.d[rShare][lane] = elasticity == 1.0 ? value : std::pow(value, elasticity);  // pow(x, 1) is x
+    const double share = elasticity == 1.0 ? value : std::pow(value, elasticity);  // pow(x, 1) is x
+    s.d[rShare][lane] = share;
+    s.d[rShareStart][lane] = share;
+    // An established firm sells what its books say: its demand is scaled so that its
+    // starting share of it is the volume it has today [M§6].
+    s.d[rVolumeScale][lane] = spec_->established && share > 0.0 ? 1.0 / share : 1.0;
   }
 }
 
@@ -165,19 +245,32 @@ void Firm::start_lane(int lane, const RunRandom& random) {
     auto prng = random.stream(kParameters, 0, substream);
     s.param(info->id)[lane] = clamp_param(*info, (*spec_)[info->id].sample(prng));
   }
+  // [M§1] The opening books, in USD: the keys in the books' units where given, the
+  // preset's shares where not. The shares they imply go back into the parameter rows,
+  // which the monthly equations read.
+  RunParams values;
+  for (int k = 0; k < kParamCount; ++k) values.v[static_cast<std::size_t>(k)] = s.d[k][lane];
+  const Books books = opening_books(values);
   const double headcount = p(Param::headcount);
-  const double planned_revenue = headcount * p(Param::revenue_per_employee);
+  const double planned_revenue = books.monthly_revenue;
+  s.param(Param::revenue_per_employee)[lane] = planned_revenue / headcount;
+  s.param(Param::variable_cost_share)[lane] = books.variable_cost_share;
+  s.param(Param::fixed_cost_share)[lane] = books.fixed_costs / planned_revenue;
+  s.param(Param::owner_pay_share)[lane] = books.owner_salary / planned_revenue;
+  s.param(Param::budget_share)[lane] = books.budget / planned_revenue;
+  s.param(Param::credit_limit_months)[lane] = books.credit_line / (planned_revenue * books.legitimacy);
+  s.param(Param::cash_buffer_days)[lane] = books.outflows > 0.0 ? books.cash / books.outflows * kDaysPerMonth : 0.0;
   d(rPlannedRevenue) = planned_revenue;
   // [M§1] Payroll, premises and bureaucracy at planned capacity (they follow capacity);
   // the owner's salary is fixed.
-  d(rFixedCosts) = (p(Param::fixed_cost_share) + p(Param::bureaucracy)) * planned_revenue;
-  d(rOwnerPay) = p(Param::owner_pay_share) * planned_revenue;
-  d(rBudget) = p(Param::budget_share) * planned_revenue;
+  d(rFixedCosts) = books.fixed_and_bureaucracy;
+  d(rOwnerPay) = books.owner_salary;
+  d(rBudget) = books.budget;
   d(rSpendRatio) = p(Param::budget_share) / p(Param::competitor_budget_share);
   d(rReviewCost) = p(Param::review_cost) * planned_revenue;
   // [M§6] Conformity buys legitimacy: a larger credit line and a faster ramp-up.
-  const double legitimacy = 1.0 + p(Param::legitimacy) * p(Param::isomorphism);
-  d(rCreditLimit) = p(Param::credit_limit_months) * planned_revenue * legitimacy;
+  const double legitimacy = books.legitimacy;
+  d(rCreditLimit) = books.credit_line;
   coupling_strengths(p(Param::coupling), d(rCouplingSame), d(rCouplingCross));
   d(rKeyPersonExposure) = std::min(1.0, 1.0 / std::sqrt(headcount));
   const int segments = std::clamp(static_cast<int>(p(Param::segments)), 1, kMaxSegments);
@@ -185,6 +278,9 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   // [M§6] Price: imitation invites price competition; a specialist earns a premium.
   d(rPrice) = (1.0 - p(Param::price_pressure) * p(Param::isomorphism)) *
               (1.0 + p(Param::niche_premium) / segments);
+  // An established firm's books already hold today's prices.
+  if (spec_->established) d(rPrice) = 1.0;
+  d(rPriceIndex) = d(rPriceDemand) = 1.0;
   // [M§6] Demand across segments: volatility falls with segments only as far as they
   // are not correlated.
   const double rho = p(Param::segment_correlation);
@@ -235,14 +331,16 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   double team[kTeams];
   for (int j = 0; j < kTeams; ++j) team[j] = level;
   d(rFriction) = lane_friction(team, d(rCouplingSame), d(rCouplingCross));
+  // An established firm's fixed costs in its books already carry today's friction
+  // overhead: only a change from it costs or saves [M§4].
+  d(rFrictionBase) = spec_->established ? d(rFriction) : 0.0;
   // The starting allocation and capabilities follow for all lanes at once (settle()).
   d(rDemand) = 1.0;
 
-  // [M§1] Starting cash: cash_buffer_days of planned outflows.
-  const double outflows = d(rFixedCosts) + d(rOwnerPay) + p(Param::variable_cost_share) * planned_revenue + d(rBudget);
-  d(rPlannedOutflows) = outflows;
-  d(rReserve) = p(Param::reserve_months) * outflows;
-  d(rCash) = p(Param::cash_buffer_days) / kDaysPerMonth * outflows;
+  // [M§1] Starting cash: as entered, or cash_buffer_days of planned outflows.
+  d(rPlannedOutflows) = books.outflows;
+  d(rReserve) = p(Param::reserve_months) * books.outflows;
+  d(rCash) = books.cash;
   d(rBufferDays) = p(Param::cash_buffer_days);
   d(rPayouts) = 0.0;
   d(rStartBufferDays) = p(Param::cash_buffer_days);
@@ -287,10 +385,13 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rRevenue) = planned_revenue;
   d(rBaseRevenue) = planned_revenue;
   d(rProfit) = 0.0;
+  d(rOutflows) = books.outflows;
+  d(rRunway) = books.outflows > 0.0 ? (books.cash + books.credit_line) / books.outflows : 1e9;
+  start_decisions(lane, random);
   d(rProjectAlignment) = 0.0;
   d(rChurn) = 0.0;
   d(rCumulativeProfit) = d(rMaxDrawdown) = 0.0;
-  d(rPeakNetCash) = d(rCash);
+  d(rPeakNetCash) = d(rCash) - d(rLoansOwed);
   d(rSumAlignment) = d(rSumProject) = d(rSumValue) = d(rSumFriction) = 0.0;
   d(rWasteEma) = d(rDeficitEma) = 0.0;
   d(rYearProfit) = d(rYearRevenue) = 0.0;
@@ -325,7 +426,8 @@ void Firm::observe_lanes(std::span<double> rows) const {
   const int lanes = lanes_;
   double* __restrict out = rows.data();
   auto row = [&](Observed q) { return out + static_cast<std::size_t>(q) * kLanes; };
-  for (int lane = 0; lane < lanes; ++lane) row(kCash)[lane] = s.d[rCash][lane] - s.d[rDebt][lane];
+  for (int lane = 0; lane < lanes; ++lane)
+    row(kCash)[lane] = s.d[rCash][lane] - s.d[rDebt][lane] - s.d[rLoansOwed][lane];
   const double* staff = s.d[rStaff];
   const double* headcount = s.param(Param::headcount);
   for (int lane = 0; lane < lanes; ++lane) row(kHeadcount)[lane] = staff[lane] * headcount[lane];
@@ -337,27 +439,20 @@ void Firm::observe_lanes(std::span<double> rows) const {
 
 void Firm::outcome(int lane, std::span<double> out) const {
   const LaneState& s = *s_;
-  auto d = [&](int row) { return s.d[row][lane]; };
-  auto n = [&](int row) { return s.i[row][lane]; };
-  const double months = std::max(n(iMonths), 1);
-  out[0] = n(iFailureMonth) > 0 ? 0.0 : 1.0;
-  out[1] = n(iFailureMonth);
-  out[2] = n(iCause);
-  out[3] = d(rCash) - d(rDebt);
-  out[4] = d(rRevenue);
-  out[5] = d(rCumulativeProfit);
-  out[6] = d(rMaxDrawdown);
-  out[7] = d(rSumAlignment) / months;
-  out[8] = d(rSumProject) / months;
-  out[9] = d(rSumValue) / months;
-  out[10] = d(rSumFriction) / months;
-  out[11] = n(iRealignedMonth) > 0 ? n(iRealignedMonth) - n(iDisruptionMonth) : NAN;
-  out[12] = d(rStartBufferDays);
-  out[13] = d(rFit);
-  out[14] = d(rPayouts);
-  out[15] = d(rLastYearProfit);
-  out[16] = d(rLastYearRevenue);
-  out[17] = d(rStaff) * s.param(Param::headcount)[lane];
+  std::size_t c = 0;
+  for (const auto& column : kOutcomeColumns) out[c++] = column.value(s, lane);
+  auto month_or_nan = [](std::int32_t m) { return m > 0 ? double(m) : NAN; };
+  for (int k = 0; k < plans_; ++k) {
+    out[c++] = s.i[iPlanStarted + k][lane] > 0 ? 1.0 : 0.0;
+    out[c++] = month_or_nan(s.i[iPlanStarted + k][lane]);
+    out[c++] = s.d[rPlanLastRevenue + k][lane];
+    out[c++] = s.d[rPlanNet + k][lane];
+  }
+  for (int r = 0; r < rules_; ++r) {
+    out[c++] = s.i[iRuleTimes + r][lane] > 0 ? 1.0 : 0.0;
+    out[c++] = s.i[iRuleTimes + r][lane];
+    out[c++] = month_or_nan(s.i[iRuleFirst + r][lane]);
+  }
 }
 
 }  // namespace smbsim::firm

@@ -9,6 +9,7 @@
 #include "models/firm/lanes.hpp"
 #include "models/firm/parameters.hpp"
 
+#include <array>
 #include <memory>
 #include <span>
 #include <utility>
@@ -21,7 +22,13 @@ inline constexpr int kMaxSegments = 16;
 inline constexpr int kTasteStepMonths = 3;
 
 /// Fixed failure causes; shock causes follow, named after the catalogue's shocks.
-enum Cause : int { kCauseChronicLoss, kCauseMisalignment, kCauseDisruption, kCauseAutomation, kFirstShockCause };
+/// `closed` is an orderly closure by a management rule: an exit, not an insolvency.
+enum Cause : int {
+  kCauseChronicLoss, kCauseMisalignment, kCauseDisruption, kCauseAutomation, kCauseClosed, kFirstShockCause
+};
+/// The fixed causes' names, in Cause order (the file's monthly/cause labels).
+inline constexpr std::array<const char*, kFirstShockCause> kFixedCauseNames{
+    "chronic_loss", "misalignment", "disruption", "automation", "closed"};
 
 /// Random stream purposes: each subsystem draws from its own stream.
 enum Purpose : std::uint32_t {
@@ -79,6 +86,13 @@ class Firm {
   void intend_allocation();
   void update_allocation();
   void update_automation(int month);
+  // Decisions [M§16] (firm_decisions.cpp).
+  void start_decisions(int lane, const RunRandom& random);
+  void apply_rules(int month);
+  void fire_rule(int r, int lane, int month);
+  void update_plans(int month);
+  void plan_flows(int month, double season);
+  void loan_flows(int month);
   void update_cash(int month);
   void update_staff();
   int attribute_failure(int lane, int month) const;
@@ -90,6 +104,9 @@ class Firm {
   // so adding or removing one never shifts another's draws [M§12].
   std::vector<std::pair<Param, double>> fixed_params_;
   std::vector<std::pair<const ParamInfo*, std::uint64_t>> sampled_params_;
+  // The streams of loans' and plans' uncertain amounts, keyed by their paths
+  // ("plans.second_site.revenue"), in the order start_decisions() draws them.
+  std::vector<std::uint64_t> decision_streams_;
   std::vector<int> moved_double_rows_, moved_int_rows_;  // what compact() moves
   std::unique_ptr<LaneState> s_;
   std::uint64_t seed_ = 0;
@@ -97,6 +114,8 @@ class Firm {
   // Per-tile switches: skip the scalar loops of mechanisms no run in the tile uses.
   bool any_disruption_ = false, any_automation_ = false, any_elasticity_ = false;
   bool any_taste_drift_ = false, any_revision_ = false;
+  // Decisions in the scenario (the same for every tile).
+  int loans_ = 0, plans_ = 0, rules_ = 0;
 };
 
 static_assert(LaneModel<Firm>);

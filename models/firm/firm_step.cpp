@@ -19,12 +19,14 @@ void Firm::step(int month) {
   update_market();
   if (any_taste_drift_ && month % kTasteStepMonths == 0) update_tastes(month);
   update_shocks(month);
+  apply_rules(month);
   if (any_disruption_) update_disruption(month);
   if (any_revision_) review_strategy(month);
   update_alignment(month);
   if (any_taste_drift_ || any_disruption_) update_industry();
   update_allocation();
   update_automation(month);
+  update_plans(month);
   update_cash(month);
   update_staff();
 }
@@ -481,19 +483,34 @@ void Firm::update_cash(int month) {
     s.d[rValue][lane] = with_base_value(base_value[lane], value);
   }
   // [M§6] Customers respond to relative value with inertia.
+  // [M§6] Customers respond to relative value (and to a price changed by a rule,
+  // through rPriceDemand) with inertia.
   const double* response = p(Param::response);
   const double* elasticity = p(Param::elasticity);
   if (any_elasticity_) {
 #pragma GCC ivdep  // lanes are independent runs
     for (int lane = 0; lane < lanes; ++lane) {
       const double value = s.d[rValue][lane];
-      const double pull = elasticity[lane] == 1.0 ? value : std::pow(value, elasticity[lane]);
+      const double pull = (elasticity[lane] == 1.0 ? value : std::pow(value, elasticity[lane])) * s.d[rPriceDemand][lane];
       s.d[rShare][lane] += response[lane] * (pull - s.d[rShare][lane]);
     }
   } else {
 #pragma GCC ivdep  // lanes are independent runs
     for (int lane = 0; lane < lanes; ++lane)
-      s.d[rShare][lane] += response[lane] * (s.d[rValue][lane] - s.d[rShare][lane]);
+      s.d[rShare][lane] += response[lane] * (s.d[rValue][lane] * s.d[rPriceDemand][lane] - s.d[rShare][lane]);
+  }
+  // [M§1] The season of this month; plans' and loans' flows [M§16].
+  const double season = spec_->seasonality[static_cast<std::size_t>((month - 1) % 12)];
+  if (plans_ > 0) {
+    plan_flows(month, season);
+  } else {
+    for (int lane = 0; lane < lanes; ++lane) s.s[sPlanRevenue][lane] = s.s[sPlanCosts][lane] = 0.0;
+  }
+  if (loans_ > 0) {
+    loan_flows(month);
+  } else {
+    for (int lane = 0; lane < lanes; ++lane)
+      s.s[sLoanInflow][lane] = s.s[sLoanInterest][lane] = s.s[sLoanRepaid][lane] = 0.0;
   }
 
   const double* variable_share = p(Param::variable_cost_share);
@@ -510,31 +527,33 @@ void Firm::update_cash(int month) {
     // [M§1] Demand in units of planned output, then what the staff can deliver.
     const double gap = s.d[rFitGap][lane];
     const double fit = gap + (1.0 - gap) * s.d[rFit][lane];
-    const double potential = s.d[rDemand][lane] * s.d[rShare][lane] * fit;
+    const double potential = s.d[rDemand][lane] * s.d[rShare][lane] * fit * s.d[rVolumeScale][lane];
     const double volume = potential * (1.0 - s.d[rRampGap][lane]) * s.s[fxDemand][lane] *
-                          (1.0 - s.s[fxSegmentLoss][lane]);
+                          (1.0 - s.s[fxSegmentLoss][lane]) * season;
+    // Staff are planned for the year and their hours follow the season.
     const double staff = s.d[rStaff][lane];
-    const double capacity = staff * (1.0 + headroom[lane]) * s.s[fxCapacity][lane];
+    const double capacity = staff * (1.0 + headroom[lane]) * s.s[fxCapacity][lane] * season;
     const double sold = std::min(volume, capacity);
-    s.s[sVolume][lane] = volume;
+    s.s[sVolume][lane] = volume / season;
     const double price_scale = s.d[rPlannedRevenue][lane] * s.d[rPrice][lane];
     const double base_revenue = price_scale * potential;
-    const double revenue = price_scale * sold;
+    const double revenue = price_scale * sold + s.s[sPlanRevenue][lane];
     const double variable =
         variable_share[lane] * revenue * s.s[fxInputCost][lane] * (1.0 - s.s[sCostCut][lane]);
     // Payroll and capability spend follow staff, premises follow it up at once and down
     // as leases run out; the owner's pay is fixed.
     const double payroll = payroll_share[lane];
-    const double fixed = s.d[rFixedCosts][lane] * (payroll * staff + (1.0 - payroll) * s.d[rPremises][lane]);
+    const double fixed = s.d[rFixedCosts][lane] * (payroll * staff * season + (1.0 - payroll) * s.d[rPremises][lane]);
     const double budget = s.d[rBudget][lane] * staff;
-    const double overhead = fixed * friction_overhead[lane] * s.d[rFriction][lane];
+    const double overhead = fixed * friction_overhead[lane] * (s.d[rFriction][lane] - s.d[rFrictionBase][lane]);
     const double churn_cost = change_cost[lane] * s.d[rChurn][lane] * budget;
     double cash = s.d[rCash][lane], debt = s.d[rDebt][lane];
     const double interest = debt * interest_rate[lane] / 12.0 * s.s[fxInterest][lane];
     const double outflows = variable + fixed + s.d[rOwnerPay][lane] + overhead + budget + churn_cost + interest +
-                            s.s[fxOneOff][lane];
+                            s.s[fxOneOff][lane] + s.s[sPlanCosts][lane] + s.s[sLoanInterest][lane];
     const double profit = revenue - outflows;
-    cash += profit;
+    // Loans move cash, not profit.
+    cash += profit + s.s[sLoanInflow][lane] - s.s[sLoanRepaid][lane];
 
     // Credit line: draw on it when cash runs out; pay it down from surplus cash.
     const double limit = s.d[rCreditLimit][lane] * s.s[fxCreditLimit][lane];
@@ -563,6 +582,12 @@ void Firm::update_cash(int month) {
     s.d[rRevenue][lane] = revenue;
     s.d[rProfit][lane] = profit;
     s.d[rBufferDays][lane] = outflows > 0.0 ? cash / outflows * kDaysPerMonth : 0.0;
+    // Runway: months that cash and unused credit pay the month's regular outflows
+    // (instalments included, one-offs not) [M§16].
+    const double regular = outflows - s.s[fxOneOff][lane] + s.s[sLoanRepaid][lane];
+    const double available = cash + std::max(limit - debt, 0.0);
+    s.d[rOutflows][lane] = regular;
+    s.d[rRunway][lane] = regular > 0.0 ? available / regular : 1e9;
     s.i[iMonths][lane] += 1;
     s.d[rCumulativeProfit][lane] += profit;
     const double year_profit = s.d[rYearProfit][lane] + profit;
@@ -571,7 +596,7 @@ void Firm::update_cash(int month) {
     s.d[rLastYearRevenue][lane] = year_end ? year_revenue : s.d[rLastYearRevenue][lane];
     s.d[rYearProfit][lane] = year_end ? 0.0 : year_profit;
     s.d[rYearRevenue][lane] = year_end ? 0.0 : year_revenue;
-    const double net = cash - debt;
+    const double net = cash - debt - s.d[rLoansOwed][lane];
     const double peak = std::max(s.d[rPeakNetCash][lane], net);
     s.d[rPeakNetCash][lane] = peak;
     s.d[rMaxDrawdown][lane] = std::max(s.d[rMaxDrawdown][lane], peak - net);
@@ -588,7 +613,7 @@ void Firm::update_cash(int month) {
     s.i[iFailureMonth][lane] = fails ? month : s.i[iFailureMonth][lane];
   }
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = s.i[iFailureMonth][lane] == month;
+  for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = (s.i[iFailureMonth][lane] == month) & (s.i[iCause][lane] < 0);
   for_each_flagged(s.flags, lanes, [&](int lane) { s.i[iCause][lane] = attribute_failure(lane, month); });
 }
 

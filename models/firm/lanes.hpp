@@ -30,12 +30,13 @@ enum DoubleRow : int {
   rPlannedRevenue = kParamCount, rPlannedOutflows, rFixedCosts, rBudget, rOwnerPay, rCreditLimit,
   rReserve, rPrice, rFit, rKeyPersonExposure, rSenseLag, rDecideLag, rCouplingSame,
   rCouplingCross, rDrift, rNoise, rStartBufferDays, rDemandDrift, rDemandSigma, rRampKeep,
-  rSpendRatio, rReviewCost, rFitKeep,
+  rSpendRatio, rReviewCost, rFitKeep, rVolumeScale, rShareStart, rFrictionBase,
   // State.
   rCash, rDebt, rDemand, rShare, rStaff, rPremises, rRampGap, rFitGap, rRealignThreshold, rAutomationFit,
+  rPriceIndex, rPriceDemand, rLoansOwed,
   // This month's values.
   rRevenue, rBaseRevenue, rProfit, rBufferDays, rAlignment, rProjectAlignment, rValue,
-  rFriction, rChurn,
+  rFriction, rChurn, rOutflows, rRunway,
   // Running KPIs [M§11].
   rCumulativeProfit, rPeakNetCash, rMaxDrawdown, rSumAlignment, rSumProject, rSumValue,
   rSumFriction, rWasteEma, rDeficitEma, rPayouts, rYearProfit, rYearRevenue, rLastYearProfit,
@@ -45,7 +46,16 @@ enum DoubleRow : int {
   rAllocation = rIndustry + kCapabilities,
   rCapability = rAllocation + kCapabilities, rTeamAlignment = rCapability + kCapabilities,
   rShockSeverity = rTeamAlignment + kTeams,
-  kDoubleRows = rShockSeverity + kMaxShocks
+  // Loans [M§16]: principal, instalment, outstanding principal, monthly rate.
+  rLoanPrincipal = rShockSeverity + kMaxShocks, rLoanPayment = rLoanPrincipal + kMaxLoans,
+  rLoanBalance = rLoanPayment + kMaxLoans, rLoanRate = rLoanBalance + kMaxLoans,
+  // Plans [M§16]: revenue at maturity, added fixed costs, one-off cost, ramp (the share
+  // of the gap kept each month, the gap left), the plan's own net cash so far, its
+  // revenue last month.
+  rPlanRevenue = rLoanRate + kMaxLoans, rPlanFixed = rPlanRevenue + kMaxPlans, rPlanCost = rPlanFixed + kMaxPlans,
+  rPlanKeep = rPlanCost + kMaxPlans, rPlanGap = rPlanKeep + kMaxPlans, rPlanNet = rPlanGap + kMaxPlans,
+  rPlanLastRevenue = rPlanNet + kMaxPlans,
+  kDoubleRows = rPlanLastRevenue + kMaxPlans
 };
 
 /// Rows of integers (months count from 1; 0 means "not yet" or "none").
@@ -54,7 +64,15 @@ enum IntRow : int {
   iSegments = 3 * kMaxShocks, iReviewMonths, iNextReview, iDisruptionMonth, iSensedMonth,
   iDecidedMonth, iRealignedMonth, iAutomationMonth, iAutomationDipEnd, iAutomationDone,
   iMonths, iFailureMonth, iCause,
-  kIntRows
+  // Loans: the month the principal arrives (0 = not drawn yet / never).
+  iLoanStart,
+  // Plans: the month due (0 = cancelled), the month it started (0 = not yet).
+  iPlanDue = iLoanStart + kMaxLoans, iPlanStarted = iPlanDue + kMaxPlans,
+  // Rules: months the condition has held in a row, the month last fired, times fired,
+  // the month first fired.
+  iRuleHeld = iPlanStarted + kMaxPlans, iRuleLast = iRuleHeld + kMaxRules, iRuleTimes = iRuleLast + kMaxRules,
+  iRuleFirst = iRuleTimes + kMaxRules,
+  kIntRows = iRuleFirst + kMaxRules
 };
 
 /// Per-month scratch rows: recomputed every month, never carried over (not compacted).
@@ -69,6 +87,9 @@ enum ScratchRow : int {
   fxDemand = kScratchNormalsEnd, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
   sCostCut, sVolume,
+  // Decisions [M§16]: plans' revenue and costs, loans' flows this month; what a rule
+  // reads that is not a row of its own.
+  sPlanRevenue, sPlanCosts, sLoanInflow, sLoanInterest, sLoanRepaid, sNetCash, sRevenueVsPlan, sMonth,
   sIntended,  // the intended allocation, for the start of a run (Firm::settle)
   kScratchRows = sIntended + kCapabilities
 };

@@ -1,9 +1,15 @@
 #include "models/firm/parameters.hpp"
 
+#include <cmath>
+#include <limits>
+
 namespace smbsim::firm {
 
 namespace {
 constexpr double kBig = 1e12;
+/// The default of a key in the units of the books: derived from the shares unless given.
+constexpr double kDerived = std::numeric_limits<double>::quiet_NaN();
+constexpr std::array<double, 4> kDerivedDefaults{kDerived, kDerived, kDerived, kDerived};
 // Sources, cited by short name (full references in docs/model.md):
 //   [A] seed 000 (alignment matters more for SMBs), [B] seed 002 (achieving alignment),
 //   [BLS] establishment survival, [JPMC] cash buffer days, [Fed] SBCS 2020, [cal] fitted
@@ -47,6 +53,18 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "Cash the owners keep in the firm, in months of planned outflows: below it they draw nothing.", "[cal] [JPMC] employer firms hold 18 days"},
     {Param::payout_share, "firm.payout_share", "1", {0.95, 0.95, 0.95, 0.95}, 0, 1, false,
      "Share of a month's profit the owners draw while cash is above the reserve; cash already in the firm stays.", "[assume]; [JPMC] buffers stay thin"},
+    {Param::monthly_revenue, "firm.monthly_revenue", "USD/month", kDerivedDefaults, 1, kBig, false,
+     "Revenue of a normal month, in the books' units (replaces firm.revenue_per_employee: revenue per employee is this over firm.headcount). Default: headcount x revenue per employee.", "the client's books"},
+    {Param::gross_margin, "firm.gross_margin", "1", kDerivedDefaults, 0, 1, false,
+     "Share of revenue left after variable costs (replaces firm.variable_cost_share = 1 - gross margin). Default: 1 - variable cost share.", "the client's books"},
+    {Param::fixed_costs, "firm.fixed_costs", "USD/month", kDerivedDefaults, 0, kBig, false,
+     "Payroll, rent and other fixed costs a month, excluding the owner's salary and the capability budget (replaces firm.fixed_cost_share). Default: fixed cost share x monthly revenue.", "the client's books"},
+    {Param::owner_salary, "firm.owner_salary", "USD/month", kDerivedDefaults, 0, kBig, false,
+     "The owner's monthly salary (replaces firm.owner_pay_share). Default: owner pay share x monthly revenue.", "the client's books"},
+    {Param::cash, "firm.cash", "USD", kDerivedDefaults, 0, 1e13, false,
+     "Cash in the bank at the start (replaces firm.cash_buffer_days). Default: cash buffer days of planned outflows.", "the client's books"},
+    {Param::credit_line, "firm.credit_line", "USD", kDerivedDefaults, 0, 1e13, false,
+     "Credit line granted today, as it is (replaces firm.credit_limit_months; legitimacy does not scale a line entered in USD). Default: credit limit months x monthly revenue x legitimacy.", "the client's books"},
     {Param::segments, "firm.segments", "count", {1, 2, 4, 8}, 1, 16, true,
      "Market segments served, equally weighted: 1 is a niche, many is diversified.", "[A] 'SMBs lack this diversification'"},
     {Param::coupling, "firm.coupling", "1", {0.9, 0.7, 0.35, 0.1}, 0, 1, false,
@@ -63,6 +81,8 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "Cost of moving budget between capabilities, per unit of budget moved.", "[A] 'chaotic motion'"},
     {Param::budget_share, "strategy.budget_share", "1", {0.08, 0.08, 0.08, 0.08}, 0, 1, false,
      "Monthly spend on building capabilities, as a share of planned revenue.", "[assume]"},
+    {Param::budget, "strategy.budget", "USD/month", kDerivedDefaults, 0, kBig, false,
+     "Monthly spend on building capabilities (marketing, product, service, ...) in the books' units (replaces strategy.budget_share). Default: budget share x monthly revenue.", "the client's books"},
     {Param::depreciation, "strategy.depreciation", "1/month", {0.04, 0.04, 0.04, 0.04}, 0, 1, false,
      "Monthly decay of capabilities without spend.", "[assume] ~2 year life"},
     {Param::revision, "strategy.revision", "1", {0.3, 0.3, 0.3, 0.3}, 0, 1, false,
@@ -97,6 +117,8 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "Market share responds to relative value as value^elasticity.", "[assume]"},
     {Param::response, "market.response", "1/month", {0.15, 0.15, 0.15, 0.15}, 0, 1, false,
      "Share of the gap to the value-implied market share closed each month.", "[assume]"},
+    {Param::price_elasticity, "market.price_elasticity", "1", {2.0, 2.0, 2.0, 2.0}, 0, 20, false,
+     "How customers answer a price change made by a rule: the market share the firm's value earns is scaled by (price / starting price)^-elasticity, reached with market.response.", "[assume] the Lerner condition: a firm pricing well at a 40-60% gross margin faces an elasticity near 1 / margin, 1.7-2.5"},
     {Param::competitor_budget_share, "market.competitor_budget_share", "1", {0.08, 0.08, 0.08, 0.08}, 0.001, 1, false,
      "What competitors spend on building capabilities, as a share of revenue: the yardstick of the firm's own spend.", "[assume]"},
     {Param::base_value, "market.base_value", "1", {0.3, 0.3, 0.3, 0.3}, 0, 1, false,

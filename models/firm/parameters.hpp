@@ -5,6 +5,7 @@
 // parameter is described once.
 #include "engine/uncertain.hpp"
 #include "models/firm/capabilities.hpp"
+#include "models/firm/plans.hpp"
 
 #include <array>
 #include <optional>
@@ -22,11 +23,12 @@ enum class Param : int {
   headcount, revenue_per_employee, fixed_cost_share, variable_cost_share, bureaucracy,
   owner_pay_share, payroll_share, capacity_headroom, hiring_months, layoff_months, lease_months, ramp_start, ramp_months,
   cash_buffer_days, credit_limit_months, interest_rate, repay_share, reserve_months, payout_share,
+  monthly_revenue, gross_margin, fixed_costs, owner_salary, cash, credit_line,
   segments, coupling, agility, formality, friction_overhead, friction_waste, change_cost,
-  budget_share, depreciation, revision, sensing_noise,
+  budget_share, budget, depreciation, revision, sensing_noise,
   alignment_level, alignment_drift, alignment_noise, review_months, communication, review_cost, chaos,
   market_growth, market_volatility, market_fit, market_fit_sigma, fit_learning_months, elasticity, response,
-  competitor_budget_share, base_value, taste_drift, segment_correlation, niche_premium,
+  price_elasticity, competitor_budget_share, base_value, taste_drift, segment_correlation, niche_premium,
   isomorphism, price_pressure, legitimacy, imitation_lag,
   disruption_month, disruption_rate, sense_months, decide_months, confirmation_bias,
   sunk_cost_bias, groupthink,
@@ -51,6 +53,26 @@ struct ParamInfo {
 const std::array<ParamInfo, kParamCount>& param_table();
 const ParamInfo& info(Param p);
 std::optional<Param> param_from_path(std::string_view path);
+
+/// A key in the units of the books and the share (or days, months) it replaces: a
+/// scenario gives one or the other, never both [M§1].
+struct MoneyInput {
+  Param money;
+  Param share;
+};
+inline constexpr std::array<MoneyInput, 7> kMoneyInputs{{
+    {Param::monthly_revenue, Param::revenue_per_employee},
+    {Param::gross_margin, Param::variable_cost_share},
+    {Param::fixed_costs, Param::fixed_cost_share},
+    {Param::owner_salary, Param::owner_pay_share},
+    {Param::cash, Param::cash_buffer_days},
+    {Param::credit_line, Param::credit_limit_months},
+    {Param::budget, Param::budget_share},
+}};
+
+/// An established firm's fit is known to within this (sd of log) unless market.fit_sigma
+/// says otherwise [M§6].
+inline constexpr double kEstablishedFitSigma = 0.05;
 
 /// A capability mix (value weights or allocation): non-negative, sums to 1.
 using Mix = CapabilityVector;
@@ -84,6 +106,12 @@ struct FirmSpec {
   Mix disruption_weights;
   int automation_capability = kAutomation;
   std::vector<ShockSpec> shocks;
+  /// An existing business at its known scale: no ramp-up, its fit known, month 1 as in
+  /// its books [M§6].
+  bool established = false;
+  /// Demand factor of months 1..12 of each simulated year (mean 1) [M§1].
+  std::array<double, 12> seasonality{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  Decisions decisions;
 
   const Uncertain& operator[](Param p) const { return values[static_cast<std::size_t>(p)]; }
   Uncertain& operator[](Param p) { return values[static_cast<std::size_t>(p)]; }

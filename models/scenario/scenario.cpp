@@ -1,5 +1,6 @@
 #include "models/scenario/scenario.hpp"
 
+#include "models/scenario/decisions_reader.hpp"
 #include "models/scenario/default_scenario.hpp"
 #include "models/scenario/fragility_scenario.hpp"
 #include "models/scenario/distribution.hpp"
@@ -53,8 +54,9 @@ const std::string& fragility_scenario_text() {
 namespace {
 
 const std::vector<std::string> kSections{"firm", "strategy", "alignment", "market", "disruption", "automation"};
-const std::vector<std::string> kSpecialPaths{"name", "description", "firm.size", "automation.capability",
-                                             "simulation.runs", "simulation.months", "simulation.seed", "shocks"};
+const std::vector<std::string> kSpecialPaths{"name", "description", "firm.size", "firm.established",
+                                             "firm.seasonality", "automation.capability", "simulation.runs",
+                                             "simulation.months", "simulation.seed", "shocks", "loans", "plans", "rules"};
 
 class Resolver {
  public:
@@ -65,7 +67,7 @@ class Resolver {
   }
 
   /// Builds the firm specification of one variant from its flattened tree.
-  FirmSpec resolve(const Flat& flat, YAML::Node& resolved) {
+  FirmSpec resolve(const Flat& flat, int horizon, YAML::Node& resolved) {
     firm::Size size = firm::Size::small;
     if (auto it = flat.find("firm.size"); it != flat.end()) {
       const auto s = it->second.node.IsScalar() ? firm::size_from_name(it->second.node.Scalar()) : std::nullopt;
@@ -90,10 +92,14 @@ class Resolver {
           spec[info.id] = std::get<Uncertain>(v);
         }
         slot[key] = it->second.node;
-      } else {
+      } else if (!std::isnan(info.defaults[static_cast<std::size_t>(size)])) {  // keys in USD: see the books
         slot[key] = number_text(info.defaults[static_cast<std::size_t>(size)]);
       }
     }
+    check_money_inputs(flat);
+    resolve_established(flat, spec, resolved);
+    resolve_seasonality(flat, spec, resolved);
+    read_decisions(flat, horizon, spec.decisions, resolved, problems_);
     resolve_mix(flat, "strategy.target", spec.strategy_target, resolved);
     resolve_mix(flat, "market.value_weights", spec.value_weights, resolved);
     resolve_mix(flat, "disruption.new_weights", spec.disruption_weights, resolved);
@@ -122,6 +128,77 @@ class Resolver {
     std::string s;
     for (auto n : firm::kCapabilityNames) s += (s.empty() ? "" : ", ") + std::string(n);
     return s;
+  }
+
+  /// A key in USD and the share it replaces are never both given [M§1].
+  void check_money_inputs(const Flat& flat) {
+    for (const auto& input : firm::kMoneyInputs) {
+      const std::string money(firm::info(input.money).path), share(firm::info(input.share).path);
+      const auto m = flat.find(money), sh = flat.find(share);
+      if (m != flat.end() && sh != flat.end())
+        fail(m->second, money, "expected either " + money + " (USD) or " + share + " (written at " + sh->second.where +
+                                   "), found both: give the one you know");
+    }
+  }
+
+  /// `firm.established: true`: an existing business, no founding ramp, its fit known [M§6].
+  void resolve_established(const Flat& flat, FirmSpec& spec, YAML::Node& resolved) {
+    const auto it = flat.find("firm.established");
+    if (it == flat.end()) {
+      resolved["firm"]["established"] = false;
+      return;
+    }
+    const YAML::Node& n = it->second.node;
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      fail(it->second, "firm.established", "expected true or false, found " + describe(n));
+      return;
+    }
+    spec.established = n.Scalar() == "true";
+    resolved["firm"]["established"] = spec.established;
+    if (!spec.established) return;
+    if (auto r = flat.find("firm.ramp_months"); r != flat.end())
+      fail(r->second, "firm.ramp_months", "expected no founding ramp-up for an established firm (firm.established: true at " +
+                                              it->second.where + "), found one: remove one of the two");
+    spec[Param::ramp_months] = 0.0;
+    resolved["firm"]["ramp_months"] = 0;
+    if (flat.find("market.fit_sigma") == flat.end()) {
+      spec[Param::market_fit_sigma] = firm::kEstablishedFitSigma;
+      resolved["market"]["fit_sigma"] = number_text(firm::kEstablishedFitSigma);
+    }
+  }
+
+  /// `firm.seasonality`: twelve demand factors with mean 1 [M§1].
+  void resolve_seasonality(const Flat& flat, FirmSpec& spec, YAML::Node& resolved) {
+    const auto it = flat.find("firm.seasonality");
+    if (it == flat.end()) return;
+    const YAML::Node& n = it->second.node;
+    if (!n.IsSequence() || n.size() != 12) {
+      fail(it->second, "firm.seasonality", "expected a list of 12 monthly demand factors with mean 1, found " +
+                                               (n.IsSequence() ? std::to_string(n.size()) + " factors" : describe(n)));
+      return;
+    }
+    std::array<double, 12> f{};
+    double total = 0.0;
+    for (std::size_t i = 0; i < 12; ++i) {
+      auto x = parse_number(n[i]);
+      if (std::holds_alternative<std::string>(x) || std::get<double>(x) <= 0 || std::get<double>(x) > 12) {
+        fail({n[i], mark_of(n[i], source_of(it->second.where))}, "firm.seasonality[" + std::to_string(i) + "]",
+             "expected a factor in (0, 12] (a fixed number: seasons are known), found " + describe(n[i]));
+        return;
+      }
+      f[i] = std::get<double>(x);
+      total += f[i];
+    }
+    if (std::abs(total / 12.0 - 1.0) > 0.005) {
+      std::ostringstream m;
+      m << "expected factors with mean 1 (within 0.005), found a mean of " << total / 12.0;
+      fail(it->second, "firm.seasonality", m.str());
+      return;
+    }
+    // Rescaled to a mean of exactly 1 (factors that already sum to 12 stay as written).
+    const bool exact = std::abs(total - 12.0) < 1e-9;
+    for (std::size_t i = 0; i < 12; ++i) spec.seasonality[i] = exact ? f[i] : f[i] * 12.0 / total;
+    resolved["firm"]["seasonality"] = n;
   }
 
   static YAML::Node mix_node(const Mix& m) {
@@ -405,7 +482,7 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   Resolver resolver(problems);
   for (std::size_t i = 0; i < variants.size(); ++i) {
     YAML::Node resolved(YAML::NodeType::Map);
-    FirmSpec spec = resolver.resolve(variants[i].second, resolved);
+    FirmSpec spec = resolver.resolve(variants[i].second, sc.simulation.months, resolved);
     check_horizon(spec, variants[i].second, sc.simulation.months, problems);
     resolved_all["variants"][variants[i].first] = resolved;
     sc.variants.push_back({variants[i].first, variant_overrides[i], std::move(spec)});

@@ -258,6 +258,40 @@ class Commands(Scratch):
         self.assertIn("level: 0.4", p.stdout)
         self.assertIn("cash_buffer_days: {dist: triangular, low: 5, mode: 20, high: 80}", p.stdout)
 
+    def test_validate_shows_the_books_in_dollars(self):
+        # Shares or USD, validate prints the books an advisor checks against the statements.
+        cafe = str(SOURCE / "scenarios/cafe.yaml")
+        text = run(["validate", cafe], self.dir).stdout
+        books = text[text.index("# the books of second_site+cut"):]
+        for expected in ["$45,000/month", "60.0% of revenue", "$14,000/month", "$4,000/month", "$2,000/month",
+                         "$25,000 (20 days of outflows)", "$20,000 at 11.0%/year", "second_site in month 9",
+                         "financed by $80,000 at 9.0%/year over 60 months: $1,661/month",
+                         "cut_spending: when runway_months < 0.75, capability budget -50%, owner's salary -50%"]:
+            self.assertIn(expected, books)
+        j = json.loads(run(["validate", cafe, "--json"], self.dir).stdout)["books"]
+        self.assertEqual(j["as_is"]["monthly_revenue"], 45000)
+        self.assertEqual(j["as_is"]["cash"], 25000)
+        self.assertAlmostEqual(j["as_is"]["gross_margin"], 0.6)
+        self.assertEqual([p["name"] for p in j["second_site+cut"]["plans"]], ["second_site"])
+        self.assertEqual(j["second_site+cut"]["rules"][0]["when"], "runway_months < 0.75")
+        # The default scenario, written in shares, shows its dollars too.
+        shares = json.loads(run(["validate", "--json"], self.dir).stdout)["books"]["base"]
+        self.assertEqual(shares["monthly_revenue"], 144000)
+        self.assertAlmostEqual(shares["fixed_costs"], 43200)
+
+    def test_summary_tells_what_plans_and_rules_did(self):
+        p = run(["run", str(SOURCE / "scenarios/cafe.yaml"), "--runs", "300", "-o", "cafe.h5"], self.dir)
+        self.assertIn("== second_site+cut  (plans: second_site; rules: cut_spending)", p.stdout)
+        self.assertRegex(p.stdout, r"plan second_site: started in [\d.]+% \[[\d.]+, [\d.]+\] of runs")
+        self.assertRegex(p.stdout, r"rule cut_spending: fired in [\d.]+% \[[\d.]+, [\d.]+\] of runs")
+        self.assertIn("revenue    at month 60 (survivors, USD/month)", p.stdout)
+        self.assertNotIn("lost_segment", p.stdout)  # plain labels
+        closing = "rules: [{name: shut, when: runway_months < 0.5 and month > 12, do: close}]\n"
+        (self.dir / "closing.yaml").write_text("simulation: {runs: 400, months: 60}\n" + closing)
+        p = run(["run", "closing.yaml", "-o", "closing.h5"], self.dir)
+        self.assertRegex(p.stdout, r"failures +\d+ of 400 \(\d+ insolvent, \d+ closed in good order\)")
+        self.assertIn("closed in good order", p.stdout)
+
     def test_summarize_json(self):
         (self.dir / "v.yaml").write_text(
             "simulation: {runs: 2000, months: 36}\nvariants:\n  as_executed: {}\n  as_written: {alignment.level: 1.0}\n")

@@ -9,6 +9,8 @@
 #include <ostream>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
+
 namespace smbsim::cli {
 
 std::string format_double(const char* format, double x) {
@@ -24,9 +26,51 @@ std::string interval_pct(const Interval& i) {
 }
 
 std::string pretty(const std::string& name) {
+  if (name == "closed") return "closed in good order";
   std::string s = name;
   std::replace(s.begin(), s.end(), '_', ' ');
   return s;
+}
+
+/// A variant's overrides as a reader wants them: as written when short, else the keys
+/// and the names of the plans and rules it adds.
+std::string overrides_text(const std::string& overrides) {
+  if (overrides == "{}") return "";
+  if (overrides.size() <= 100 && overrides.find('\n') == std::string::npos) return "  " + overrides;
+  std::string s;
+  try {
+    const YAML::Node node = YAML::Load(overrides);
+    for (const auto& kv : node) {
+      std::string part = kv.first.Scalar();
+      if (kv.second.IsSequence()) {
+        std::string names;
+        for (const auto& item : kv.second)
+          if (item.IsMap() && item["name"]) names += (names.empty() ? "" : ", ") + item["name"].Scalar();
+        if (!names.empty()) part += ": " + names;
+      }
+      s += (s.empty() ? "" : "; ") + part;
+    }
+  } catch (const YAML::Exception&) {
+    s = overrides.substr(0, 97) + "...";
+  }
+  return "  (" + s + ")";
+}
+
+/// Columns a model adds per plan and per rule (docs/output-format.md): "plan_NAME_started"
+/// gives NAME for prefix "plan_" and suffix "_started".
+std::vector<std::string> names_with(const VariantSummary& v, const std::string& prefix, const std::string& suffix) {
+  std::vector<std::string> names;
+  for (const auto& c : v.columns)
+    if (c.name.size() > prefix.size() + suffix.size() && c.name.rfind(prefix, 0) == 0 &&
+        c.name.compare(c.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      names.push_back(c.name.substr(prefix.size(), c.name.size() - prefix.size() - suffix.size()));
+  return names;
+}
+
+std::string share_with_interval(const ColumnSummary& c) {
+  const double half = 1.959963984540054 * c.sem;
+  return percent(c.mean) + " [" + format_double("%.1f", 100 * std::max(0.0, c.mean - half)) + ", " +
+         format_double("%.1f", 100 * std::min(1.0, c.mean + half)) + "]";
 }
 
 const ColumnSummary* column(const VariantSummary& v, const std::string& name) {
@@ -142,34 +186,58 @@ void print_summary(const Summary& s, std::ostream& out) {
   out << "smbsim " << s.smbsim_version << " (git " << s.git_commit << ")  scenario " << s.scenario_name << "  "
       << s.runs << " runs x " << s.months << " months  seed " << s.seed << "\n";
   for (const auto& v : s.variants) {
-    out << "\n== " << v.name << (v.overrides != "{}" ? "  " + v.overrides : "") << "\n";
+    out << "\n== " << v.name << overrides_text(v.overrides) << "\n";
     out << "  survival   ";
     for (const auto& [m, i] : v.survival) out << "  " << m << " mo " << interval_pct(i);
     out << "\n  curve       100% |" << sparkline(v.survival_curve, 60) << "| month " << s.months << "\n";
     out << "  failures    " << v.failures << " of " << v.runs;
+    for (const auto& c : v.causes)
+      if (c.name == "closed") out << " (" << v.failures - c.count << " insolvent, " << c.count << " closed in good order)";
     if (v.median_failure_month)
       out << "; median month " << format_double("%.0f", v.median_failure_month->estimate) << " [" << format_double("%.0f", v.median_failure_month->lo)
           << ", " << format_double("%.0f", v.median_failure_month->hi) << "]";
     out << "\n";
     for (std::size_t k = 0; k < std::min<std::size_t>(v.causes.size(), 6); ++k) {
       const auto& c = v.causes[k];
-      out << "    " << std::left << std::setw(20) << c.name << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
+      out << "    " << std::left << std::setw(21) << pretty(c.name) << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
           << " [" << format_double("%.1f", 100 * c.share_of_failures.lo) << ", " << format_double("%.1f", 100 * c.share_of_failures.hi)
           << "] of failures, months " << c.first_quartile_month << "-" << c.third_quartile_month << " (middle half)\n";
     }
     for (const auto& q : v.at_end) {
       if (q.units.rfind("USD", 0) != 0) continue;
       out << "  " << std::left << std::setw(10) << q.name << std::right << " at month " << s.months
-          << " (survivors): median " << money(q.q50.estimate) << " [" << money(q.q50.lo) << ", " << money(q.q50.hi)
+          << " (survivors, " << q.units << "): median " << money(q.q50.estimate) << " [" << money(q.q50.lo) << ", " << money(q.q50.hi)
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
     }
     out << "  KPIs (mean +- s.e. over runs):";
-    for (const char* k : {"mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction", "months_to_realign"}) {
+    const std::pair<const char*, const char*> kpis[] = {{"mean_alignment", "alignment"},
+                                                        {"mean_project_alignment", "spend on strategy"},
+                                                        {"mean_customer_value", "customer value"},
+                                                        {"mean_friction", "friction"},
+                                                        {"months_to_realign", "months to realign"}};
+    for (const auto& [k, label] : kpis) {
       if (const ColumnSummary* c = column(v, k); c && c->count > 0)
-        out << "  " << std::string(k).substr(std::string(k).rfind("mean_", 0) == 0 ? 5 : 0) << " "
-            << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
+        out << "  " << label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
     }
     out << "\n";
+    for (const auto& plan : names_with(v, "plan_", "_started")) {
+      const ColumnSummary* started = column(v, "plan_" + plan + "_started");
+      const ColumnSummary* net = column(v, "plan_" + plan + "_net_cash");
+      const ColumnSummary* revenue = column(v, "plan_" + plan + "_revenue");
+      out << "  plan " << plan << ": started in " << share_with_interval(*started) << " of runs";
+      if (revenue) out << "; revenue in the last month " << money(revenue->mean) << "/month on average";
+      if (net) out << "; its own net cash " << money(net->mean) << " +- " << money(net->sem) << " (mean +- s.e.)";
+      out << "\n";
+    }
+    for (const auto& rule : names_with(v, "rule_", "_fired")) {
+      const ColumnSummary* fired = column(v, "rule_" + rule + "_fired");
+      const ColumnSummary* times = column(v, "rule_" + rule + "_times");
+      const ColumnSummary* first = column(v, "rule_" + rule + "_first_month");
+      out << "  rule " << rule << ": fired in " << share_with_interval(*fired) << " of runs";
+      if (times) out << ", " << format_double("%.2g", times->mean) << " times per run on average";
+      if (first && first->count > 0) out << ", first in month " << format_double("%.0f", first->mean) << " on average";
+      out << "\n";
+    }
     if (!v.deltas.empty()) {
       out << "  vs " << s.variants.front().name << " (paired, 95% CI):";
       if (const PairedDelta* d = delta(v, "survived"))
