@@ -98,6 +98,15 @@ class SameBits(Scratch):
             run(mpirun(np, [*sweep, "--threads", "1", "-o", name], self.dir), self.dir, check=0)
             self.assert_same_results("plain.h5", name, f"sweep on {np} ranks")
 
+    def test_variants_with_plans_and_rules_on_3_ranks(self):
+        # Six variants: the ranks go on to the next variant while rank 0 still merges.
+        args = ["run", str(SOURCE / "scenarios/cafe.yaml"), "--runs", "9000", "--months", "36", "-q"]
+        run([SMBSIM, *args, "-o", "plain.h5"], self.dir, check=0)
+        run(mpirun(3, [*args, "--threads", "1", "-o", "np3.h5"], self.dir), self.dir, check=0)
+        self.assert_same_results("plain.h5", "np3.h5", "cafe.yaml on 3 ranks")
+        with h5py.File(self.dir / "np3.h5") as f:
+            self.assertGreaterEqual(len(f["variants"]), 6)
+
     def test_more_ranks_than_blocks(self):
         # One block: ranks 1 and 2 simulate nothing and send only their end marker.
         args = ["run", "--runs", "3000", "--months", "24", "-q"]
