@@ -28,19 +28,22 @@ Options:
   -h, --help          this text; `smbsim COMMAND --help` for a command's options
   --version           version and git commit
 
+Under mpirun or srun, run, sweep and demo share the runs among the ranks and rank 0 writes
+one file, the same bits as one process (docs/cluster.md).
+
 Exit codes: 0 success, 1 runtime failure (e.g. output not writable), 2 invalid input or usage.
 )";
 constexpr int kInternalError = -1;
+}  // namespace
 
-/// Bad input (the user's to fix) is 2; a failure to write is 1; anything else is a bug.
 int exit_code_for(const std::exception& e) {
+  if (const auto* peer = dynamic_cast<const PeerFailure*>(&e)) return peer->code;
   if (dynamic_cast<const scenario::ScenarioError*>(&e) || dynamic_cast<const UsageError*>(&e) ||
       dynamic_cast<const InputError*>(&e) || dynamic_cast<const OutputExists*>(&e))
     return kInvalidInput;
   if (dynamic_cast<const OutputError*>(&e)) return kRuntimeFailure;
   return kInternalError;
 }
-}  // namespace
 
 int run_cli(const std::vector<std::string>& args, Io io) {
   try {
