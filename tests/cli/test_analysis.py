@@ -97,6 +97,32 @@ class Stress(Scratch):
         self.assertFalse(high["reached"])
         self.assertIsNone(high["value"])
 
+    def test_cash_for_survival_rises_with_the_probability_and_a_direct_run_agrees(self):
+        out = json.loads(run(["stress", str(SOURCE / "scenarios/default.yaml"), "--cash", "--probability", "0.5,0.6",
+                              "--runs", self.RUNS, "--months", self.MONTHS, "--json"], self.dir).stdout)
+        self.assertEqual(out["search"], "cash")
+        (p1, p2) = out["quantiles"]
+        self.assertTrue(p1["reached"] and p2["reached"])
+        self.assertLess(p1["value"], p2["value"])
+        self.assertEqual(out["cash"]["value"], p1["value"])
+        # Survival rises with cash.
+        survival = [c["survival"] for c in out["curve"]]
+        self.assertLess(survival[0], survival[-1])
+        cash = p2["value"]  # repr round-trips the double exactly
+        # The scenario with firm.cash in place of its cash_buffer_days (the reader takes one).
+        text = "".join(l for l in (SOURCE / "scenarios/default.yaml").read_text().splitlines(True)
+                       if "cash_buffer_days:" not in l)
+        (self.dir / "cash.yaml").write_text(text)
+        run(["run", "cash.yaml", "--set", f"firm.cash={cash!r}", "--runs", self.RUNS,
+             "--months", self.MONTHS, "-o", "cash.h5", "-q"], self.dir)
+        with h5py.File(self.dir / "cash.h5") as f:
+            survived = f["variants/base/outcomes/survived"][()]
+        n, alive = len(survived), int(survived.sum())
+        lo, hi = wilson(alive, n)
+        self.assertLessEqual(lo, 0.6, f"direct survival {alive / n:.4f} with ${cash}")
+        self.assertLessEqual(0.6, hi, f"direct survival {alive / n:.4f} with ${cash}")
+        self.assertLessEqual(abs(alive / n - 0.6), 1 / n + out["non_monotone"]["share"] + 1e-9)
+
     def test_text_and_help(self):
         p = run(["stress", "--help"], self.dir)
         self.assertIn("--probability", p.stdout)

@@ -1,5 +1,6 @@
 #include "tools/smbsim/stress.hpp"
 
+#include "models/firm/books.hpp"
 #include "models/firm/firm.hpp"
 
 #include <boost/math/special_functions/beta.hpp>
@@ -76,52 +77,80 @@ std::vector<unsigned char> runs_fail(const firm::FirmSpec& spec, std::uint64_t s
   return failed;
 }
 
-StressResult stress_test(const firm::FirmSpec& spec, const StressSettings& st) {
+StressResult critical_values(const Search& search, const StressSettings& st) {
   const auto n = static_cast<std::size_t>(st.runs);
+  const std::vector<double>& grid = search.grid;
   std::vector<std::int64_t> all(n);
   for (std::size_t i = 0; i < n; ++i) all[i] = static_cast<std::int64_t>(i);
-  auto severity_at = [&](int g) { return static_cast<double>(g) / st.grid; };
+  auto event = [&](double x, const std::vector<std::int64_t>& runs) {
+    auto failed = runs_fail(search.spec_at(x), st.seed, st.months, runs, st.threads);
+    if (search.survival)
+      for (auto& f : failed) f = !f;
+    return failed;
+  };
 
-  // Every run at every grid severity: the direct failure curve, and each run's first
-  // failing grid interval.
+  // Every run at every grid value: the event's curve, evaluated directly, and each
+  // run's first grid value with the event.
   StressResult r;
-  std::vector<int> first_fail(n, -1);
-  std::vector<unsigned char> survives_above(n, 0);  // survives some grid severity above its first failure
-  for (int g = 0; g <= st.grid; ++g) {
-    const auto failed = runs_fail(with_forced_shock(spec, st.shock, st.month, severity_at(g)), st.seed, st.months, all, st.threads);
+  std::vector<int> first(n, -1);
+  std::vector<unsigned char> lost_above(n, 0);  // no event at some grid value above its first
+  for (std::size_t g = 0; g < grid.size(); ++g) {
+    const auto happened = event(grid[g], all);
     std::int64_t k = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      k += failed[i];
-      if (failed[i] && first_fail[i] < 0) first_fail[i] = g;
-      if (!failed[i] && first_fail[i] >= 0) survives_above[i] = 1;
+      k += happened[i];
+      if (happened[i] && first[i] < 0) first[i] = static_cast<int>(g);
+      if (!happened[i] && first[i] >= 0) lost_above[i] = 1;
     }
-    r.curve.push_back({severity_at(g), wilson_interval(k, st.runs)});
+    r.curve.push_back({grid[g], wilson_interval(k, st.runs)});
   }
-  for (auto s : survives_above) r.non_monotone += s;
+  for (auto s : lost_above) r.non_monotone += s;
 
-  // Bisection inside the first failing interval (lo survives, hi fails). Runs that share
-  // an interval share its midpoint, so they are simulated together.
+  // Bisection inside the first interval with the event (none at lo, the event at hi).
+  // Runs that share an interval share its midpoint, so they are simulated together.
   r.critical.assign(n, std::numeric_limits<double>::infinity());
   std::vector<double> lo(n), hi(n);
   std::vector<std::int64_t> open;
   for (std::size_t i = 0; i < n; ++i) {
-    if (first_fail[i] == 0) r.critical[i] = 0;
-    if (first_fail[i] <= 0) continue;
-    lo[i] = severity_at(first_fail[i] - 1);
-    hi[i] = severity_at(first_fail[i]);
+    if (first[i] == 0) r.critical[i] = grid.front();
+    if (first[i] <= 0) continue;
+    lo[i] = grid[static_cast<std::size_t>(first[i] - 1)];
+    hi[i] = grid[static_cast<std::size_t>(first[i])];
     open.push_back(static_cast<std::int64_t>(i));
   }
   for (int step = 0; step < st.bisections; ++step) {
     std::map<double, std::vector<std::int64_t>> by_mid;  // ascending runs within each
     for (auto i : open) by_mid[(lo[std::size_t(i)] + hi[std::size_t(i)]) / 2].push_back(i);
     for (const auto& [mid, runs] : by_mid) {
-      const auto failed = runs_fail(with_forced_shock(spec, st.shock, st.month, mid), st.seed, st.months, runs, st.threads);
-      for (std::size_t k = 0; k < runs.size(); ++k) (failed[k] ? hi : lo)[std::size_t(runs[k])] = mid;
+      const auto happened = event(mid, runs);
+      for (std::size_t k = 0; k < runs.size(); ++k) (happened[k] ? hi : lo)[std::size_t(runs[k])] = mid;
     }
   }
   for (auto i : open) r.critical[std::size_t(i)] = hi[std::size_t(i)];
-  r.resolution = 1.0 / st.grid / std::pow(2.0, st.bisections);
+  for (std::size_t g = 1; g < grid.size(); ++g)
+    r.resolution = std::max(r.resolution, (grid[g] - grid[g - 1]) / std::pow(2.0, st.bisections));
   return r;
+}
+
+StressResult stress_test(const firm::FirmSpec& spec, const StressSettings& st) {
+  Search s;
+  s.spec_at = [&](double severity) { return with_forced_shock(spec, st.shock, st.month, severity); };
+  for (int g = 0; g <= st.grid; ++g) s.grid.push_back(static_cast<double>(g) / st.grid);
+  return critical_values(s, st);
+}
+
+StressResult cash_test(const firm::FirmSpec& spec, const StressSettings& st) {
+  Search s;
+  s.survival = true;
+  s.spec_at = [&](double cash) {
+    firm::FirmSpec out = spec;
+    out[firm::Param::cash] = cash;
+    return out;
+  };
+  const double outflows = firm::nominal_books(spec).outflows;
+  for (double months : {0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 18.0, 24.0, 36.0})
+    s.grid.push_back(months * outflows);
+  return critical_values(s, st);
 }
 
 std::pair<std::int64_t, std::int64_t> quantile_ranks(std::int64_t n, double p) {

@@ -7,6 +7,7 @@
 #include "models/firm/parameters.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -32,28 +33,45 @@ struct StressSettings {
   int shock = 0;          ///< index in the catalogue
   int month = 1;          ///< when it strikes
   int grid = 20;          ///< severities 0, 1/grid, ..., 1 evaluated for every run
-  int bisections = 8;     ///< then halvings of the first failing grid interval
+  int bisections = 8;     ///< then halvings of the first grid interval where the event happens
 };
 
 struct StressCurvePoint {
-  double severity;
-  Interval failure;  ///< share of runs that fail at this severity, 95% Wilson interval
+  double value;     ///< severity, or starting cash
+  Interval share;   ///< share of runs in which the event happens there, 95% Wilson interval
 };
 
 struct StressResult {
-  /// Per run: the smallest severity found at which it fails; 0 if it fails without the
-  /// shock's force, +infinity if it survives even severity 1.
+  /// Per run: the smallest value found at which the event happens (the firm fails at
+  /// this severity; or survives with this cash); the grid's first value if it happens
+  /// there already, +infinity if not even at the grid's last.
   std::vector<double> critical;
-  std::int64_t non_monotone = 0;   ///< runs that fail at one grid severity and survive a larger one
-  std::vector<StressCurvePoint> curve;  ///< failure share at each grid severity, evaluated directly
-  double resolution = 0;           ///< width of the last bisection interval
+  std::int64_t non_monotone = 0;   ///< runs with the event at one grid value and not at a larger one
+  std::vector<StressCurvePoint> curve;  ///< the event's share at each grid value, evaluated directly
+  double resolution = 0;           ///< width of the widest last bisection interval
 };
 
+/// A per-run search over one number x on an ascending grid: every run at every grid
+/// value, then bisection inside the interval below the first grid value at which the
+/// event happens. `survival`: the event is survival to the horizon, else failure.
+struct Search {
+  std::function<firm::FirmSpec(double)> spec_at;
+  std::vector<double> grid;
+  bool survival = false;
+};
+StressResult critical_values(const Search& search, const StressSettings& settings);
+
+/// The severity search (settings.shock striking at settings.month).
 StressResult stress_test(const firm::FirmSpec& spec, const StressSettings& settings);
 
-/// The severity at which the firm fails with probability p: the ceil(p n)-th smallest
-/// critical severity, with a 95% distribution-free interval from the binomial
-/// order-statistic ranks (exact). Infinite where no severity up to 1 reaches p.
+/// The starting-cash search: firm.cash fixed at x USD for every run (replacing
+/// firm.cash_buffer_days), x from 0 to 36 months of the planned outflows; the event is
+/// survival.
+StressResult cash_test(const firm::FirmSpec& spec, const StressSettings& settings);
+
+/// The value at which the event happens with probability p: the ceil(p n)-th smallest
+/// critical value, with a 95% distribution-free interval from the binomial
+/// order-statistic ranks (exact). Infinite where no grid value reaches p.
 Interval critical_quantile(std::vector<double> critical, double p);
 
 /// Ranks r <= s (1-based) with P(r <= B < s) >= 0.95 for B ~ Binomial(n, p), as
