@@ -123,6 +123,13 @@ class Stress(Scratch):
         self.assertLessEqual(0.6, hi, f"direct survival {alive / n:.4f} with ${cash}")
         self.assertLessEqual(abs(alive / n - 0.6), 1 / n + out["non_monotone"]["share"] + 1e-9)
 
+    def test_same_answer_with_1_and_3_threads(self):
+        args = ["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", "lost_segment", "--probability", "0.6",
+                "--runs", "700", "--months", "36", "--json", "--threads"]
+        one = json.loads(run(args + ["1"], self.dir).stdout)
+        three = json.loads(run(args + ["3"], self.dir).stdout)
+        self.assertEqual(one, three)
+
     def test_text_and_help(self):
         p = run(["stress", "--help"], self.dir)
         self.assertIn("--probability", p.stdout)
