@@ -198,7 +198,9 @@ class Discover(Scratch):
 
     def test_reads_stored_inputs_and_ignores_noise(self):
         buffer, fit, noise, failed = self.planted(seed=9)
-        write_result(self.dir / "i.h5", {"survived": (~failed).astype(np.uint8)},
+        # start_buffer_days repeats firm.cash_buffer_days (to rounding): read once.
+        write_result(self.dir / "i.h5", {"survived": (~failed).astype(np.uint8),
+                                          "start_buffer_days": buffer * (1 + 1e-15)},
                      inputs={"firm.cash_buffer_days": (buffer, "days"), "market.fit": (fit, "1"),
                              "market.volatility": (noise, "1")})
         out = json.loads(run(["discover", "i.h5", "--json"], self.dir).stdout)

@@ -63,8 +63,9 @@ std::string number(double x, const std::string& units) {
     if (s.back() == '.') s.pop_back();
   }
   if (units == "days" || units == "month" || units == "months") return s + (units == "days" ? " days" : " months");
-  if (units == "1" || units.empty()) return s;
-  return s + " " + units;
+  if (units == "people") return s + " people";
+  if (units == "USD/month") return money(x) + "/month";
+  return s;  // shares, rates and the like: the number alone reads best
 }
 
 /// One restriction in words: "starting with under 20 days of cash", "fit below 0.8".
@@ -159,8 +160,15 @@ int cmd_discover(const std::vector<std::string>& args, Io io) {
     for (const auto& name : kInputOutcomes) {
       if (!link_exists(file, base + "/outcomes/" + name)) continue;
       Column c = read_column(file, base + "/outcomes/" + name, name);
+      // The same values (to rounding: start_buffer_days is recomputed from the cash) as a stored input?
+      auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+          if (!(std::abs(a[i] - b[i]) <= 1e-9 * std::max(1.0, std::abs(a[i])))) return false;
+        return true;
+      };
       bool duplicate = false;
-      for (const auto& i : inputs) duplicate = duplicate || i.values == c.values;
+      for (const auto& i : inputs) duplicate = duplicate || same(i.values, c.values);
       if (!duplicate) inputs.push_back(std::move(c));
     }
     const std::string column = outcome.column.empty() ? "survived" : outcome.column;
