@@ -150,7 +150,8 @@ Summary summarize_file(const std::string& path) {
   }
 }
 
-H5Id open_result_file(const std::string& path) {
+namespace {
+Summary read_summary(const std::string& path) {
   silence_hdf5_errors();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw InputError(path + ": no such file");
@@ -164,12 +165,6 @@ H5Id open_result_file(const std::string& path) {
     throw InputError(path + ": expected result format version " + ours + ", found " + version);
   if (read_attr_int(file, "complete") != 1)
     throw InputError(path + ": expected a complete result file, found one marked incomplete");
-  return file;
-}
-
-namespace {
-Summary read_summary(const std::string& path) {
-  H5Id file = open_result_file(path);
   Summary s;
   s.path = path;
   s.scenario_name = read_attr_string(file, "scenario_name");

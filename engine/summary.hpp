@@ -4,7 +4,6 @@
 // intervals, failure causes and their timing, quantiles at the horizon, per-run KPI
 // means with standard errors, and paired differences against the baseline variant
 // (runs share random numbers across variants, so differences are paired per run).
-#include "engine/hdf5_handle.hpp"
 #include "engine/moments.hpp"
 #include "engine/proportion.hpp"
 
@@ -78,10 +77,6 @@ struct Summary {
   int months = 0;
   std::vector<VariantSummary> variants;
 };
-
-/// Opens a complete smbsim result file of a version this build reads, read-only;
-/// throws InputError (or OutputError on damage) otherwise.
-H5Id open_result_file(const std::string& path);
 
 /// Reads and summarizes a result file; throws InputError if it is not one.
 Summary summarize_file(const std::string& path);

@@ -139,24 +139,16 @@ class Stress(Scratch):
         self.assertIn("Failure probability by severity", p.stdout)
 
 
-def write_result(path, columns, inputs=None, runs=None):
-    """A minimal complete smbsim result file with one variant `base`."""
+def write_result(path, columns, inputs=None):
+    """A result file whose per-run columns say what the test plants: a real run of as many
+    runs (so every check of a result file passes), its outcome columns overwritten in place
+    and `inputs/` added."""
     n = len(next(iter(columns.values())))
-    with h5py.File(path, "w") as f:
-        for k, v in {"format": "smbsim", "format_version": "1.3", "smbsim_version": "test", "git_commit": "x",
-                     "scenario_name": "synthetic", "started_utc": "", "finished_utc": "", "scenario_given": "",
-                     "scenario_resolved": ""}.items():
-            f.attrs[k] = v
-        for k, v in {"seed": 1, "runs": n, "months": 12, "threads": 1, "complete": 1}.items():
-            f.attrs[k] = np.int64(v)
-        g = f.create_group("variants/base")
-        g.attrs["runs"] = np.int64(n)
-        g.attrs["overrides"] = "{}"
-        o = g.create_group("outcomes")
+    run(["run", "--runs", str(n), "--months", "12", "-o", str(path), "-q", "--force"], path.parent)
+    with h5py.File(path, "r+") as f:
+        g = f["variants/base"]
         for name, values in columns.items():
-            d = o.create_dataset(name, data=values)
-            d.attrs["units"] = "1"
-            d.attrs["description"] = name
+            g["outcomes"][name][...] = values
         for name, (values, units) in (inputs or {}).items():
             d = g.create_dataset(f"inputs/{name}", data=np.asarray(values, dtype=np.float64))
             d.attrs["units"] = units
@@ -198,9 +190,9 @@ class Discover(Scratch):
 
     def test_reads_stored_inputs_and_ignores_noise(self):
         buffer, fit, noise, failed = self.planted(seed=9)
-        # start_buffer_days repeats firm.cash_buffer_days (to rounding): read once.
+        # Outcome columns that repeat a stored input (to rounding) are read once.
         write_result(self.dir / "i.h5", {"survived": (~failed).astype(np.uint8),
-                                          "start_buffer_days": buffer * (1 + 1e-15)},
+                                          "start_buffer_days": buffer * (1 + 1e-15), "market_fit": fit},
                      inputs={"firm.cash_buffer_days": (buffer, "days"), "market.fit": (fit, "1"),
                              "market.volatility": (noise, "1")})
         out = json.loads(run(["discover", "i.h5", "--json"], self.dir).stdout)
