@@ -43,5 +43,7 @@ int cmd_validate(const std::vector<std::string>& args, Io io);
 int cmd_summarize(const std::vector<std::string>& args, Io io);
 int cmd_sweep(const std::vector<std::string>& args, Io io);
 int cmd_demo(const std::vector<std::string>& args, Io io);
+int cmd_stress(const std::vector<std::string>& args, Io io);
+int cmd_discover(const std::vector<std::string>& args, Io io);
 
 }  // namespace smbsim::cli
