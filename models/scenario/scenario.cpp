@@ -89,7 +89,7 @@ class Resolver {
         } else {
           spec[info.id] = std::get<Uncertain>(v);
         }
-        slot[key] = it->second.node;
+        slot[key] = YAML::Clone(it->second.node);  // not the file's node: see read_shocks
       } else {
         slot[key] = number_text(info.defaults[static_cast<std::size_t>(size)]);
       }
@@ -173,7 +173,7 @@ class Resolver {
       ok = false;
     }
     if (ok) out = m;
-    resolved[path.substr(0, dot)][path.substr(dot + 1)] = e.node;
+    resolved[path.substr(0, dot)][path.substr(dot + 1)] = YAML::Clone(e.node);
   }
 
   void check_unknown(const Flat& flat) {

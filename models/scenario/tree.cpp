@@ -46,22 +46,59 @@ std::string source_of(const std::string& where) {
 }
 
 
+namespace {
+/// The walk over a YAML document that every later traversal relies on: it refuses
+/// cycles (an alias inside its own anchor: `x: &a [*a]`) and caps the number of nodes
+/// visited with aliases expanded (a "billion laughs" file of a few hundred bytes would
+/// otherwise expand to millions of nodes in every later pass). Both throw at once:
+/// nothing after it could finish.
+struct Walk {
+  const std::string& source;
+  std::vector<Diagnostic>* problems;  // duplicate keys go here; null: do not check them
+  std::vector<YAML::Node> ancestors;
+  std::size_t visited = 0;
+};
+
+void walk(const YAML::Node& node, const std::string& prefix, Walk& w) {
+  // A file's nodes have marks; a command-line value is named by its option alone.
+  const auto where = [&] { return w.problems ? mark_of(node, w.source) : w.source; };
+  if (++w.visited > kMaxNodes)
+    throw ScenarioError({{where(), prefix,
+                          "expected at most " + std::to_string(kMaxNodes) +
+                              " values with aliases expanded, found more (aliases that multiply, e.g. a \"billion laughs\" file)"}});
+  if (!node.IsMap() && !node.IsSequence()) return;
+  for (const auto& a : w.ancestors)
+    if (a.is(node))
+      throw ScenarioError({{where(), prefix,
+                            "expected a value, found an alias to a node that contains it (a cycle)"}});
+  w.ancestors.push_back(node);
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) walk(node[i], prefix + "[" + std::to_string(i) + "]", w);
+  } else {
+    std::map<std::string, std::string> seen;
+    for (const auto& kv : node) {
+      walk(kv.first, prefix, w);
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, w.source));
+      if (!fresh && w.problems)
+        w.problems->push_back({mark_of(kv.first, w.source), path, "duplicate key (first written at " + it->second + ")"});
+      walk(kv.second, path, w);
+    }
+  }
+  w.ancestors.pop_back();
+}
+}  // namespace
+
 void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
                           std::vector<Diagnostic>& problems) {
-  if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i)
-      check_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]", source, problems);
-    return;
-  }
-  if (!node.IsMap()) return;
-  std::map<std::string, std::string> seen;
-  for (const auto& kv : node) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    const std::string path = prefix.empty() ? key : prefix + "." + key;
-    const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, source));
-    if (!fresh) problems.push_back({mark_of(kv.first, source), path, "duplicate key (first written at " + it->second + ")"});
-    check_duplicate_keys(kv.second, path, source, problems);
-  }
+  Walk w{source, &problems, {}, 0};
+  walk(node, prefix, w);
+}
+
+void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path) {
+  Walk w{where, nullptr, {}, 0};
+  walk(node, path, w);
 }
 
 
@@ -88,6 +125,7 @@ void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& probl
     problems.push_back({o.origin, o.path, "expected a YAML value, found " + o.value + " (" + e.msg + ")"});
     return;
   }
+  check_finite_tree(value, o.origin, o.path);
   std::vector<std::string> parts;
   std::stringstream ss(o.path);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);

@@ -29,9 +29,16 @@ std::string number_text(double x);
 std::string mark_of(const YAML::Node& node, const std::string& source);
 /// "file:12:3" -> "file"; an option stays as it is.
 std::string source_of(const std::string& where);
-/// One problem per key written twice in the same map.
+/// Nodes a document may have with aliases expanded: the largest scenario in the library
+/// has a few hundred.
+inline constexpr std::size_t kMaxNodes = 100000;
+/// One problem per key written twice in the same map. Throws ScenarioError at once on a
+/// cycle (an alias inside its own anchor) or past kMaxNodes nodes: call it before any
+/// other traversal.
 void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
                           std::vector<Diagnostic>& problems);
+/// The same checks of cycles and size alone, for a value given on the command line.
+void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path);
 /// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out);
 /// Puts `layer` over `target`: a path in the layer replaces that path and all below it.
