@@ -480,6 +480,45 @@ class ConcurrentWriters(Scratch):
         self.assertIn(self.assert_one_complete_file(), (1, 2))
 
 
+class FullDisk(Scratch):
+    """A write that fails (a full disk, a file size limit): one line with the OS's reason,
+    exit 1, no temporary file left, an older --force target intact, no HDF5 dump."""
+
+    def assert_clean_failure(self, p, directory, reason, keep=()):
+        self.assertEqual(p.returncode, 1, p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn(reason, lines[0])
+        self.assertNotIn("HDF5-DIAG", p.stderr)
+        self.assertEqual(sorted(f.name for f in directory.iterdir()), sorted(keep), "files left behind")
+
+    def test_file_size_limit(self):
+        # RLIMIT_FSIZE with SIGXFSZ ignored: write(2) fails with EFBIG, as on a full disk
+        # it fails with ENOSPC. Two threads: the writer stage runs on a worker thread.
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        (self.dir / "old.h5").write_text("an older result")
+        p = subprocess.run([SMBSIM, "run", "-q", "--runs", "50000", "--threads", "2", "-o", "old.h5", "--force"],
+                           cwd=self.dir, capture_output=True, text=True, preexec_fn=limit, timeout=600)
+        self.assert_clean_failure(p, self.dir, "File too large", keep=["old.h5"])
+        self.assertIn("old.h5: HDF5: cannot", p.stderr)
+        self.assertEqual((self.dir / "old.h5").read_text(), "an older result")
+
+    def test_full_disk(self):
+        disk = self.dir / "disk"
+        disk.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True).returncode:
+            self.skipTest("cannot mount a small tmpfs here (needs root)")
+        try:
+            for extra in ([], ["--paths", "400"]):  # fails in a column write; in the final flush
+                with self.subTest(extra=extra):
+                    p = run(["run", "-q", "--runs", "20000", "-o", str(disk / "r.h5")] + extra, self.dir)
+                    self.assert_clean_failure(p, disk, "No space left on device")
+        finally:
+            subprocess.run(["umount", str(disk)], check=True)
+
+
 class Hostile(Scratch):
     """Inputs made to hurt: each must end quickly with exit 2 and one line per problem."""
 

@@ -1,5 +1,6 @@
 #include "tools/smbsim/study.hpp"
 
+#include "engine/hdf5_handle.hpp"
 #include "engine/progress.hpp"
 #include "engine/result_file.hpp"
 #include "engine/runner.hpp"
@@ -29,23 +30,30 @@ StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options)
                   utc_now_iso8601(), sc.name, sc.given, sc.resolved};
   // Before the temporary file can exist: a signal at any moment removes it.
   const TemporaryFileSignals signals;
-  ResultWriter writer(options.output, options.force, prov);
-  for (const auto& variant : sc.variants) {
-    const ModelSchema schema = firm::Firm::schema(variant.spec);
-    auto sink = writer.add_variant(variant.name, schema, options.paths, variant.overrides);
-    Progress progress(variant.name, sc.simulation.runs, options.progress && Progress::stderr_is_terminal());
-    RunConfig cfg;
-    cfg.seed = sc.simulation.seed;
-    cfg.runs = sc.simulation.runs;
-    cfg.months = sc.simulation.months;
-    cfg.threads = threads;
-    cfg.paths = options.paths;
-    cfg.progress = &progress;
-    const MonthlyStats stats = simulate<firm::Firm>(variant.spec, cfg, *sink);
-    progress.finish();
-    sink->write_monthly(stats);
+  try {
+    ResultWriter writer(options.output, options.force, prov);
+    for (const auto& variant : sc.variants) {
+      const ModelSchema schema = firm::Firm::schema(variant.spec);
+      auto sink = writer.add_variant(variant.name, schema, options.paths, variant.overrides);
+      Progress progress(variant.name, sc.simulation.runs, options.progress && Progress::stderr_is_terminal());
+      RunConfig cfg;
+      cfg.seed = sc.simulation.seed;
+      cfg.runs = sc.simulation.runs;
+      cfg.months = sc.simulation.months;
+      cfg.threads = threads;
+      cfg.paths = options.paths;
+      cfg.progress = &progress;
+      const MonthlyStats stats = simulate<firm::Firm>(variant.spec, cfg, *sink);
+      progress.finish();
+      sink->write_monthly(stats);
+    }
+    writer.commit();
+  } catch (const OutputError& e) {
+    // From any thread (the writer stage runs on the workers): one line naming the file.
+    // The writer, unwound, has removed the temporary file; a --force target is untouched.
+    const std::string what = e.what();
+    throw OutputError(what.starts_with(options.output + ":") ? what : options.output + ": " + what);
   }
-  writer.commit();
   return {options.output,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
 }
