@@ -519,6 +519,93 @@ class FullDisk(Scratch):
             subprocess.run(["umount", str(disk)], check=True)
 
 
+class DamagedResults(Scratch):
+    """Result files are untrusted: edited attributes, reshaped datasets, bit flips, pipes.
+    summarize exits 0 or 2 with one line naming the file, never crashes or hangs."""
+
+    def setUp(self):
+        super().setUp()
+        run(["run", "-q", "--runs", "300", "--months", "24", "-o", "good.h5"], self.dir, check=0)
+
+    def edited(self, edit):
+        path = self.dir / "bad.h5"
+        shutil.copy(self.dir / "good.h5", path)
+        with h5py.File(path, "r+") as f:
+            edit(f)
+        return path
+
+    def assert_refused(self, path, expected):
+        p = run(["summarize", path.name], self.dir)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertTrue(p.stderr.startswith(path.name + ": "), p.stderr)
+        self.assertIn(expected, p.stderr)
+
+    def test_edited_attributes_and_shapes(self):
+        def reshape(name, shape):
+            def edit(f):
+                old = f[name][()]
+                del f[name]
+                f[name] = np.resize(old, shape)
+            return edit
+        alive = "variants/base/monthly/alive"
+        cases = {
+            "months = 0, outside [1, 1200]": lambda f: f.attrs.modify("months", 0),
+            "months = -1, outside [1, 1200]": lambda f: f.attrs.modify("months", -1),
+            "alive of shape [24] where [121] belongs": lambda f: f.attrs.modify("months", 121),
+            "alive of shape [24] where [1000] belongs": lambda f: f.attrs.modify("months", 1000),
+            "alive of shape [24] where [12] belongs": lambda f: f.attrs.modify("months", 12),
+            "variants/base attribute runs = 300 where the file says 301": lambda f: f.attrs.modify("runs", 301),
+            "attribute months that is not one whole number": lambda f: (f.attrs.__delitem__("months"),
+                                                                        f.attrs.__setitem__("months", "24")),
+            "alive of shape [30] where [24] belongs": reshape(alive, (30,)),
+            "failures of shape [24, 2] where": reshape("variants/base/monthly/failures", (24, 2)),
+            "cash_quantiles of shape [24, 4] where [24, 5] belongs": reshape("variants/base/monthly/cash_quantiles", (24, 4)),
+            "survived of shape [299] where [300] belongs": reshape("variants/base/outcomes/survived", (299,)),
+            "alive[0] = 301": lambda f: f[alive].__setitem__(0, 301),
+            "alive[5] = 300 (runs alive must lie in [0, runs] and never grow)": lambda f: f[alive].__setitem__(5, 300),
+            "defined_runs = 1000, outside [0, 300]": lambda f: f["variants/base/outcomes/survived"].attrs.modify("defined_runs", 1000),
+            "no variants": lambda f: [f["variants"].__delitem__(k) for k in list(f["variants"])],
+            "without attribute overrides": lambda f: f["variants/base"].attrs.__delitem__("overrides"),
+            "marked incomplete": lambda f: f.attrs.modify("complete", 0),
+        }
+        for expected, edit in cases.items():
+            with self.subTest(expected):
+                self.assert_refused(self.edited(edit), expected)
+
+    def test_bit_flips_never_crash(self):
+        data = (self.dir / "good.h5").read_bytes()
+        rng = np.random.default_rng(7)
+        path = self.dir / "flipped.h5"
+        codes = {}
+        for _ in range(150):
+            d = bytearray(data)
+            for _ in range(int(rng.choice([1, 2, 4, 8]))):
+                k = int(rng.integers(len(d)))
+                d[k] ^= 1 << int(rng.integers(8))
+            path.write_bytes(bytes(d))
+            p = run(["summarize", path.name], self.dir)
+            codes[p.returncode] = codes.get(p.returncode, 0) + 1
+            self.assertIn(p.returncode, (0, 2), p.stderr)
+            if p.returncode == 2:
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertGreater(codes.get(2, 0), 0)
+
+    def test_pipes_directories_and_unreadable_files(self):
+        os.mkfifo(self.dir / "pipe.h5")
+        (self.dir / "dir.h5").mkdir()
+        p = run(["summarize", "pipe.h5"], self.dir, check=2)  # never opened: it would block
+        self.assertEqual(p.stderr, "pipe.h5: expected a result file, found a pipe\n")
+        p = run(["summarize", "dir.h5"], self.dir, check=2)
+        self.assertEqual(p.stderr, "dir.h5: expected a result file, found a directory\n")
+        if os.geteuid() != 0:  # root reads any file
+            locked = self.dir / "locked.h5"
+            shutil.copy(self.dir / "good.h5", locked)
+            locked.chmod(0)
+            p = run(["summarize", "locked.h5"], self.dir, check=2)
+            self.assertIn("cannot read the result file (Permission denied)", p.stderr)
+
+
 class Hostile(Scratch):
     """Inputs made to hurt: each must end quickly with exit 2 and one line per problem."""
 

@@ -3,6 +3,7 @@
 #include "engine/hdf5_handle.hpp"
 #include "engine/progress.hpp"
 #include "engine/result_file.hpp"
+#include "engine/summary.hpp"
 #include "engine/runner.hpp"
 #include "models/firm/firm.hpp"
 
@@ -15,6 +16,8 @@
 #include <filesystem>
 
 namespace smbsim::cli {
+
+static_assert(scenario::kMaxMonths == kMaxResultMonths, "summarize reads every horizon a scenario may have");
 
 std::string default_output_name(const scenario::Scenario& sc) {
   std::string stem = std::filesystem::path(sc.name).stem().string();
