@@ -94,7 +94,9 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   const std::string monthly = base + "/monthly/";
   const auto m = static_cast<hsize_t>(months);
 
-  expect_shape(file, monthly + "alive", {m});
+  for (const char* name : {"alive", "month", "survival", "survival_lo", "survival_hi"})
+    expect_shape(file, monthly + name, {m});  // all read by smbsim-report
+  expect_shape(file, monthly + "quantile", {kQuantileLevels.size()});
   const auto alive = read_ints(file, monthly + "alive");
   for (std::size_t i = 0; i < alive.size(); ++i)
     if (alive[i] < 0 || alive[i] > v.runs || (i > 0 && alive[i] > alive[i - 1]))
