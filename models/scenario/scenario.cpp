@@ -5,6 +5,7 @@
 #include "models/scenario/distribution.hpp"
 #include "models/scenario/shocks_reader.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 #include "models/scenario/tree.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -211,7 +212,9 @@ Simulation resolve_simulation(const Flat& flat, std::vector<Diagnostic>& problem
   };
   sim.runs = static_cast<std::int64_t>(get("simulation.runs", {1, double(kMaxRuns), true}, double(sim.runs)));
   sim.months = static_cast<int>(get("simulation.months", {1, double(kMaxMonths), true}, sim.months));
-  sim.seed = static_cast<std::uint64_t>(get("simulation.seed", {0, 9007199254740992.0, true}, double(sim.seed)));
+  // Below 2^53: every whole number is exact as a double, so a larger seed is refused
+  // instead of silently rounded (2^53 + 1 would read as 2^53).
+  sim.seed = static_cast<std::uint64_t>(get("simulation.seed", {0, double(kMaxSeed), true}, double(sim.seed)));
   resolved["simulation"]["runs"] = sim.runs;
   resolved["simulation"]["months"] = sim.months;
   resolved["simulation"]["seed"] = sim.seed;
@@ -312,11 +315,16 @@ Override parse_override(const std::string& text, const std::string& option) {
 Scenario load_scenario(const std::string& text, const std::string& source,
                        const std::vector<Override>& overrides,
                        const std::vector<GeneratedVariant>& generated) {
+  // The file as written must be valid on its own: an option never hides a bad value in it.
+  if (!overrides.empty() || !generated.empty()) load_scenario(text, source);
+  if (const auto bad = check_utf8_text(text))
+    throw ScenarioError({{source + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column), "",
+                          "expected UTF-8 text, found " + bad->found}});
   std::vector<Diagnostic> problems;
   YAML::Node root;
   try {
     root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     throw ScenarioError({{source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                           "", "expected valid YAML, found a syntax error (" + e.msg + ")"}});
   }
@@ -328,7 +336,8 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   Flat base;
   flatten(root, "", source, base);
   // --set values replace what the file says, for every variant.
-  overlay(base, flatten_overrides(overrides, problems));
+  const Flat options = flatten_overrides(overrides, problems);
+  overlay(base, options);
 
   Scenario sc;
   sc.given = text;
@@ -353,7 +362,10 @@ Scenario load_scenario(const std::string& text, const std::string& source,
     for (const auto& g : generated) {
       Flat merged = base;
       merged.erase("variants");
-      overlay(merged, flatten_overrides(g.overrides, problems));
+      Flat own = flatten_overrides(g.overrides, problems);
+      drop_shared_settings(own, "", problems);
+      check_options_leave_alone(options, own, problems);
+      overlay(merged, own);
       std::string text = "{";
       for (const auto& o : g.overrides) text += (text.size() > 1 ? ", " : "") + o.path + ": " + o.value;
       variants.emplace_back(g.name, std::move(merged));
@@ -378,16 +390,8 @@ Scenario load_scenario(const std::string& text, const std::string& source,
         if (kv.second.IsMap()) flatten(kv.second, "", source, own);
         Flat merged = base;
         merged.erase("variants");
-        for (auto it = own.begin(); it != own.end();) {
-          const std::string& path = it->first;
-          if (path.rfind("simulation", 0) == 0 || path == "name" || path == "description" || path == "variants") {
-            problems.push_back({it->second.where, "variants." + name + "." + path,
-                                "expected a model setting; simulation, name and description are shared by all variants"});
-            it = own.erase(it);
-          } else {
-            ++it;
-          }
-        }
+        drop_shared_settings(own, "variants." + name + ".", problems);
+        check_options_leave_alone(options, own, problems);
         overlay(merged, own);
         YAML::Emitter out;
         out << YAML::Flow << (kv.second.IsMap() ? kv.second : YAML::Node(YAML::NodeType::Map));

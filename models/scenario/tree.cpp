@@ -144,6 +144,37 @@ void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& probl
 
 }  // namespace
 
+void drop_shared_settings(Flat& own, const std::string& prefix, std::vector<Diagnostic>& problems) {
+  for (auto it = own.begin(); it != own.end();) {
+    const std::string& path = it->first;
+    if (path.rfind("simulation", 0) == 0 || path == "name" || path == "description" || path == "variants" ||
+        path.rfind("variants.", 0) == 0) {
+      problems.push_back({it->second.where, prefix + path,
+                          "expected a model setting; simulation, name and description are shared by all variants"});
+      it = own.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+namespace {
+/// One path is the other or lies below it ("firm.size" and "firm.size.x").
+bool overlapping(const std::string& a, const std::string& b) {
+  const auto below = [](const std::string& x, const std::string& y) { return x.size() > y.size() && x.rfind(y + ".", 0) == 0; };
+  return a == b || below(a, b) || below(b, a);
+}
+}  // namespace
+
+void check_options_leave_alone(const Flat& options, const Flat& own, std::vector<Diagnostic>& problems) {
+  for (const auto& [path, entry] : options)
+    for (const auto& variant : own)
+      if (overlapping(path, variant.first))
+        problems.push_back({entry.where, path,
+                            "expected a setting the variants leave alone, found one that variants set too (" +
+                                variant.first + "): the variant's value would silently win"});
+}
+
 void overlay(Flat& target, const Flat& layer) {
   for (const auto& [path, entry] : layer) {
     for (auto it = target.begin(); it != target.end();)
@@ -156,6 +187,10 @@ void overlay(Flat& target, const Flat& layer) {
 Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems) {
   Flat out;
   for (const auto& o : overrides) {
+    if (o.path == "variants" || o.path.rfind("variants.", 0) == 0) {
+      problems.push_back({o.origin, o.path, "expected a setting; variants are written in the scenario file"});
+      continue;
+    }
     YAML::Node holder(YAML::NodeType::Map);
     set_path(holder, o, problems);
     Flat one;

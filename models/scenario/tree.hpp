@@ -41,6 +41,12 @@ void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, con
 void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path);
 /// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out);
+/// Removes (with a problem each) what a variant may not set: simulation, name,
+/// description, variants. `prefix` goes before the path in messages.
+void drop_shared_settings(Flat& own, const std::string& prefix, std::vector<Diagnostic>& problems);
+/// A problem for each command-line setting (`options`) that the variant's own settings
+/// also set, or set above or below: the variant would silently win over the option.
+void check_options_leave_alone(const Flat& options, const Flat& own, std::vector<Diagnostic>& problems);
 /// Puts `layer` over `target`: a path in the layer replaces that path and all below it.
 void overlay(Flat& target, const Flat& layer);
 /// Command-line overrides ("path=value", value parsed as YAML) as a flat layer.

@@ -49,7 +49,7 @@ class BadScenarios(Scratch):
         self.assertGreaterEqual(len(corpus), 40)
         for path in corpus:
             with self.subTest(path.name):
-                expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
+                expected = path.read_bytes().split(b"\n")[0].decode().removeprefix("# expect: ")
                 target = self.dir / path.name
                 shutil.copy(path, target)
                 try:
@@ -606,6 +606,19 @@ class DamagedResults(Scratch):
             self.assertIn("cannot read the result file (Permission denied)", p.stderr)
 
 
+    def test_read_only_directory_says_why(self):
+        ro = self.dir / "ro"
+        ro.mkdir()
+        if subprocess.run(["mount", "--bind", "-o", "ro", str(ro), str(ro)], capture_output=True).returncode:
+            self.skipTest("cannot make a read-only bind mount here (needs root)")
+        try:
+            p = run(["run", "-q", "--runs", "10", "--months", "3", "-o", str(ro / "x.h5")], self.dir, check=1)
+            self.assertEqual(p.stderr, f"{ro / 'x.h5'}: cannot create a temporary file in {ro} to write it "
+                                       "(Read-only file system)\n")
+        finally:
+            subprocess.run(["umount", str(ro)], check=True)
+
+
 class Hostile(Scratch):
     """Inputs made to hurt: each must end quickly with exit 2 and one line per problem."""
 
@@ -619,6 +632,48 @@ class Hostile(Scratch):
         p = run(["validate", "many.yaml"], self.dir, check=0)
         self.assertIn("2000 variant(s)", p.stdout)
         self.assertLess(time.monotonic() - start, 60)
+
+    def test_file_values_are_checked_even_when_an_option_overrides_them(self):
+        (self.dir / "runs.yaml").write_text("simulation: {runs: many, months: 12}\n")
+        (self.dir / "level.yaml").write_text("simulation: {runs: 20, months: 12}\nalignment: {level: 7}\n")
+        runs = "runs.yaml:1:20: simulation.runs: expected a whole number"
+        level = "level.yaml:2:20: alignment.level: expected a number in [0, 1], found 7"
+        for args, expected in [(["run", "runs.yaml", "--runs", "20"], runs),
+                               (["validate", "runs.yaml", "--set", "simulation.runs=20"], runs),
+                               (["run", "level.yaml", "--set", "alignment.level=0.5"], level),
+                               (["sweep", "level.yaml", "--grid", "alignment.level=0.2,0.5"], level)]:
+            with self.subTest(args):
+                p = run(args + (["-q", "-o", "out.h5"] if args[0] != "validate" else []), self.dir, check=2)
+                self.assertEqual(p.stderr.strip().splitlines(), [p.stderr.strip()])
+                self.assertIn(expected, p.stderr)
+                self.assertFalse((self.dir / "out.h5").exists())
+
+    def test_grids_on_shared_settings_are_refused(self):
+        (self.dir / "ok.yaml").write_text("simulation: {runs: 20, months: 12}\n")
+        for grid, expected in [("simulation.runs=10,20", "simulation.runs: expected a model setting"),
+                               ("name=a,b", "name: expected a model setting"),
+                               ("description=a,b", "description: expected a model setting"),
+                               ("variants=1,2", "variants: expected a setting; variants are written in the scenario file")]:
+            with self.subTest(grid):
+                p = run(["sweep", "ok.yaml", "--grid", grid, "-q", "-o", "out.h5"], self.dir, check=2)
+                lines = p.stderr.strip().splitlines()
+                self.assertTrue(lines and all(line.startswith("--grid ") and expected in line for line in lines), p.stderr)
+                self.assertFalse((self.dir / "out.h5").exists())
+
+    def test_utf16_and_utf32_files_are_named_not_echoed(self):
+        text = "simulation: {runs: 10}\n" + "# padding\n" * 200
+        for encoding, found in [("utf-16", "a UTF-16 byte-order mark"), ("utf-32", "a UTF-32 byte-order mark")]:
+            with self.subTest(encoding):
+                (self.dir / "wide.yaml").write_bytes(text.encode(encoding))
+                p = run(["validate", "wide.yaml"], self.dir, check=2)
+                self.assertEqual(p.stderr, f"wide.yaml:1:1: expected UTF-8 text, found {found} (save the file as UTF-8)\n")
+        (self.dir / "bom.yaml").write_bytes(b"\xef\xbb\xbf" + text.encode())  # a UTF-8 BOM is fine
+        run(["validate", "bom.yaml"], self.dir, check=0)
+
+    def test_control_characters_in_options_are_escaped(self):
+        p = run(["run", "--set", "firm.size=micro\nforged: line", "-o", "out.h5"], self.dir, check=2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("micro\\nforged", p.stderr)
 
     def test_a_cycle_in_a_set_value_is_refused(self):
         p = run(["validate", "--set", "firm.notes=&a [*a]"], self.dir, check=2)

@@ -55,7 +55,7 @@ StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options)
     // From any thread (the writer stage runs on the workers): one line naming the file.
     // The writer, unwound, has removed the temporary file; a --force target is untouched.
     const std::string what = e.what();
-    throw OutputError(what.starts_with(options.output + ":") ? what : options.output + ": " + what);
+    throw OutputError(what.starts_with("HDF5: ") ? options.output + ": " + what : what);
   }
   return {options.output,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
