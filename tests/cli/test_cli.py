@@ -675,6 +675,12 @@ class Hostile(Scratch):
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertIn("micro\\nforged", p.stderr)
 
+    def test_names_are_escaped_in_the_summary(self):
+        (self.dir / "n.yaml").write_text('name: "evil\\nforged\\e[31m"\nsimulation: {runs: 20, months: 6}\n')
+        p = run(["run", "n.yaml", "-q", "-o", "out.h5"], self.dir, check=0)
+        self.assertIn("scenario evil\\nforged\\x1b[31m", p.stdout)
+        self.assertNotIn("\x1b", p.stdout)
+
     def test_a_cycle_in_a_set_value_is_refused(self):
         p = run(["validate", "--set", "firm.notes=&a [*a]"], self.dir, check=2)
         self.assertEqual(p.stderr, "--set firm.notes=&a [*a]: firm.notes[0]: expected a value, found an alias to a node "
