@@ -187,7 +187,8 @@ AtomicOutput::AtomicOutput(fs::path final_path, bool force)
     }
     set_state(std::exchange(slot_, -1), kFree);
     if (err != EEXIST || attempt == 4)
-      throw OutputError(temp_.string() + ": cannot create the temporary file: " + std::strerror(err));
+      throw OutputError(final_.string() + ": cannot create a temporary file in " + dir.string() + " to write it (" +
+                        std::strerror(err) + ")");
   }
 }
 

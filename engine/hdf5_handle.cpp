@@ -2,12 +2,39 @@
 
 #include <hdf5_hl.h>
 
+#include <cstring>
 #include <mutex>
 
 namespace smbsim {
 
+namespace {
+/// The operating system's reason for the HDF5 failure just reported on this thread, if
+/// any (" (No space left on device)"), read from HDF5's error stack, which it clears.
+std::string os_reason() {
+  std::string reason;
+  auto visit = [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+    auto& out = *static_cast<std::string*>(data);
+    // The file drivers write "..., errno = 28, error message = 'No space left on device', ...".
+    const char* at = e->desc ? std::strstr(e->desc, "error message = '") : nullptr;
+    if (at && out.empty()) {
+      at += std::strlen("error message = '");
+      const char* end = std::strchr(at, '\'');
+      out.assign(at, end ? end : at + std::strlen(at));
+    }
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, visit, &reason);
+  H5Eclear2(H5E_DEFAULT);
+  return reason.empty() ? "" : " (" + reason + ")";
+}
+}  // namespace
+
+[[noreturn]] void throw_hdf5_failure(const std::string& what) {
+  throw OutputError("HDF5: cannot " + what + os_reason());
+}
+
 H5Id::H5Id(hid_t id, Closer close, const std::string& what) : id_(id), close_(close) {
-  if (id < 0) throw OutputError("HDF5: cannot " + what);
+  if (id < 0) throw_hdf5_failure(what);
 }
 
 void H5Id::reset() {
@@ -17,11 +44,21 @@ void H5Id::reset() {
 
 void silence_hdf5_errors() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    // First, before anything starts the library: no H5close at exit. After a failed
+    // write (a full disk) the library still holds the file, and closing it again from
+    // the exit handler crashed in H5F__close_cb. The process's end closes the file.
+    H5dont_atexit();
+  });
+  // The error stack, and so its automatic printing, is per thread in a thread-safe
+  // libhdf5: switch it off on every thread that calls HDF5 (the writer stage of the
+  // runner moves between worker threads).
+  thread_local bool silenced = false;
+  if (!silenced) silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
 }
 
 void h5check(herr_t status, const std::string& what) {
-  if (status < 0) throw OutputError("HDF5: cannot " + what);
+  if (status < 0) throw_hdf5_failure(what);
 }
 
 H5Id create_group(hid_t parent, const std::string& name) {

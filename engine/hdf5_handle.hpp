@@ -43,9 +43,13 @@ class H5Id {
   Closer close_ = nullptr;
 };
 
-/// Switches off HDF5's automatic error printing for the whole process (idempotent).
+/// Switches off HDF5's automatic error printing on the calling thread and its exit
+/// handler for the process (cheap after the first call on a thread). Call it before
+/// the first HDF5 call of the process and of each thread.
 void silence_hdf5_errors();
+/// Throws OutputError("HDF5: cannot WHAT (OS reason)") if status < 0.
 void h5check(herr_t status, const std::string& what);
+[[noreturn]] void throw_hdf5_failure(const std::string& what);
 
 H5Id create_group(hid_t parent, const std::string& name);
 H5Id open_group(hid_t parent, const std::string& name);

@@ -58,7 +58,7 @@ std::unique_ptr<VariantWriter> ResultWriter::add_variant(const std::string& name
 void ResultWriter::commit() {
   write_attr(file_, "finished_utc", utc_now_iso8601());
   write_attr(file_, "complete", std::int64_t{1});
-  h5check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "flush " + path_);
+  h5check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "flush the file");
   file_.reset();
   output_.commit();
 }
@@ -156,6 +156,7 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
 
 void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
                                     std::span<const double> rows) {
+  silence_hdf5_errors();  // called on whichever worker thread runs the writer stage
   if (count <= 0) return;
   if (columns_.empty()) create_columns(rows.first(static_cast<std::size_t>(count) * schema_.outcome_columns.size()));
   const std::size_t width = schema_.outcome_columns.size();
@@ -186,6 +187,7 @@ void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
 }
 
 void VariantWriter::append_path(std::int64_t run, std::span<const double> path) {
+  silence_hdf5_errors();
   const std::size_t q = schema_.quantities.size();
   const hsize_t m = static_cast<hsize_t>(months_);
   std::vector<double> series(static_cast<std::size_t>(m));
@@ -200,6 +202,7 @@ void VariantWriter::append_path(std::int64_t run, std::span<const double> path) 
 }
 
 void VariantWriter::write_monthly(const MonthlyStats& s) {
+  silence_hdf5_errors();
   if (columns_.empty()) create_columns({});  // no runs: the (empty) columns still exist
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     write_attr(columns_[c], "defined_runs", column_moments_[c].count());

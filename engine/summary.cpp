@@ -3,14 +3,74 @@
 #include "engine/hdf5_handle.hpp"
 #include "engine/result_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cmath>
-#include <filesystem>
+#include <cstring>
+#include <limits>
 
 namespace smbsim {
 
 namespace {
 constexpr double kZ95 = 1.959963984540054;
+
+// A result file is untrusted input (edited, truncated, bit-flipped): every attribute and
+// every shape is checked against the others before anything is indexed with it, and
+// each inconsistency is one InputError naming the file and what is wrong.
+thread_local const std::string* g_path = nullptr;
+
+[[noreturn]] void damaged(const std::string& what) {
+  throw InputError((g_path ? *g_path : std::string("result file")) + ": expected a consistent smbsim result file, found " + what);
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+/// An attribute's type class and element count, checked; `where` names its object.
+void expect_attr(hid_t obj, const std::string& where, const std::string& name, H5T_class_t cls, const char* kind) {
+  if (!has_attr(obj, name)) damaged(where + " without attribute " + name);
+  H5Id attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  H5Id type(H5Aget_type(attr), H5Tclose, "read the type of attribute " + name);
+  H5Id space(H5Aget_space(attr), H5Sclose, "read the shape of attribute " + name);
+  if (H5Tget_class(type) != cls || H5Sget_simple_extent_npoints(space) != 1)
+    damaged(where + " attribute " + name + " that is not one " + kind);
+}
+
+std::int64_t int_attr(hid_t obj, const std::string& where, const std::string& name, std::int64_t lo, std::int64_t hi) {
+  expect_attr(obj, where, name, H5T_INTEGER, "whole number");
+  const std::int64_t v = read_attr_int(obj, name);
+  if (v < lo || v > hi)
+    damaged(where + " attribute " + name + " = " + std::to_string(v) + ", outside [" + std::to_string(lo) + ", " +
+            std::to_string(hi) + "]");
+  return v;
+}
+
+std::string string_attr(hid_t obj, const std::string& where, const std::string& name) {
+  expect_attr(obj, where, name, H5T_STRING, "string");
+  return read_attr_string(obj, name);
+}
+
+double double_attr(hid_t obj, const std::string& where, const std::string& name) {
+  expect_attr(obj, where, name, H5T_FLOAT, "number");
+  return read_attr_double(obj, name);
+}
+
+/// A dataset at `path` of exactly the shape `dims`.
+void expect_shape(hid_t file, const std::string& path, const std::vector<hsize_t>& dims) {
+  if (!link_exists(file, path)) damaged("no dataset " + path);
+  const auto found = dataset_dims(file, path);
+  if (found != dims) damaged(path + " of shape " + shape_text(found) + " where " + shape_text(dims) + " belongs");
+}
 
 /// The month by which a share `p` of `total` failures had happened, from monthly counts.
 int month_at_share(const std::vector<std::int64_t>& per_month, std::int64_t total, double p) {
@@ -26,21 +86,39 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   VariantSummary v;
   v.name = name;
   const std::string base = "variants/" + name;
+  if (!link_exists(file, base + "/monthly") || !link_exists(file, base + "/outcomes"))
+    damaged("variant " + name + " without its monthly and outcomes groups");
   H5Id group = open_group(file, base);
-  v.runs = read_attr_int(group, "runs");
-  v.overrides = read_attr_string(group, "overrides");
+  v.runs = int_attr(group, base, "runs", 0, std::numeric_limits<std::int64_t>::max());
+  v.overrides = string_attr(group, base, "overrides");
   const std::string monthly = base + "/monthly/";
+  const auto m = static_cast<hsize_t>(months);
 
+  for (const char* name : {"alive", "month", "survival", "survival_lo", "survival_hi"})
+    expect_shape(file, monthly + name, {m});  // all read by smbsim-report
+  expect_shape(file, monthly + "quantile", {kQuantileLevels.size()});
   const auto alive = read_ints(file, monthly + "alive");
+  for (std::size_t i = 0; i < alive.size(); ++i)
+    if (alive[i] < 0 || alive[i] > v.runs || (i > 0 && alive[i] > alive[i - 1]))
+      damaged(monthly + "alive[" + std::to_string(i) + "] = " + std::to_string(alive[i]) +
+              " (runs alive must lie in [0, runs] and never grow)");
   for (int m : {12, 24, 60, 120})
     if (m < months) v.survival.emplace_back(m, wilson_interval(alive[static_cast<std::size_t>(m - 1)], v.runs));
   v.survival.emplace_back(months, wilson_interval(alive.back(), v.runs));
   for (auto a : alive) v.survival_curve.push_back(static_cast<double>(a) / static_cast<double>(std::max<std::int64_t>(v.runs, 1)));
 
   // Failures by cause and month.
+  if (!link_exists(file, monthly + "cause") || dataset_dims(file, monthly + "cause").size() != 1)
+    damaged(monthly + "cause missing or not a list");
   const auto causes = read_strings(file, monthly + "cause");
-  const auto failures = read_ints(file, monthly + "failures");
   const std::size_t nc = causes.size();
+  expect_shape(file, monthly + "failures", {m, nc});
+  const auto failures = read_ints(file, monthly + "failures");
+  std::int64_t failed = 0;
+  for (auto f : failures) {
+    if (f < 0 || f > v.runs - failed) damaged(monthly + "failures with counts below 0 or above the runs");
+    failed += f;
+  }
   std::vector<std::int64_t> all_by_month(static_cast<std::size_t>(months), 0);
   for (std::size_t c = 0; c < nc; ++c) {
     std::vector<std::int64_t> by_month(static_cast<std::size_t>(months));
@@ -71,10 +149,14 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
     const std::string suffix = "_quantiles";
     if (child.size() <= suffix.size() || child.compare(child.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
     const std::string q = child.substr(0, child.size() - suffix.size());
+    const std::string at = base + "/monthly/";
+    for (const char* part : {"_quantiles", "_quantiles_lo", "_quantiles_hi"})
+      expect_shape(file, at + q + part, {m, kQuantileLevels.size()});
+    for (const char* part : {"_mean", "_sem"}) expect_shape(file, at + q + part, {m});
     H5Id d(H5Dopen2(mg, child.c_str(), H5P_DEFAULT), H5Dclose, "open " + child);
     QuantitySummary s;
     s.name = q;
-    s.units = read_attr_string(d, "units");
+    s.units = string_attr(d, at + child, "units");
     const auto qs = read_doubles(mg, child), lo = read_doubles(mg, q + "_quantiles_lo"),
                hi = read_doubles(mg, q + "_quantiles_hi");
     const std::size_t nq = kQuantileLevels.size(), last = (static_cast<std::size_t>(months) - 1) * nq;
@@ -113,17 +195,19 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
   H5Id og = open_group(file, dir);
   for (const auto& col : child_names(og)) {
     if (col == "run") continue;
-    H5Id d(H5Dopen2(og, col.c_str(), H5P_DEFAULT), H5Dclose, "open " + col);
-    ColumnSummary cs{col, read_attr_string(d, "units")};
     const std::string path = dir + "/" + col, baseline_path = baseline ? "variants/" + baseline->name + "/outcomes/" + col : "";
-    const bool paired = baseline && link_exists(file, baseline_path);
+    expect_shape(file, path, {static_cast<hsize_t>(v.runs)});
+    H5Id d(H5Dopen2(og, col.c_str(), H5P_DEFAULT), H5Dclose, "open " + col);
+    ColumnSummary cs{col, string_attr(d, path, "units")};
+    const bool paired = baseline && link_exists(file, baseline_path) &&
+                        dataset_dims(file, baseline_path) == std::vector<hsize_t>{static_cast<hsize_t>(v.runs)};
     const bool stored = has_attr(d, "mean");
     Moments values, diff;
     if (!stored || paired) column_moments(file, path, paired ? &baseline_path : nullptr, v.runs, values, diff);
     if (stored) {
-      cs.count = read_attr_int(d, "defined_runs");
-      cs.mean = read_attr_double(d, "mean");
-      cs.sem = read_attr_double(d, "sem");
+      cs.count = int_attr(d, path, "defined_runs", 0, v.runs);
+      cs.mean = double_attr(d, path, "mean");
+      cs.sem = double_attr(d, path, "sem");
     } else {
       cs.count = values.count();
       cs.mean = values.mean();
@@ -147,36 +231,87 @@ Summary summarize_file(const std::string& path) {
     return read_summary(path);
   } catch (const OutputError& e) {
     throw InputError(path + ": expected a readable smbsim result file, found damage (" + e.what() + ")");
+  } catch (const std::length_error&) {
+    throw InputError(path + ": expected a readable smbsim result file, found impossible sizes");
   }
+}
+
+Summary summarize_untrusted_file(const std::string& path) {
+  // libhdf5 trusts some of a file's internals (global heap offsets, link tables): a bit
+  // flip there can crash it (15 of 400 bit-flipped files did) before any check of ours
+  // can run. So a child process reads the file first; only if it ends normally (having
+  // read it, or having found a problem the read below will report) does this process
+  // read it. Before any HDF5 call here, so the child starts with the library unused.
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, STDERR_FILENO);  // a crash report (ASan's) is not ours to print
+    try {
+      summarize_file(path);
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  if (child > 0) {
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw InputError(path + ": expected a readable smbsim result file, found damage that crashes the HDF5 library (" +
+                       (WIFSIGNALED(status) ? std::string(strsignal(WTERMSIG(status))) : "exit " + std::to_string(WEXITSTATUS(status))) +
+                       " while reading it)");
+  }
+  return summarize_file(path);  // fork failed: read it here, unguarded
 }
 
 namespace {
 Summary read_summary(const std::string& path) {
   silence_hdf5_errors();
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw InputError(path + ": no such file");
+  g_path = &path;
+  // A regular file we can read: a FIFO would block the open for ever, a directory or a
+  // device is not a result file, and "not HDF5" must not hide "permission denied".
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) throw InputError(path + ": no such file");
+    throw InputError(path + ": cannot read the result file (" + std::strerror(errno) + ")");
+  }
+  if (!S_ISREG(st.st_mode))
+    throw InputError(path + ": expected a result file, found " + (S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a pipe" : "a special file"));
+  if (const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); fd < 0) {
+    throw InputError(path + ": cannot read the result file (" + std::strerror(errno) + ")");
+  } else {
+    ::close(fd);
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": expected an smbsim HDF5 result file, found a file that is not HDF5");
   H5Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
-  if (!has_attr(file, "format") || read_attr_string(file, "format") != kFormatName)
+  if (!has_attr(file, "format") || string_attr(file, "the file", "format") != kFormatName)
     throw InputError(path + ": expected an smbsim result file, found an HDF5 file without format=\"smbsim\"");
-  const std::string version = read_attr_string(file, "format_version");
+  const std::string version = string_attr(file, "the file", "format_version");
   const std::string ours = kFormatVersion;
   if (version.substr(0, version.find('.')) != ours.substr(0, ours.find('.')))
     throw InputError(path + ": expected result format version " + ours + ", found " + version);
-  if (read_attr_int(file, "complete") != 1)
+  if (int_attr(file, "the file", "complete", 0, 1) != 1)
     throw InputError(path + ": expected a complete result file, found one marked incomplete");
   Summary s;
   s.path = path;
-  s.scenario_name = read_attr_string(file, "scenario_name");
-  s.smbsim_version = read_attr_string(file, "smbsim_version");
-  s.git_commit = read_attr_string(file, "git_commit");
-  s.started_utc = read_attr_string(file, "started_utc");
-  s.finished_utc = read_attr_string(file, "finished_utc");
-  s.seed = static_cast<std::uint64_t>(read_attr_int(file, "seed"));
-  s.runs = read_attr_int(file, "runs");
-  s.months = static_cast<int>(read_attr_int(file, "months"));
+  s.scenario_name = string_attr(file, "the file", "scenario_name");
+  s.smbsim_version = string_attr(file, "the file", "smbsim_version");
+  s.git_commit = string_attr(file, "the file", "git_commit");
+  s.started_utc = string_attr(file, "the file", "started_utc");
+  s.finished_utc = string_attr(file, "the file", "finished_utc");
+  s.seed = static_cast<std::uint64_t>(int_attr(file, "the file", "seed", 0, std::numeric_limits<std::int64_t>::max()));
+  s.runs = int_attr(file, "the file", "runs", 0, std::numeric_limits<std::int64_t>::max());
+  s.months = static_cast<int>(int_attr(file, "the file", "months", 1, kMaxResultMonths));
+  if (!link_exists(file, "variants")) damaged("no variants group");
   H5Id variants = open_group(file, "variants");
-  for (const auto& name : child_names(variants)) s.variants.push_back(summarize_variant(file, name, s.months));
+  for (const auto& name : child_names(variants)) {
+    s.variants.push_back(summarize_variant(file, name, s.months));
+    if (s.variants.back().runs != s.runs)
+      damaged("variants/" + name + " attribute runs = " + std::to_string(s.variants.back().runs) + " where the file says " +
+              std::to_string(s.runs));
+  }
+  if (s.variants.empty()) damaged("no variants");
   for (std::size_t i = 0; i < s.variants.size(); ++i)
     summarize_columns(file, s.variants[i], i == 0 ? nullptr : &s.variants[0]);
   return s;

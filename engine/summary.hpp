@@ -78,7 +78,14 @@ struct Summary {
   std::vector<VariantSummary> variants;
 };
 
-/// Reads and summarizes a result file; throws InputError if it is not one.
+/// The longest horizon a result file may have (the scenario reader allows 1200 months).
+inline constexpr std::int64_t kMaxResultMonths = 1200;
+
+/// Reads and summarizes a result file; throws InputError if it is not one, naming what
+/// is inconsistent (every attribute and shape is checked before use).
 Summary summarize_file(const std::string& path);
+/// The same for a file from elsewhere: a child process reads it first, so damage that
+/// crashes libhdf5 itself becomes an InputError here instead of a crash.
+Summary summarize_untrusted_file(const std::string& path);
 
 }  // namespace smbsim

@@ -1,6 +1,7 @@
 #include "models/firm/parameters.hpp"
 #include "models/scenario/scenario.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -138,4 +139,60 @@ TEST_CASE("every parameter has a unique path, a unit, a description and consiste
       CHECK(d <= p.max);
     }
   }
+}
+
+// Hostile input (issue 17): each of these crashed, hung or passed silently before.
+
+TEST_CASE("a YAML cycle is refused at the alias, in the file and in --set") {
+  CHECK(problem("x: &a [*a]\n") == "s.yaml:1:4: x[0]: expected a value, found an alias to a node that contains it (a cycle)");
+  CHECK(problem("a: &m {b: {c: *m}}\n") ==
+        "s.yaml:1:4: a.b.c: expected a value, found an alias to a node that contains it (a cycle)");
+  CHECK(problem("", {{"firm.notes", "&a [*a]", "--set firm.notes=&a [*a]"}}) ==
+        "--set firm.notes=&a [*a]: firm.notes[0]: expected a value, found an alias to a node that contains it (a cycle)");
+  // An alias used twice, but outside its anchor, is fine (and is not a duplicate).
+  CHECK(load_scenario("alignment: &l {level: 0.5}\nvariants:\n  a: {alignment: *l}\n  b: {alignment: *l}\n", "s.yaml")
+            .variants.size() == 2);
+}
+
+TEST_CASE("alias expansion is capped: a billion-laughs file is refused quickly") {
+  std::string text = "a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1]\n";
+  for (int i = 1; i < 8; ++i) {
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 8; ++k) text += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    text += "]\n";
+  }
+  const std::string line = problem(text);
+  CHECK(line.find("expected at most 100000 values with aliases expanded, found more") != std::string::npos);
+  CHECK(line.rfind("s.yaml:1:", 0) == 0);
+}
+
+TEST_CASE("seeds above 2^53 - 1 are refused, not rounded") {
+  CHECK(load_scenario("simulation: {seed: 9007199254740991}\n", "s.yaml").simulation.seed == 9007199254740991ULL);
+  CHECK(problem("simulation: {seed: 9007199254740993}\n") ==
+        "s.yaml:1:20: simulation.seed: expected a whole number in [0, 9007199254740991], found 9007199254740993");
+}
+
+TEST_CASE("the file is checked as written, even where an option overrides it") {
+  CHECK(problem("simulation: {runs: many}\n", {{"simulation.runs", "20", "--runs 20"}}) ==
+        "s.yaml:1:20: simulation.runs: expected a whole number in [1, 1000000000], found \"many\"");
+}
+
+TEST_CASE("an option that a variant also sets is an error, not silently overridden") {
+  const std::string text = "variants:\n  a: {firm: {size: micro}}\n  b: {firm: {size: large}}\n";
+  CHECK(problem(text, {{"firm.size.x", "1", "--set firm.size.x=1"}}) ==
+        "--set firm.size.x=1: firm.size.x: expected a setting the variants leave alone, found one that variants set too "
+        "(firm.size): the variant's value would silently win");
+  CHECK(problem(text, {{"variants.c", "{}", "--set variants.c={}"}}) ==
+        "--set variants.c={}: variants.c: expected a setting; variants are written in the scenario file");
+  CHECK(load_scenario(text, "s.yaml", {{"alignment.level", "0.4", "--set alignment.level=0.4"}}).variants.size() == 2);
+}
+
+TEST_CASE("scenario text must be UTF-8; messages escape what they echo") {
+  CHECK(problem(std::string("\xff\xfe" "a\0:\0", 6)) == "s.yaml:1:1: expected UTF-8 text, found a UTF-16 byte-order mark (save the file as UTF-8)");
+  CHECK(problem(std::string("firm:\n  size: a\0b\n", 17)) == "s.yaml:2:10: expected UTF-8 text, found a NUL byte");
+  CHECK(problem("name: \"\xc3\x28\"\n") == "s.yaml:1:8: expected UTF-8 text, found the byte \\xc3, which is not UTF-8");
+  CHECK(printable("a\nb\tc\x1b[0m\x7f\xff \xc3\xa9") == "a\\nb\\tc\\x1b[0m\\x7f\\xff \xc3\xa9");
+  CHECK(shortened(std::string(100, 'x')) == std::string(80, 'x') + "...");
+  CHECK(shortened(std::string(79, 'x') + "\xc3\xa9" + "yy") == std::string(79, 'x') + "...");  // never half a character
+  CHECK(problem("firm: {size: " + std::string(500, 'q') + "}\n").size() < 200);
 }

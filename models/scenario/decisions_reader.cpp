@@ -286,7 +286,7 @@ void read_decisions(const Flat& flat, int horizon, firm::Decisions& d, YAML::Nod
   for (const char* key : {"loans", "plans", "rules"})
     if (auto it = flat.find(key); it != flat.end()) {
       source = source_of(it->second.where);
-      resolved[key] = it->second.node;
+      resolved[key] = YAML::Clone(it->second.node);  // not the file's node: see read_shocks
     }
   ListReader in(problems, source);
   std::vector<std::string> loan_names, plan_names_seen, rule_names;

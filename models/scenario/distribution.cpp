@@ -1,6 +1,7 @@
 #include "models/scenario/distribution.hpp"
 
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,10 @@ namespace smbsim::scenario {
 namespace {
 std::string num(double x) {
   char buf[32];
+  if (x == std::floor(x) && std::abs(x) < 1e17) {  // whole: every digit (a seed bound is 2^53 - 1)
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%.15g", x);
   return buf;
 }
@@ -57,7 +62,7 @@ std::string describe(const YAML::Node& node) {
   }
   const std::string& s = node.Scalar();
   if (finite_number(s)) return s;
-  return "\"" + s + "\"";
+  return "\"" + shortened(s) + "\"";  // not a whole file read as one string
 }
 
 std::string describe(const Range& r) {

@@ -6,6 +6,7 @@
 #include "models/scenario/distribution.hpp"
 #include "models/scenario/shocks_reader.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 #include "models/scenario/tree.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -91,7 +92,7 @@ class Resolver {
         } else {
           spec[info.id] = std::get<Uncertain>(v);
         }
-        slot[key] = it->second.node;
+        slot[key] = YAML::Clone(it->second.node);  // not the file's node: see read_shocks
       } else if (!std::isnan(info.defaults[static_cast<std::size_t>(size)]) && !replaced_by_books(flat, info.id)) {
         // (Keys in USD have no default: the books show them. A share the scenario gave in
         // USD is not shown either, so the resolved text reads back as it is.)
@@ -208,7 +209,7 @@ class Resolver {
     // Rescaled to a mean of exactly 1 (factors that already sum to 12 stay as written).
     const bool exact = std::abs(total - 12.0) < 1e-9;
     for (std::size_t i = 0; i < 12; ++i) spec.seasonality[i] = exact ? f[i] : f[i] * 12.0 / total;
-    resolved["firm"]["seasonality"] = n;
+    resolved["firm"]["seasonality"] = YAML::Clone(n);
   }
 
   static YAML::Node mix_node(const Mix& m) {
@@ -260,7 +261,7 @@ class Resolver {
       ok = false;
     }
     if (ok) out = m;
-    resolved[path.substr(0, dot)][path.substr(dot + 1)] = e.node;
+    resolved[path.substr(0, dot)][path.substr(dot + 1)] = YAML::Clone(e.node);
   }
 
   void check_unknown(const Flat& flat) {
@@ -298,7 +299,9 @@ Simulation resolve_simulation(const Flat& flat, std::vector<Diagnostic>& problem
   };
   sim.runs = static_cast<std::int64_t>(get("simulation.runs", {1, double(kMaxRuns), true}, double(sim.runs)));
   sim.months = static_cast<int>(get("simulation.months", {1, double(kMaxMonths), true}, sim.months));
-  sim.seed = static_cast<std::uint64_t>(get("simulation.seed", {0, 9007199254740992.0, true}, double(sim.seed)));
+  // Below 2^53: every whole number is exact as a double, so a larger seed is refused
+  // instead of silently rounded (2^53 + 1 would read as 2^53).
+  sim.seed = static_cast<std::uint64_t>(get("simulation.seed", {0, double(kMaxSeed), true}, double(sim.seed)));
   resolved["simulation"]["runs"] = sim.runs;
   resolved["simulation"]["months"] = sim.months;
   resolved["simulation"]["seed"] = sim.seed;
@@ -374,11 +377,16 @@ Override parse_override(const std::string& text, const std::string& option) {
 Scenario load_scenario(const std::string& text, const std::string& source,
                        const std::vector<Override>& overrides,
                        const std::vector<GeneratedVariant>& generated) {
+  // The file as written must be valid on its own: an option never hides a bad value in it.
+  if (!overrides.empty() || !generated.empty()) load_scenario(text, source);
+  if (const auto bad = check_utf8_text(text))
+    throw ScenarioError({{source + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column), "",
+                          "expected UTF-8 text, found " + bad->found}});
   std::vector<Diagnostic> problems;
   YAML::Node root;
   try {
     root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     throw ScenarioError({{source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                           "", "expected valid YAML, found a syntax error (" + e.msg + ")"}});
   }
@@ -390,7 +398,8 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   Flat base;
   flatten(root, "", source, base);
   // --set values replace what the file says, for every variant.
-  overlay(base, flatten_overrides(overrides, problems));
+  const Flat options = flatten_overrides(overrides, problems);
+  overlay(base, options);
 
   Scenario sc;
   sc.given = text;
@@ -415,7 +424,10 @@ Scenario load_scenario(const std::string& text, const std::string& source,
     for (const auto& g : generated) {
       Flat merged = base;
       merged.erase("variants");
-      overlay(merged, flatten_overrides(g.overrides, problems));
+      Flat own = flatten_overrides(g.overrides, problems);
+      drop_shared_settings(own, "", problems);
+      check_options_leave_alone(options, own, problems);
+      overlay(merged, own);
       std::string text = "{";
       for (const auto& o : g.overrides) text += (text.size() > 1 ? ", " : "") + o.path + ": " + o.value;
       variants.emplace_back(g.name, std::move(merged));
@@ -440,16 +452,8 @@ Scenario load_scenario(const std::string& text, const std::string& source,
         if (kv.second.IsMap()) flatten(kv.second, "", source, own);
         Flat merged = base;
         merged.erase("variants");
-        for (auto it = own.begin(); it != own.end();) {
-          const std::string& path = it->first;
-          if (path.rfind("simulation", 0) == 0 || path == "name" || path == "description" || path == "variants") {
-            problems.push_back({it->second.where, "variants." + name + "." + path,
-                                "expected a model setting; simulation, name and description are shared by all variants"});
-            it = own.erase(it);
-          } else {
-            ++it;
-          }
-        }
+        drop_shared_settings(own, "variants." + name + ".", problems);
+        check_options_leave_alone(options, own, problems);
         overlay(merged, own);
         YAML::Emitter out;
         out << YAML::Flow << (kv.second.IsMap() ? kv.second : YAML::Node(YAML::NodeType::Map));

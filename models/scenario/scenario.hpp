@@ -37,6 +37,8 @@ struct Simulation {
 };
 inline constexpr int kMaxMonths = 1200;
 inline constexpr std::int64_t kMaxRuns = 1'000'000'000;
+/// 2^53 - 1: the largest seed every number reader (YAML, JSON, Python) keeps exact.
+inline constexpr std::uint64_t kMaxSeed = (std::uint64_t{1} << 53) - 1;
 
 struct Variant {
   std::string name;

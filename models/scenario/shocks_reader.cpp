@@ -25,7 +25,7 @@ void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::N
   } else {
     list = {YAML::Load(embedded::default_shocks), "<default shocks>"};
   }
-  resolved["shocks"] = list.node;
+  resolved["shocks"] = YAML::Clone(list.node);  // a copy: sharing the file's nodes would chain every variant's memory together
   if (list.node.IsNull()) return;  // `shocks:` with nothing: no shocks
   if (!list.node.IsSequence()) {
     fail(problems, list, "shocks", "expected a list of shocks, found " + describe(list.node));

@@ -46,22 +46,59 @@ std::string source_of(const std::string& where) {
 }
 
 
+namespace {
+/// The walk over a YAML document that every later traversal relies on: it refuses
+/// cycles (an alias inside its own anchor: `x: &a [*a]`) and caps the number of nodes
+/// visited with aliases expanded (a "billion laughs" file of a few hundred bytes would
+/// otherwise expand to millions of nodes in every later pass). Both throw at once:
+/// nothing after it could finish.
+struct Walk {
+  const std::string& source;
+  std::vector<Diagnostic>* problems;  // duplicate keys go here; null: do not check them
+  std::vector<YAML::Node> ancestors;
+  std::size_t visited = 0;
+};
+
+void walk(const YAML::Node& node, const std::string& prefix, Walk& w) {
+  // A file's nodes have marks; a command-line value is named by its option alone.
+  const auto where = [&] { return w.problems ? mark_of(node, w.source) : w.source; };
+  if (++w.visited > kMaxNodes)
+    throw ScenarioError({{where(), prefix,
+                          "expected at most " + std::to_string(kMaxNodes) +
+                              " values with aliases expanded, found more (aliases that multiply, e.g. a \"billion laughs\" file)"}});
+  if (!node.IsMap() && !node.IsSequence()) return;
+  for (const auto& a : w.ancestors)
+    if (a.is(node))
+      throw ScenarioError({{where(), prefix,
+                            "expected a value, found an alias to a node that contains it (a cycle)"}});
+  w.ancestors.push_back(node);
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) walk(node[i], prefix + "[" + std::to_string(i) + "]", w);
+  } else {
+    std::map<std::string, std::string> seen;
+    for (const auto& kv : node) {
+      walk(kv.first, prefix, w);
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, w.source));
+      if (!fresh && w.problems)
+        w.problems->push_back({mark_of(kv.first, w.source), path, "duplicate key (first written at " + it->second + ")"});
+      walk(kv.second, path, w);
+    }
+  }
+  w.ancestors.pop_back();
+}
+}  // namespace
+
 void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
                           std::vector<Diagnostic>& problems) {
-  if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i)
-      check_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]", source, problems);
-    return;
-  }
-  if (!node.IsMap()) return;
-  std::map<std::string, std::string> seen;
-  for (const auto& kv : node) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    const std::string path = prefix.empty() ? key : prefix + "." + key;
-    const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, source));
-    if (!fresh) problems.push_back({mark_of(kv.first, source), path, "duplicate key (first written at " + it->second + ")"});
-    check_duplicate_keys(kv.second, path, source, problems);
-  }
+  Walk w{source, &problems, {}, 0};
+  walk(node, prefix, w);
+}
+
+void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path) {
+  Walk w{where, nullptr, {}, 0};
+  walk(node, path, w);
 }
 
 
@@ -88,6 +125,7 @@ void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& probl
     problems.push_back({o.origin, o.path, "expected a YAML value, found " + o.value + " (" + e.msg + ")"});
     return;
   }
+  check_finite_tree(value, o.origin, o.path);
   std::vector<std::string> parts;
   std::stringstream ss(o.path);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
@@ -106,6 +144,37 @@ void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& probl
 
 }  // namespace
 
+void drop_shared_settings(Flat& own, const std::string& prefix, std::vector<Diagnostic>& problems) {
+  for (auto it = own.begin(); it != own.end();) {
+    const std::string& path = it->first;
+    if (path.rfind("simulation", 0) == 0 || path == "name" || path == "description" || path == "variants" ||
+        path.rfind("variants.", 0) == 0) {
+      problems.push_back({it->second.where, prefix + path,
+                          "expected a model setting; simulation, name and description are shared by all variants"});
+      it = own.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+namespace {
+/// One path is the other or lies below it ("firm.size" and "firm.size.x").
+bool overlapping(const std::string& a, const std::string& b) {
+  const auto below = [](const std::string& x, const std::string& y) { return x.size() > y.size() && x.rfind(y + ".", 0) == 0; };
+  return a == b || below(a, b) || below(b, a);
+}
+}  // namespace
+
+void check_options_leave_alone(const Flat& options, const Flat& own, std::vector<Diagnostic>& problems) {
+  for (const auto& [path, entry] : options)
+    for (const auto& variant : own)
+      if (overlapping(path, variant.first))
+        problems.push_back({entry.where, path,
+                            "expected a setting the variants leave alone, found one that variants set too (" +
+                                variant.first + "): the variant's value would silently win"});
+}
+
 void overlay(Flat& target, const Flat& layer) {
   for (const auto& [path, entry] : layer) {
     for (auto it = target.begin(); it != target.end();)
@@ -118,6 +187,10 @@ void overlay(Flat& target, const Flat& layer) {
 Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems) {
   Flat out;
   for (const auto& o : overrides) {
+    if (o.path == "variants" || o.path.rfind("variants.", 0) == 0) {
+      problems.push_back({o.origin, o.path, "expected a setting; variants are written in the scenario file"});
+      continue;
+    }
     YAML::Node holder(YAML::NodeType::Map);
     set_path(holder, o, problems);
     Flat one;

@@ -29,11 +29,24 @@ std::string number_text(double x);
 std::string mark_of(const YAML::Node& node, const std::string& source);
 /// "file:12:3" -> "file"; an option stays as it is.
 std::string source_of(const std::string& where);
-/// One problem per key written twice in the same map.
+/// Nodes a document may have with aliases expanded: the largest scenario in the library
+/// has a few hundred.
+inline constexpr std::size_t kMaxNodes = 100000;
+/// One problem per key written twice in the same map. Throws ScenarioError at once on a
+/// cycle (an alias inside its own anchor) or past kMaxNodes nodes: call it before any
+/// other traversal.
 void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
                           std::vector<Diagnostic>& problems);
+/// The same checks of cycles and size alone, for a value given on the command line.
+void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path);
 /// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out);
+/// Removes (with a problem each) what a variant may not set: simulation, name,
+/// description, variants. `prefix` goes before the path in messages.
+void drop_shared_settings(Flat& own, const std::string& prefix, std::vector<Diagnostic>& problems);
+/// A problem for each command-line setting (`options`) that the variant's own settings
+/// also set, or set above or below: the variant would silently win over the option.
+void check_options_leave_alone(const Flat& options, const Flat& own, std::vector<Diagnostic>& problems);
 /// Puts `layer` over `target`: a path in the layer replaces that path and all below it.
 void overlay(Flat& target, const Flat& layer);
 /// Command-line overrides ("path=value", value parsed as YAML) as a flat layer.

@@ -49,7 +49,7 @@ class BadScenarios(Scratch):
         self.assertGreaterEqual(len(corpus), 40)
         for path in corpus:
             with self.subTest(path.name):
-                expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
+                expected = path.read_bytes().split(b"\n")[0].decode().removeprefix("# expect: ")
                 target = self.dir / path.name
                 shutil.copy(path, target)
                 try:
@@ -531,6 +531,218 @@ class ConcurrentWriters(Scratch):
         for rc, err in self.finish(procs):
             self.assertEqual(rc, 0, err)
         self.assertIn(self.assert_one_complete_file(), (1, 2))
+
+
+class FullDisk(Scratch):
+    """A write that fails (a full disk, a file size limit): one line with the OS's reason,
+    exit 1, no temporary file left, an older --force target intact, no HDF5 dump."""
+
+    def assert_clean_failure(self, p, directory, reason, keep=()):
+        self.assertEqual(p.returncode, 1, p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn(reason, lines[0])
+        self.assertNotIn("HDF5-DIAG", p.stderr)
+        self.assertEqual(sorted(f.name for f in directory.iterdir()), sorted(keep), "files left behind")
+
+    def test_file_size_limit(self):
+        # RLIMIT_FSIZE with SIGXFSZ ignored: write(2) fails with EFBIG, as on a full disk
+        # it fails with ENOSPC. Two threads: the writer stage runs on a worker thread.
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        (self.dir / "old.h5").write_text("an older result")
+        p = subprocess.run([SMBSIM, "run", "-q", "--runs", "50000", "--threads", "2", "-o", "old.h5", "--force"],
+                           cwd=self.dir, capture_output=True, text=True, preexec_fn=limit, timeout=600)
+        self.assert_clean_failure(p, self.dir, "File too large", keep=["old.h5"])
+        self.assertIn("old.h5: HDF5: cannot", p.stderr)
+        self.assertEqual((self.dir / "old.h5").read_text(), "an older result")
+
+    def test_full_disk(self):
+        disk = self.dir / "disk"
+        disk.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True).returncode:
+            self.skipTest("cannot mount a small tmpfs here (needs root)")
+        try:
+            for extra in ([], ["--paths", "400"]):  # fails in a column write; in the final flush
+                with self.subTest(extra=extra):
+                    p = run(["run", "-q", "--runs", "20000", "-o", str(disk / "r.h5")] + extra, self.dir)
+                    self.assert_clean_failure(p, disk, "No space left on device")
+        finally:
+            subprocess.run(["umount", str(disk)], check=True)
+
+
+class DamagedResults(Scratch):
+    """Result files are untrusted: edited attributes, reshaped datasets, bit flips, pipes.
+    summarize exits 0 or 2 with one line naming the file, never crashes or hangs."""
+
+    def setUp(self):
+        super().setUp()
+        run(["run", "-q", "--runs", "300", "--months", "24", "-o", "good.h5"], self.dir, check=0)
+
+    def edited(self, edit):
+        path = self.dir / "bad.h5"
+        shutil.copy(self.dir / "good.h5", path)
+        with h5py.File(path, "r+") as f:
+            edit(f)
+        return path
+
+    def assert_refused(self, path, expected):
+        p = run(["summarize", path.name], self.dir)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertTrue(p.stderr.startswith(path.name + ": "), p.stderr)
+        self.assertIn(expected, p.stderr)
+
+    def test_edited_attributes_and_shapes(self):
+        def reshape(name, shape):
+            def edit(f):
+                old = f[name][()]
+                del f[name]
+                f[name] = np.resize(old, shape)
+            return edit
+        alive = "variants/base/monthly/alive"
+        cases = {
+            "months = 0, outside [1, 1200]": lambda f: f.attrs.modify("months", 0),
+            "months = -1, outside [1, 1200]": lambda f: f.attrs.modify("months", -1),
+            "alive of shape [24] where [121] belongs": lambda f: f.attrs.modify("months", 121),
+            "alive of shape [24] where [1000] belongs": lambda f: f.attrs.modify("months", 1000),
+            "alive of shape [24] where [12] belongs": lambda f: f.attrs.modify("months", 12),
+            "variants/base attribute runs = 300 where the file says 301": lambda f: f.attrs.modify("runs", 301),
+            "attribute months that is not one whole number": lambda f: (f.attrs.__delitem__("months"),
+                                                                        f.attrs.__setitem__("months", "24")),
+            "alive of shape [30] where [24] belongs": reshape(alive, (30,)),
+            "failures of shape [24, 2] where": reshape("variants/base/monthly/failures", (24, 2)),
+            "cash_quantiles of shape [24, 4] where [24, 5] belongs": reshape("variants/base/monthly/cash_quantiles", (24, 4)),
+            "survived of shape [299] where [300] belongs": reshape("variants/base/outcomes/survived", (299,)),
+            "alive[0] = 301": lambda f: f[alive].__setitem__(0, 301),
+            "alive[5] = 300 (runs alive must lie in [0, runs] and never grow)": lambda f: f[alive].__setitem__(5, 300),
+            "defined_runs = 1000, outside [0, 300]": lambda f: f["variants/base/outcomes/survived"].attrs.modify("defined_runs", 1000),
+            "no variants": lambda f: [f["variants"].__delitem__(k) for k in list(f["variants"])],
+            "without attribute overrides": lambda f: f["variants/base"].attrs.__delitem__("overrides"),
+            "marked incomplete": lambda f: f.attrs.modify("complete", 0),
+        }
+        for expected, edit in cases.items():
+            with self.subTest(expected):
+                self.assert_refused(self.edited(edit), expected)
+
+    def test_bit_flips_never_crash(self):
+        data = (self.dir / "good.h5").read_bytes()
+        rng = np.random.default_rng(7)
+        path = self.dir / "flipped.h5"
+        codes = {}
+        for _ in range(150):
+            d = bytearray(data)
+            for _ in range(int(rng.choice([1, 2, 4, 8]))):
+                k = int(rng.integers(len(d)))
+                d[k] ^= 1 << int(rng.integers(8))
+            path.write_bytes(bytes(d))
+            p = run(["summarize", path.name], self.dir)
+            codes[p.returncode] = codes.get(p.returncode, 0) + 1
+            self.assertIn(p.returncode, (0, 2), p.stderr)
+            if p.returncode == 2:
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertGreater(codes.get(2, 0), 0)
+
+    def test_pipes_directories_and_unreadable_files(self):
+        os.mkfifo(self.dir / "pipe.h5")
+        (self.dir / "dir.h5").mkdir()
+        p = run(["summarize", "pipe.h5"], self.dir, check=2)  # never opened: it would block
+        self.assertEqual(p.stderr, "pipe.h5: expected a result file, found a pipe\n")
+        p = run(["summarize", "dir.h5"], self.dir, check=2)
+        self.assertEqual(p.stderr, "dir.h5: expected a result file, found a directory\n")
+        if os.geteuid() != 0:  # root reads any file
+            locked = self.dir / "locked.h5"
+            shutil.copy(self.dir / "good.h5", locked)
+            locked.chmod(0)
+            p = run(["summarize", "locked.h5"], self.dir, check=2)
+            self.assertIn("cannot read the result file (Permission denied)", p.stderr)
+
+
+    def test_read_only_directory_says_why(self):
+        ro = self.dir / "ro"
+        ro.mkdir()
+        if subprocess.run(["mount", "--bind", "-o", "ro", str(ro), str(ro)], capture_output=True).returncode:
+            self.skipTest("cannot make a read-only bind mount here (needs root)")
+        try:
+            p = run(["run", "-q", "--runs", "10", "--months", "3", "-o", str(ro / "x.h5")], self.dir, check=1)
+            self.assertEqual(p.stderr, f"{ro / 'x.h5'}: cannot create a temporary file in {ro} to write it "
+                                       "(Read-only file system)\n")
+        finally:
+            subprocess.run(["umount", str(ro)], check=True)
+
+
+class Hostile(Scratch):
+    """Inputs made to hurt: each must end quickly with exit 2 and one line per problem."""
+
+    def test_validation_is_linear_in_the_number_of_variants(self):
+        # 400 variants took 19 s when each variant's resolved tree shared (and so merged)
+        # the memory of every variant before it: quadratic. Four times the variants must
+        # now take about four times as long, not sixteen (a ratio, so that a slow or
+        # loaded machine, or a sanitizer build, does not matter).
+        def seconds(n):
+            lines = ["simulation: {runs: 10, months: 12}", "variants:"]
+            lines += [f"  v{i}: {{alignment: {{level: {i / (2 * n)}}}}}" for i in range(n)]
+            (self.dir / "many.yaml").write_text("\n".join(lines) + "\n")
+            start = time.monotonic()
+            p = run(["validate", "many.yaml"], self.dir, check=0)
+            self.assertIn(f"{n} variant(s)", p.stdout)
+            return time.monotonic() - start
+        small, large = seconds(200), seconds(800)
+        self.assertLess(large / small, 10, f"200 variants: {small:.2f} s, 800: {large:.2f} s")
+
+    def test_file_values_are_checked_even_when_an_option_overrides_them(self):
+        (self.dir / "runs.yaml").write_text("simulation: {runs: many, months: 12}\n")
+        (self.dir / "level.yaml").write_text("simulation: {runs: 20, months: 12}\nalignment: {level: 7}\n")
+        runs = "runs.yaml:1:20: simulation.runs: expected a whole number"
+        level = "level.yaml:2:20: alignment.level: expected a number in [0, 1], found 7"
+        for args, expected in [(["run", "runs.yaml", "--runs", "20"], runs),
+                               (["validate", "runs.yaml", "--set", "simulation.runs=20"], runs),
+                               (["run", "level.yaml", "--set", "alignment.level=0.5"], level),
+                               (["sweep", "level.yaml", "--grid", "alignment.level=0.2,0.5"], level)]:
+            with self.subTest(args):
+                p = run(args + (["-q", "-o", "out.h5"] if args[0] != "validate" else []), self.dir, check=2)
+                self.assertEqual(p.stderr.strip().splitlines(), [p.stderr.strip()])
+                self.assertIn(expected, p.stderr)
+                self.assertFalse((self.dir / "out.h5").exists())
+
+    def test_grids_on_shared_settings_are_refused(self):
+        (self.dir / "ok.yaml").write_text("simulation: {runs: 20, months: 12}\n")
+        for grid, expected in [("simulation.runs=10,20", "simulation.runs: expected a model setting"),
+                               ("name=a,b", "name: expected a model setting"),
+                               ("description=a,b", "description: expected a model setting"),
+                               ("variants=1,2", "variants: expected a setting; variants are written in the scenario file")]:
+            with self.subTest(grid):
+                p = run(["sweep", "ok.yaml", "--grid", grid, "-q", "-o", "out.h5"], self.dir, check=2)
+                lines = p.stderr.strip().splitlines()
+                self.assertTrue(lines and all(line.startswith("--grid ") and expected in line for line in lines), p.stderr)
+                self.assertFalse((self.dir / "out.h5").exists())
+
+    def test_utf16_and_utf32_files_are_named_not_echoed(self):
+        text = "simulation: {runs: 10}\n" + "# padding\n" * 200
+        for encoding, found in [("utf-16", "a UTF-16 byte-order mark"), ("utf-32", "a UTF-32 byte-order mark")]:
+            with self.subTest(encoding):
+                (self.dir / "wide.yaml").write_bytes(text.encode(encoding))
+                p = run(["validate", "wide.yaml"], self.dir, check=2)
+                self.assertEqual(p.stderr, f"wide.yaml:1:1: expected UTF-8 text, found {found} (save the file as UTF-8)\n")
+        (self.dir / "bom.yaml").write_bytes(b"\xef\xbb\xbf" + text.encode())  # a UTF-8 BOM is fine
+        run(["validate", "bom.yaml"], self.dir, check=0)
+
+    def test_control_characters_in_options_are_escaped(self):
+        p = run(["run", "--set", "firm.size=micro\nforged: line", "-o", "out.h5"], self.dir, check=2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("micro\\nforged", p.stderr)
+
+    def test_names_are_escaped_in_the_summary(self):
+        (self.dir / "n.yaml").write_text('name: "evil\\nforged\\e[31m"\nsimulation: {runs: 20, months: 6}\n')
+        p = run(["run", "n.yaml", "-q", "-o", "out.h5"], self.dir, check=0)
+        self.assertIn("scenario evil\\nforged\\x1b[31m", p.stdout)
+        self.assertNotIn("\x1b", p.stdout)
+
+    def test_a_cycle_in_a_set_value_is_refused(self):
+        p = run(["validate", "--set", "firm.notes=&a [*a]"], self.dir, check=2)
+        self.assertEqual(p.stderr, "--set firm.notes=&a [*a]: firm.notes[0]: expected a value, found an alias to a node "
+                                   "that contains it (a cycle)\n")
 
 
 if __name__ == "__main__":

@@ -257,6 +257,26 @@ class Report(ClientReport, Base):
             self.assertFalse((self.dir / "never").exists())
 
 
+    def test_damaged_files_are_exit_2_and_one_line_like_summarize(self):
+        # Edited the way the reliability tests edit files for `smbsim summarize`; h5py
+        # used to show its own traceback text with exit 1.
+        import h5py
+        damaged = self.dir / "damaged.h5"
+        os.mkfifo(self.dir / "pipe.h5")
+        cases = [("months", 121, "where [121] belongs"), ("months", 0, "months = 0, outside [1, 1200]")]
+        for attr, value, expected in cases:
+            shutil.copy(self.dir / "v.h5", damaged)
+            with h5py.File(damaged, "r+") as f:
+                f.attrs.modify(attr, value)
+            with self.subTest(f"{attr}={value}"):
+                p = self.report("damaged.h5", "-o", "never", check=2)
+                self.assertIn(expected, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertFalse((self.dir / "never").exists())
+        p = self.report("pipe.h5", "-o", "never", check=2)
+        self.assertEqual(p.stderr, "pipe.h5: expected a result file, found a special file\n")
+
+
 class Readers(Base):
     def test_xarray_sees_named_dimensions(self):
         import xarray as xr

@@ -5,6 +5,7 @@
 #include "engine/summary.hpp"
 #include "engine/version.hpp"
 #include "models/scenario/scenario.hpp"
+#include "models/scenario/text.hpp"
 
 #include <boost/program_options/errors.hpp>
 
@@ -69,9 +70,14 @@ int run_cli(const std::vector<std::string>& args, Io io) {
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";
     return kRuntimeFailure;
+  } catch (const scenario::ScenarioError& e) {
+    // One line per problem; whatever came from the input is escaped, so a newline in a
+    // value cannot forge a line of its own.
+    for (const auto& p : e.problems()) io.err << scenario::printable(p.line()) << '\n';
+    return kInvalidInput;
   } catch (const std::exception& e) {
     const int code = exit_code_for(e);
-    io.err << (code == kInternalError ? "smbsim: internal error: " : "") << e.what() << '\n';
+    io.err << (code == kInternalError ? "smbsim: internal error: " : "") << scenario::printable(e.what()) << '\n';
     return code == kInternalError ? kRuntimeFailure : code;
   }
 }

@@ -20,7 +20,7 @@ int cmd_summarize(const std::vector<std::string>& args, Io io) {
   if (!parsed) return kOk;
   const po::variables_map& vm = *parsed;
   if (!vm.count("file")) throw UsageError("FILE: expected a result file to summarize, found none (see smbsim summarize --help)");
-  const Summary s = summarize_file(vm["file"].as<std::string>());
+  const Summary s = summarize_untrusted_file(vm["file"].as<std::string>());
   if (vm["json"].as<bool>()) {
     print_summary_json(s, io.out);
   } else {

@@ -6,6 +6,7 @@
 #include "tools/smbsim/summary_text.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -28,6 +29,14 @@ Axis parse_grid(const std::string& text) {
   std::stringstream ss(text.substr(eq + 1));
   for (std::string v; std::getline(ss, v, ',');) {
     if (v.empty()) throw UsageError("--grid " + text + ": expected a value between commas, found an empty one");
+    // Two equal values would make two variants of one name (0.1 and 0.10 are equal too).
+    for (const auto& w : a.values) {
+      char* end_v = nullptr;
+      char* end_w = nullptr;
+      const double x = std::strtod(v.c_str(), &end_v), y = std::strtod(w.c_str(), &end_w);
+      if (v == w || (*end_v == '\0' && *end_w == '\0' && end_v != v.c_str() && end_w != w.c_str() && x == y))
+        throw UsageError("--grid " + text + ": expected distinct values, found " + w + " and " + v);
+    }
     a.values.push_back(v);
   }
   return a;
@@ -54,7 +63,12 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
   if (!vm.count("scenario")) throw UsageError("SCENARIO: expected a scenario file to sweep, found none (see smbsim sweep --help)");
   if (!vm.count("grid")) throw UsageError("--grid: expected at least one --grid path=v1,v2,..., found none");
   std::vector<Axis> axes;
-  for (const auto& g : vm["grid"].as<std::vector<std::string>>()) axes.push_back(parse_grid(g));
+  for (const auto& g : vm["grid"].as<std::vector<std::string>>()) {
+    axes.push_back(parse_grid(g));
+    for (std::size_t i = 0; i + 1 < axes.size(); ++i)
+      if (axes[i].path == axes.back().path)
+        throw UsageError("--grid " + g + ": expected each path in one --grid, found " + axes.back().path + " twice");
+  }
   std::size_t total = 1;
   for (const auto& a : axes) total *= a.values.size();
   if (total > kMaxVariants)

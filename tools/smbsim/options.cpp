@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -114,6 +115,9 @@ RunOptions read_run_options(const po::variables_map& vm) {
 }
 
 std::string read_text_file(const std::string& path) {
+  // A directory opens and reads as empty, which is the default scenario: refuse it.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw UsageError(path + ": expected a scenario file, found a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(path + ": cannot read the scenario (" + std::strerror(errno) + ")");
   std::ostringstream s;

@@ -1,5 +1,7 @@
 #include "tools/smbsim/summary_text.hpp"
 
+#include "models/scenario/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -153,7 +155,26 @@ std::vector<std::string> findings(const Summary& s) {
   return out;
 }
 
-void print_summary(const Summary& s, std::ostream& out) {
+namespace {
+/// The summary with every text that came from a file or a scenario escaped (a name with
+/// a newline or a terminal escape in it must not forge lines or drive the terminal).
+Summary printable_copy(Summary s) {
+  for (std::string* t : {&s.scenario_name, &s.smbsim_version, &s.git_commit, &s.started_utc, &s.finished_utc})
+    *t = scenario::printable(*t);
+  for (auto& v : s.variants) {
+    v.name = scenario::printable(v.name);
+    v.overrides = scenario::printable(v.overrides);
+    for (auto& c : v.causes) c.name = scenario::printable(c.name);
+    for (auto& q : v.at_end) q = {scenario::printable(q.name), scenario::printable(q.units), q.q05, q.q50, q.q95, q.mean, q.sem};
+    for (auto& c : v.columns) c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem};
+    for (auto& d : v.deltas) d.column = scenario::printable(d.column);
+  }
+  return s;
+}
+}  // namespace
+
+void print_summary(const Summary& raw, std::ostream& out) {
+  const Summary s = printable_copy(raw);
   out << "smbsim " << s.smbsim_version << " (git " << s.git_commit << ")  scenario " << s.scenario_name << "  "
       << s.runs << " runs x " << s.months << " months  seed " << s.seed << "\n";
   for (const auto& v : s.variants) {

@@ -1,0 +1,213 @@
+// A seeded mutation loop over the scenario reader, for a bounded time (CI: 60 s under
+// AddressSanitizer and UndefinedBehaviorSanitizer).
+//
+//   fuzz_scenario SECONDS SEED CRASH_DIR CORPUS_DIR...
+//
+// Each case takes a file of the seed corpus, applies a few mutations (bit flips, byte
+// insertions and deletions, splices of YAML punctuation, anchors, aliases and keys from a
+// dictionary and of other corpus files, anchored collections aliased from inside or
+// after, repeated lines) and reads it with load_scenario, also with a
+// --set override. The reader may accept the text or throw ScenarioError; anything else
+// fails the loop: another exception, a crash or sanitizer report (the input is saved
+// first, from the death callback or a signal handler), or a case slower than 10 s (a
+// hang). Each failing input is written to CRASH_DIR as
+// fuzz-crash-N.yaml: add it to tests/cli/bad_scenarios with its expected message.
+// Deterministic for a given SEED: case N is the same on every run.
+#include "models/scenario/scenario.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#if defined(__has_include)
+#if __has_include(<sanitizer/common_interface_defs.h>) && defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define SMBSIM_HAVE_SANITIZER_CALLBACK 1
+#endif
+#endif
+
+namespace {
+
+// The case being read, kept where a signal handler can write it out.
+char g_case[1 << 20];
+std::size_t g_case_size = 0;
+char g_crash_path[4096];
+
+void save_case() {
+  const int fd = ::open(g_crash_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  for (std::size_t done = 0; done < g_case_size;) {
+    const ssize_t n = ::write(fd, g_case + done, g_case_size - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  const char msg[] = "fuzz_scenario: the failing input is saved as ";
+  [[maybe_unused]] auto r = ::write(2, msg, sizeof msg - 1);
+  r = ::write(2, g_crash_path, std::strlen(g_crash_path));
+  r = ::write(2, "\n", 1);
+}
+
+extern "C" void on_fatal_signal(int sig) {
+  save_case();
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+const std::vector<std::string> kDictionary{
+    "&a ", "*a", "&b ", "*b", "[", "]", "{", "}", ": ", ", ", "\n", "\n  ", "- ", "? ", "!!str ", "!!binary ", "|",
+    ">", "'", "\"", "#", "---\n", "...\n", "%YAML 1.2\n", "<<: *a\n", "\t", "\r", "\\u0000", "\xef\xbb\xbf", "\xff\xfe",
+    "1e308", "-1", "0", "nan", ".inf", "9007199254740993", "~", "null", "true", "dist: ", "normal", "discrete",
+    "values: [1, 2]", "weights: [1]", "variants:\n  a: {}\n", "shocks:\n  - {name: x, type: recession}\n",
+    "simulation:", "runs: ", "months: ", "seed: ", "firm:", "size: ", "alignment:", "level: ", "strategy:",
+    "target:", "market:", "value_weights:", "disruption:", "automation:", "capability: "};
+
+std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng) {
+  auto pick = [&](std::size_t n) { return n == 0 ? std::size_t{0} : static_cast<std::size_t>(rng() % n); };
+  const int edits = 1 + static_cast<int>(pick(8));
+  for (int e = 0; e < edits; ++e) {
+    switch (pick(9)) {
+      case 0:  // flip a bit
+        if (!s.empty()) s[pick(s.size())] ^= static_cast<char>(1 << pick(8));
+        break;
+      case 1:  // insert a random byte
+        s.insert(pick(s.size() + 1), 1, static_cast<char>(pick(256)));
+        break;
+      case 2:  // delete a run of bytes
+        if (!s.empty()) {
+          const std::size_t at = pick(s.size());
+          s.erase(at, 1 + pick(std::min<std::size_t>(16, s.size() - at)));
+        }
+        break;
+      case 3:  // insert a dictionary word
+      case 4: s.insert(pick(s.size() + 1), kDictionary[pick(kDictionary.size())]); break;
+      case 5: {  // splice a piece of another corpus file
+        const std::string& other = corpus[pick(corpus.size())];
+        if (other.empty()) break;
+        const std::size_t from = pick(other.size()), len = 1 + pick(std::min<std::size_t>(64, other.size() - from));
+        s.insert(pick(s.size() + 1), other.substr(from, len));
+        break;
+      }
+      case 7: {  // anchor a flow collection and refer to it from inside (a cycle) or after
+        const std::size_t open = s.find_first_of("[{", pick(s.size() + 1));
+        if (open == std::string::npos) break;
+        const std::string name = "z" + std::to_string(pick(3));
+        s.insert(open + 1, pick(2) ? "*" + name + ", " : "");
+        s.insert(open, "&" + name + " ");
+        break;
+      }
+      case 8: {  // another use of an anchor the text has
+        const std::size_t amp = s.find('&', pick(s.size() + 1));
+        if (amp == std::string::npos) break;
+        const std::size_t end = s.find_first_of(" \n,]}", amp);
+        s.insert(pick(s.size() + 1), "*" + s.substr(amp + 1, (end == std::string::npos ? s.size() : end) - amp - 1));
+        break;
+      }
+      case 6: {  // duplicate a line (repeated keys, deeper nesting)
+        const std::size_t at = pick(s.size() + 1);
+        const std::size_t begin = s.rfind('\n', at == 0 ? 0 : at - 1);
+        const std::size_t start = begin == std::string::npos ? 0 : begin + 1;
+        const std::size_t end = s.find('\n', start);
+        s.insert(start, s.substr(start, end == std::string::npos ? std::string::npos : end - start + 1));
+        break;
+      }
+    }
+  }
+  if (s.size() > sizeof g_case) s.resize(sizeof g_case);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: fuzz_scenario SECONDS SEED CRASH_DIR CORPUS_DIR...\n");
+    return 2;
+  }
+  const double seconds = std::atof(argv[1]);
+  const std::uint64_t seed = std::strtoull(argv[2], nullptr, 10);
+  const std::filesystem::path crash_dir = argv[3];
+
+  std::vector<std::string> corpus;
+  for (int a = 4; a < argc; ++a) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(argv[a]))
+      if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());  // the same order, so the same cases, everywhere
+    for (const auto& f : files) {
+      std::ifstream in(f, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      corpus.push_back(text.str());
+    }
+  }
+  if (corpus.empty()) {
+    std::fprintf(stderr, "fuzz_scenario: no seed files (*.yaml) in the corpus directories\n");
+    return 2;
+  }
+  std::snprintf(g_crash_path, sizeof g_crash_path, "%s/fuzz-crash-%llu.yaml", crash_dir.c_str(),
+                static_cast<unsigned long long>(seed));
+#ifdef SMBSIM_HAVE_SANITIZER_CALLBACK
+  __sanitizer_set_death_callback(save_case);
+#endif
+  // On a stack of its own: a stack overflow (unbounded recursion) is the typical crash.
+  static char alt_stack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = alt_stack;
+  ss.ss_size = sizeof alt_stack;
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction action {};
+  action.sa_handler = on_fatal_signal;
+  action.sa_flags = SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM}) ::sigaction(sig, &action, nullptr);
+
+  const auto start = std::chrono::steady_clock::now();
+  std::mt19937_64 rng(seed);
+  long cases = 0, accepted = 0;
+  const std::vector<smbsim::scenario::Override> set{{"alignment.level", "0.5", "--set alignment.level=0.5"}};
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+    // The seed files themselves first, then mutants.
+    const std::string text = cases < static_cast<long>(corpus.size())
+                                 ? corpus[static_cast<std::size_t>(cases)]
+                                 : mutate(corpus[rng() % corpus.size()], corpus, rng);
+    std::memcpy(g_case, text.data(), std::min(text.size(), sizeof g_case));
+    g_case_size = std::min(text.size(), sizeof g_case);
+    ::alarm(10);  // a case this slow is a hang: SIGALRM saves it and ends the loop
+    for (int with_set = 0; with_set < 2; ++with_set) {
+      try {
+        smbsim::scenario::load_scenario(text, "fuzz.yaml", with_set ? set : std::vector<smbsim::scenario::Override>{});
+        accepted += with_set == 0;
+      } catch (const smbsim::scenario::ScenarioError& e) {
+        if (std::string(e.what()).empty()) {
+          std::fprintf(stderr, "fuzz_scenario: case %ld: a ScenarioError without a message\n", cases);
+          save_case();
+          return 1;
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "fuzz_scenario: case %ld: %s escaped the reader: %s\n", cases, typeid(e).name(), e.what());
+        save_case();
+        return 1;
+      }
+    }
+    ::alarm(0);
+    ++cases;
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("fuzz_scenario: %ld cases (%zu seed files, seed %llu) in %.1f s, %ld accepted, the rest refused with "
+              "a message; no crash, hang or stray exception\n",
+              cases, corpus.size(), static_cast<unsigned long long>(seed), took, accepted);
+  return 0;
+}
