@@ -31,5 +31,6 @@ int cmd_validate(const std::vector<std::string>& args, Io io);
 int cmd_summarize(const std::vector<std::string>& args, Io io);
 int cmd_sweep(const std::vector<std::string>& args, Io io);
 int cmd_demo(const std::vector<std::string>& args, Io io);
+int cmd_sensitivity(const std::vector<std::string>& args, Io io);
 
 }  // namespace smbsim::cli
