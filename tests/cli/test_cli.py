@@ -395,6 +395,17 @@ class Sensitivity(Scratch):
         self.assertLess(bars[0]["low_value"], bars[0]["high_value"])
         self.assertEqual(bars[1]["swing"], {"value": 0.0, "lo": 0.0, "hi": 0.0})
 
+    def test_a_design_point_is_the_variant_that_set_makes(self):
+        # The tornado's centre has every parameter at its median: the same runs as
+        # `smbsim run --set path=median`, so the same survival to the last bit.
+        out = json.loads(self.sensitivity(["--json"]))
+        median = out["parameters"][0]["median"]
+        run(["run", "--runs", "600", "--months", "36", "--set", f"firm.cash_buffer_days={median!r}", "-o", "m.h5", "-q"],
+            self.dir, check=0)
+        with h5py.File(self.dir / "m.h5") as f:
+            survival = f["variants/base/monthly/survival"][-1]
+        self.assertEqual(out["tornado"]["outputs"]["survival_36"]["center"], survival)
+
     def test_same_numbers_with_1_and_2_threads_and_a_table_for_people(self):
         one = json.loads(self.sensitivity(["--json", "--threads", "1"]))
         two = json.loads(self.sensitivity(["--json", "--threads", "2"]))
