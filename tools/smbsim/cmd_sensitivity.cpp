@@ -12,7 +12,6 @@
 #include <iomanip>
 #include <numeric>
 #include <ostream>
-#include <sstream>
 
 namespace smbsim::cli {
 
@@ -135,9 +134,8 @@ void print_table(std::ostream& out, const SensitivityResult& r, bool total, std:
 }
 
 std::string value_text(double x) {
-  std::ostringstream s;
-  s << std::setprecision(4) << x;
-  return s.str();
+  if (std::abs(x) >= 1e4 && std::abs(x) < 1e15) return format_double("%.0f", x);  // amounts in USD
+  return format_double("%.4g", x);
 }
 
 void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
