@@ -13,11 +13,11 @@
 //
 // A stochastic model. Each point stands for `runs` runs of the model on common random
 // numbers (run r of every point draws from the same streams), and its value is their
-// mean (a survival probability, a mean cash). Three numbers per point and output feed
-// the estimators: the mean over all runs, the difference between the means of the
-// first and the second half of the runs (whose variance over the design measures the
-// replicate noise left in the means), and the variance between runs (the runs' own
-// randomness).
+// mean (a survival probability, a mean cash). The runs come in blocks (PointValues),
+// from which the estimators take the point's mean, the difference between the means
+// of its first and second half (whose variance over the design measures the replicate
+// noise left in the means) and the variance between its runs (the runs' own
+// randomness), and the bootstrap resamples blocks as well as rows.
 #include "engine/proportion.hpp"
 
 #include <cstdint>
@@ -49,17 +49,26 @@ struct UnitDesign {
 };
 UnitDesign unit_design(int dims, std::int64_t rows, Sequence sequence, std::uint64_t seed);
 
-/// One output's values at every design point (index k as above). `half_diff` and
-/// `within` may be empty (a deterministic model, or one run per point).
+/// One output's values at every design point (index k as above). A deterministic
+/// model gives one value per point (`mean`). A replicated design gives, per point, its
+/// runs' values in `groups` blocks of consecutive runs (the same run indices at every
+/// point): the sum and the sum of squares of each block (`sum`, `squares`, points x
+/// groups) and the runs per block (`group_runs`). From these come the point's mean, the
+/// difference between the means of its first and second half of blocks (replicate
+/// noise) and the variance between its runs (the runs' own randomness), and the
+/// bootstrap resamples the blocks as well as the rows.
 struct PointValues {
-  std::vector<double> mean;       ///< the point's value: the mean over its runs
-  std::vector<double> half_diff;  ///< mean of the first half of the runs minus the second's
-  std::vector<double> within;     ///< variance between the point's runs (divisor runs - 1)
+  std::vector<double> mean;
+  int groups = 0;
+  std::vector<double> sum, squares;
+  std::vector<double> group_runs;
 };
 
-/// Bootstrap resample b of n rows (drawn with replacement from a stream of the seed):
-/// the same for every output, so all intervals come from the same resamples.
+/// Bootstrap resample b of n rows (or of n blocks of runs; drawn with replacement from a
+/// stream of the seed): the same for every output, so all intervals come from the same
+/// resamples.
 void bootstrap_rows(std::uint64_t seed, int b, std::int64_t rows, std::vector<std::uint32_t>& out);
+void bootstrap_groups(std::uint64_t seed, int b, int groups, std::vector<std::uint32_t>& out);
 
 /// What the analysis says about one output, each number with its 95% bootstrap
 /// (percentile) interval. NaN where undefined (an output that does not vary).
@@ -69,18 +78,20 @@ struct OutputIndices {
   Interval mean{};              ///< of the point values over A and B
   Interval variance{};          ///< of the point values over A and B
   /// Share of `variance` that is replicate noise (finite runs per point), not the
-  /// parameters: Var(half_diff) / 4 over it (on common random numbers only the noise
-  /// that changes from point to point counts). NaN without half_diff.
+  /// parameters: Var(half difference) / 4 over it (on common random numbers only the
+  /// noise that changes from point to point counts). NaN for a deterministic model.
   Interval noise{};
   /// Share of the variance between single runs that is the runs' own randomness:
-  /// E[within] / (E[within] + variance - noise variance). NaN without `within`.
+  /// E[within] / (E[within] + variance - noise variance). NaN for a deterministic model.
   Interval randomness{};
 };
 
 /// First-order and total indices of each output over rows [0, rows) of a design with
 /// `dims` parameters, with percentile intervals from `replicates` bootstrap resamples
-/// of the rows (tbb::parallel_for over resamples: the result does not depend on
-/// threads). Values are centred on their mean over A and B first (it changes no
+/// (tbb::parallel_for over resamples: the result does not depend on threads). A
+/// resample draws rows and, for replicated points, blocks of runs, both with
+/// replacement: the rows are the design's sampling error, the blocks that of the runs
+/// every point shares (a two-way bootstrap of a crossed design). Values are centred on their mean over A and B first (it changes no
 /// expectation, only the variance of the first-order estimator).
 ///   V    = Var over A and B of the point values (divisor 2n)
 ///   S_i  = (1/n) sum_j f(B)_j (f(AB_i)_j - f(A)_j) / V       Saltelli et al. 2010, (b)

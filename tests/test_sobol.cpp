@@ -174,9 +174,13 @@ TEST_CASE("Ishigami through the engine: replicates on common random numbers") {
   const int dims = 4;  // x4 has no effect
   const auto u = sobol::unit_design(dims, rows, sobol::Sequence::sobol, 99);
   auto analyse = [&](bool common) {
+    // Blocks of runs / 8 runs: 8 per point.
+    const int groups = 8;
     sobol::PointValues v;
-    v.mean.resize(static_cast<std::size_t>(u.points()));
-    v.half_diff = v.within = v.mean;
+    v.groups = groups;
+    v.group_runs.assign(groups, static_cast<double>(runs / groups));
+    v.sum.resize(static_cast<std::size_t>(u.points() * groups));
+    v.squares = v.sum;
     DesignRunConfig cfg;
     cfg.seed = 5;
     cfg.runs = runs;
@@ -191,16 +195,12 @@ TEST_CASE("Ishigami through the engine: replicates on common random numbers") {
           return p;
         },
         [&](std::int64_t k, std::span<const double> r, std::size_t width) {
-          double s[2] = {0, 0}, ss = 0;
           for (std::int64_t i = 0; i < runs; ++i) {
             const double y = r[static_cast<std::size_t>(i) * width];
-            s[i < runs / 2 ? 0 : 1] += y;
-            ss += y * y;
+            const auto slot = static_cast<std::size_t>(k * groups + i * groups / runs);
+            v.sum[slot] += y;
+            v.squares[slot] += y * y;
           }
-          const auto kk = static_cast<std::size_t>(k);
-          v.mean[kk] = (s[0] + s[1]) / runs;
-          v.half_diff[kk] = (s[0] - s[1]) / (runs / 2);
-          v.within[kk] = (ss - runs * v.mean[kk] * v.mean[kk]) / (runs - 1);
         });
     return sobol::estimate(std::vector<sobol::PointValues>{v}, dims, rows, 500, 5)[0];
   };

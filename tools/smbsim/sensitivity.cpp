@@ -127,22 +127,9 @@ class RunValues {
   Columns cols_;
 };
 
-/// Mean, scaled half difference and variance of one output's runs at a point (see
-/// sobol::PointValues). With halves of n1 and n2 runs, the difference of their means is
-/// scaled by 2 / sqrt(R (1/n1 + 1/n2)) so that its variance over 4 is the noise
-/// variance of the mean of all R runs, for odd R too.
-void point_stats(std::span<const double> v, double& mean, double& half_diff, double& within) {
-  const std::size_t n = v.size(), n1 = n / 2, n2 = n - n1;
-  double s1 = 0, s2 = 0;
-  for (std::size_t r = 0; r < n1; ++r) s1 += v[r];
-  for (std::size_t r = n1; r < n; ++r) s2 += v[r];
-  mean = (s1 + s2) / static_cast<double>(n);
-  const double scale = 2.0 / std::sqrt(static_cast<double>(n) * (1.0 / static_cast<double>(n1) + 1.0 / static_cast<double>(n2)));
-  half_diff = scale * (s1 / static_cast<double>(n1) - s2 / static_cast<double>(n2));
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  within = ss / static_cast<double>(n - 1);
-}
+/// Blocks of runs for the bootstrap (sobol::PointValues): run r of R is in block
+/// r * G / R, G = min(R, kGroups).
+constexpr int kGroups = 10;
 
 Interval paired(std::span<const double> a, std::span<const double> b) {
   const std::size_t n = a.size();
@@ -214,6 +201,9 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
 
   // The Sobol' design, grown by doubling while the intervals are wider than asked.
   std::vector<sobol::PointValues> headline(outputs), curve(res.curve_months.size());
+  const int groups = static_cast<int>(std::min<std::int64_t>(o.replicates, kGroups));
+  std::vector<double> group_runs(static_cast<std::size_t>(groups), 0.0);
+  for (std::int64_t run = 0; run < o.replicates; ++run) group_runs[static_cast<std::size_t>(run * groups / o.replicates)] += 1;
   tbb::task_arena arena(threads);
   DesignRunConfig cfg;
   cfg.seed = sc.simulation.seed;
@@ -225,9 +215,10 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     const sobol::UnitDesign u = sobol::unit_design(d, rows, o.sequence, sc.simulation.seed);
     const std::int64_t points = u.points();
     for (auto& p : headline) {
-      p.mean.resize(static_cast<std::size_t>(points));
-      p.half_diff.resize(static_cast<std::size_t>(points));
-      p.within.resize(static_cast<std::size_t>(points));
+      p.groups = groups;
+      p.group_runs = group_runs;
+      p.sum.resize(static_cast<std::size_t>(points * groups));
+      p.squares.resize(static_cast<std::size_t>(points * groups));
     }
     for (auto& p : curve) p.mean.resize(static_cast<std::size_t>(points));
     Progress progress("sobol " + std::to_string(rows) + " rows", (points - done_points) * o.replicates,
@@ -242,9 +233,18 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
           run_values(r, width, o.replicates, values);
           const auto kk = static_cast<std::size_t>(k);
           const auto n = static_cast<std::size_t>(o.replicates);
-          for (std::size_t out = 0; out < outputs; ++out)
-            point_stats(std::span<const double>(&values[out * n], n), headline[out].mean[kk], headline[out].half_diff[kk],
-                        headline[out].within[kk]);
+          const auto g = static_cast<std::size_t>(groups);
+          for (std::size_t out = 0; out < outputs; ++out) {
+            double* sum = &headline[out].sum[kk * g];
+            double* squares = &headline[out].squares[kk * g];
+            std::fill_n(sum, g, 0.0);
+            std::fill_n(squares, g, 0.0);
+            for (std::size_t run = 0; run < n; ++run) {
+              const double x = values[out * n + run];
+              sum[run * g / n] += x;
+              squares[run * g / n] += x * x;
+            }
+          }
           // The curve: survivors to each month, from the failure months.
           for (std::size_t c = 0; c < res.curve_months.size(); ++c) {
             std::int64_t alive = 0;
