@@ -43,6 +43,7 @@ nlohmann::json sensitivity_json(const SensitivityResult& r) {
     nlohmann::json conv = nlohmann::json::array();
     for (const auto& [rows, width] : r.convergence) conv.push_back({{"rows", rows}, {"widest_total_half_width", width}});
     j["design"]["precision"] = {{"target", *r.precision}, {"met", r.precision_met}, {"convergence", conv}};
+    if (!r.precision_met) j["design"]["precision"]["limited_by"] = r.precision_limit;
   }
   j["parameters"] = nlohmann::json::array();
   for (const auto& in : r.inputs)
@@ -149,7 +150,11 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
       << format_double("%.1f", r.seconds) << " s\n";
   if (r.precision) {
     out << "  precision: total-index intervals within +-" << *r.precision << ": "
-        << (r.precision_met ? "met" : "NOT met (at --max-samples)") << "; widest half-width by design size:";
+        << (r.precision_met                         ? "met"
+            : r.precision_limit == "replicates" ? "NOT met: more rows stopped narrowing the intervals, the error of the "
+                                                  "runs every point shares dominates; raise --replicates"
+                                                : "NOT met at --max-samples")
+        << "; widest half-width by rows:";
     for (const auto& [rows, w] : r.convergence) out << " " << rows << ": " << format_double("%.3f", w);
     out << "\n";
   }

@@ -263,8 +263,17 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     const double widest = widest_total_half_width(res.indices);
     res.convergence.emplace_back(rows, widest);
     if (widest <= *o.precision) break;
+    // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); the part of
+    // the R runs every point shares stays. If the widest interval shrank by less than a
+    // tenth, that part dominates: more rows will not help, more replicates will.
+    if (res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+      res.precision_met = false;
+      res.precision_limit = "replicates";
+      break;
+    }
     if (rows * 2 > o.max_samples) {
       res.precision_met = false;
+      res.precision_limit = "max_samples";
       break;
     }
     rows *= 2;

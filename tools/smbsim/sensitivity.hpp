@@ -72,6 +72,9 @@ struct SensitivityResult {
   std::vector<std::pair<std::int64_t, double>> convergence;
   std::optional<double> precision;
   bool precision_met = true;
+  /// Why not: "max_samples", or "replicates" (more rows stopped narrowing the intervals:
+  /// the error of the R common runs dominates).
+  std::string precision_limit;
   double tornado_quantile = 0;
   std::int64_t tornado_runs = 0;
   std::vector<TornadoOutput> tornado;          ///< per output
