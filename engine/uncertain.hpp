@@ -54,6 +54,11 @@ class Uncertain {
   /// The smallest and largest values a sample can take (infinite for unbounded ones).
   double lowest() const;
   double highest() const;
+  /// The inverse distribution function (Boost.Math): the value below which a share u of
+  /// samples falls, u in [0, 1] (unbounded distributions are cut at u = 1e-12 and
+  /// 1 - 1e-12). A discrete distribution gives the smallest value whose cumulative weight
+  /// reaches u. `sensitivity` builds its designs from it.
+  double quantile(double u) const;
 
   /// Which distribution (the index of Variant's alternatives, 0 = fixed); bench/ counts
   /// and times samples by kind.

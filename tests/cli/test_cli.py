@@ -240,7 +240,7 @@ class CpuPaths(Scratch):
 class Commands(Scratch):
     def test_help_and_version(self):
         for cmd in (["--help"], ["run", "--help"], ["validate", "--help"], ["summarize", "--help"], ["sweep", "--help"],
-                    ["demo", "--help"], ["--version"]):
+                    ["demo", "--help"], ["sensitivity", "--help"], ["--version"]):
             p = run(cmd, self.dir, check=0)
             self.assertIn("smbsim", p.stdout)
 
@@ -373,6 +373,68 @@ class Commands(Scratch):
         self.assertIn("smbsim-report frag.h5", p.stdout)
         self.assertIn("micro firms survive", p.stdout)
         self.assertTrue((self.dir / "frag.h5").exists())
+
+
+class Sensitivity(Scratch):
+    """smbsim sensitivity on small designs (docs/sensitivity.md); the estimators
+    themselves are tested against closed forms in tests/test_sobol.cpp."""
+    INERT = "automation.dip={dist: uniform, low: 0.05, high: 0.2}"
+    SMALL = ["--samples", "64", "--replicates", "48", "--runs", "600", "--months", "36", "--bootstrap", "200", "-q"]
+
+    def sensitivity(self, extra):
+        p = run(["sensitivity"] + self.SMALL + extra, self.dir, check=0)
+        return p.stdout
+
+    def test_json_indices_curve_and_tornado(self):
+        out = json.loads(self.sensitivity(["--json", "--set", self.INERT]))
+        params = [p["path"] for p in out["parameters"]]
+        self.assertEqual(params, ["firm.cash_buffer_days", "automation.dip"])
+        self.assertEqual(sorted(out["indices"]),
+                         ["failure_month", "final_cash", "survival_12", "survival_24", "survival_36"])
+        self.assertEqual(out["design"]["points"], 64 * 4)
+        self.assertEqual(out["design"]["runs"], 64 * 4 * 48)
+        for name, by_param in out["indices"].items():
+            for path in params:
+                for kind in ("first", "total"):
+                    iv = by_param[path][kind]
+                    self.assertLessEqual(iv["lo"], iv["hi"], (name, path, kind))
+            # No automation is scheduled: the dip changes nothing, and on common random
+            # numbers its design points are the same runs, so its indices are exactly 0.
+            self.assertEqual(by_param["automation.dip"]["total"], {"value": 0.0, "lo": 0.0, "hi": 0.0}, name)
+            self.assertEqual(by_param["automation.dip"]["first"]["value"], 0.0, name)
+            # The founders' capital is all there is to explain.
+            self.assertGreater(by_param["firm.cash_buffer_days"]["total"]["value"], 0.8, name)
+            o = out["outputs"][name]
+            self.assertTrue(0 < o["randomness"]["value"] <= 1, name)
+        self.assertEqual(out["curve"]["months"], list(range(1, 37)))
+        self.assertEqual(len(out["curve"]["indices"]["firm.cash_buffer_days"]["total"]["value"]), 36)
+        bars = out["tornado"]["outputs"]["survival_36"]["bars"]
+        self.assertEqual(bars[0]["parameter"], "firm.cash_buffer_days")  # sorted by swing
+        self.assertGreater(bars[0]["swing"]["lo"], 0)  # more capital, more survivors
+        self.assertLess(bars[0]["low_value"], bars[0]["high_value"])
+        self.assertEqual(bars[1]["swing"], {"value": 0.0, "lo": 0.0, "hi": 0.0})
+
+    def test_a_design_point_is_the_variant_that_set_makes(self):
+        # The tornado's centre has every parameter at its median: the same runs as
+        # `smbsim run --set path=median`, so the same survival to the last bit.
+        out = json.loads(self.sensitivity(["--json"]))
+        median = out["parameters"][0]["median"]
+        run(["run", "--runs", "600", "--months", "36", "--set", f"firm.cash_buffer_days={median!r}", "-o", "m.h5", "-q"],
+            self.dir, check=0)
+        with h5py.File(self.dir / "m.h5") as f:
+            survival = f["variants/base/monthly/survival"][-1]
+        self.assertEqual(out["tornado"]["outputs"]["survival_36"]["center"], survival)
+
+    def test_same_numbers_with_1_and_2_threads_and_a_table_for_people(self):
+        one = json.loads(self.sensitivity(["--json", "--threads", "1"]))
+        two = json.loads(self.sensitivity(["--json", "--threads", "2"]))
+        one["design"].pop("seconds")
+        two["design"].pop("seconds")
+        self.assertEqual(one, two)
+        text = self.sensitivity(["--precision", "0.4", "--design", "random"])
+        for part in ("Total-order Sobol' indices", "First-order indices", "runs' own randomness", "replicate noise",
+                     "Tornado: survival to month 36", "firm.cash_buffer_days", "precision: total-index intervals within"):
+            self.assertIn(part, text)
 
 
 class ScenarioLibrary(Scratch):

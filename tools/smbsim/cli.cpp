@@ -23,6 +23,7 @@ Commands:
   validate SCENARIO   check a scenario and print it with every default filled in
   summarize FILE.h5   print the summary of a result file (--json for machines)
   sweep SCENARIO      run a grid of parameter values as variants on common random numbers
+  sensitivity SCENARIO  which uncertain parameters matter: Sobol' indices and a tornado
   demo fragility      the same misalignment and shocks for micro, small, medium and large firms
   stress SCENARIO     reverse stress test: the shock severity at which the firm fails with probability P
   discover FILE.h5    scenario discovery (PRIM): the input ranges in which firms fail
@@ -64,9 +65,10 @@ int run_cli(const std::vector<std::string>& args, Io io) {
     if (args[0] == "summarize") return cmd_summarize(rest, io);
     if (args[0] == "sweep") return cmd_sweep(rest, io);
     if (args[0] == "demo") return cmd_demo(rest, io);
+    if (args[0] == "sensitivity") return cmd_sensitivity(rest, io);
     if (args[0] == "stress") return cmd_stress(rest, io);
     if (args[0] == "discover") return cmd_discover(rest, io);
-    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, demo, stress or discover (see smbsim --help)");
+    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, sensitivity, stress, discover or demo (see smbsim --help)");
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";
     return kRuntimeFailure;

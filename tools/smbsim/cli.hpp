@@ -45,5 +45,6 @@ int cmd_sweep(const std::vector<std::string>& args, Io io);
 int cmd_demo(const std::vector<std::string>& args, Io io);
 int cmd_stress(const std::vector<std::string>& args, Io io);
 int cmd_discover(const std::vector<std::string>& args, Io io);
+int cmd_sensitivity(const std::vector<std::string>& args, Io io);
 
 }  // namespace smbsim::cli

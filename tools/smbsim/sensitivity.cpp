@@ -1,0 +1,326 @@
+#include "tools/smbsim/sensitivity.hpp"
+
+#include "engine/design_runner.hpp"
+#include "engine/progress.hpp"
+#include "models/firm/firm.hpp"
+#include "tools/smbsim/cli.hpp"
+
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <span>
+
+namespace smbsim::cli {
+
+namespace {
+constexpr double kZ95 = 1.959963984540054;
+/// The survival curve's indices at every month up to this many months, beyond it at
+/// evenly spaced months (memory and bootstrap time grow with the curve's points).
+constexpr int kMaxCurvePoints = 240;
+constexpr int kCurveBootstrap = 200;
+
+/// An uncertain parameter of a firm specification and how a design point fixes it.
+struct Factor {
+  enum class Kind { param, loan_principal, loan_rate, plan_cost, plan_fixed_costs, plan_revenue, plan_ramp_months };
+  Kind kind;
+  std::size_t index;  ///< Param id, or the loan's or plan's position
+  std::string path;
+  const Uncertain* dist;
+  double min, max;
+  bool integer;
+
+  /// The value at quantile u, as the model would use a draw: clamped into the
+  /// parameter's range and rounded if it is a whole number (models/firm/firm.cpp).
+  double value(double u) const {
+    const double x = std::clamp(dist->quantile(u), min, max);
+    return integer ? std::round(x) : x;
+  }
+
+  /// Fixes the parameter at x in `spec`: what `--set path=x` makes of it.
+  void set(firm::FirmSpec& spec, double x) const {
+    auto& d = spec.decisions;
+    switch (kind) {
+      case Kind::param: spec.values[index] = Uncertain(x); break;
+      case Kind::loan_principal: d.loans[index].principal = Uncertain(x); break;
+      case Kind::loan_rate: d.loans[index].rate = Uncertain(x); break;
+      case Kind::plan_cost: d.plans[index].cost = Uncertain(x); break;
+      case Kind::plan_fixed_costs: d.plans[index].fixed_costs = Uncertain(x); break;
+      case Kind::plan_revenue: d.plans[index].revenue = Uncertain(x); break;
+      case Kind::plan_ramp_months: d.plans[index].ramp_months = Uncertain(x); break;
+    }
+  }
+};
+
+/// Every parameter drawn once per run from a distribution: the firm's parameters (in
+/// table order), then the loans' and the plans' uncertain amounts (named by their
+/// random streams' paths, models/firm/firm.cpp). Shock severities and durations are
+/// drawn per event, not per run: they belong to the runs' own randomness.
+std::vector<Factor> uncertain_factors(const firm::FirmSpec& spec) {
+  std::vector<Factor> out;
+  for (const auto& info : firm::param_table())
+    if (!spec[info.id].is_fixed())
+      out.push_back({Factor::Kind::param, static_cast<std::size_t>(info.id), std::string(info.path), &spec[info.id],
+                     info.min, info.max, info.integer});
+  using K = Factor::Kind;
+  for (std::size_t k = 0; k < spec.decisions.loans.size(); ++k) {
+    const auto& loan = spec.decisions.loans[k];
+    const std::string stem = "loans." + loan.name + ".";
+    if (!loan.principal.is_fixed()) out.push_back({K::loan_principal, k, stem + "principal", &loan.principal, 0.0, 1e13, false});
+    if (!loan.rate.is_fixed()) out.push_back({K::loan_rate, k, stem + "rate", &loan.rate, 0.0, 5.0, false});
+  }
+  for (std::size_t k = 0; k < spec.decisions.plans.size(); ++k) {
+    const auto& plan = spec.decisions.plans[k];
+    const std::string stem = "plans." + plan.name + ".";
+    if (!plan.cost.is_fixed()) out.push_back({K::plan_cost, k, stem + "cost", &plan.cost, 0.0, 1e13, false});
+    if (!plan.fixed_costs.is_fixed())
+      out.push_back({K::plan_fixed_costs, k, stem + "fixed_costs", &plan.fixed_costs, 0.0, 1e13, false});
+    if (!plan.revenue.is_fixed()) out.push_back({K::plan_revenue, k, stem + "revenue", &plan.revenue, 0.0, 1e13, false});
+    if (!plan.ramp_months.is_fixed())
+      out.push_back({K::plan_ramp_months, k, stem + "ramp_months", &plan.ramp_months, 0.0, 1200.0, false});
+  }
+  return out;
+}
+
+/// Where the per-run numbers are in the firm's outcome row.
+struct Columns {
+  std::size_t failure_month = 0, final_cash = 0;
+};
+Columns columns_of(const ModelSchema& schema) {
+  Columns c;
+  bool fm = false, cash = false;
+  for (std::size_t i = 0; i < schema.outcome_columns.size(); ++i) {
+    if (schema.outcome_columns[i].name == "failure_month") c.failure_month = i, fm = true;
+    if (schema.outcome_columns[i].name == "final_cash") c.final_cash = i, cash = true;
+  }
+  if (!fm || !cash) throw std::logic_error("sensitivity: the model has no failure_month or final_cash outcome");
+  return c;
+}
+
+/// The outputs' per-run values from a point's outcome rows: for each headline output
+/// (survival to each horizon: 1 or 0; final cash; failure month, the horizon for a
+/// survivor), runs x 1, output after output.
+class RunValues {
+ public:
+  RunValues(std::vector<int> horizons, int months, Columns cols)
+      : horizons_(std::move(horizons)), months_(months), cols_(cols) {}
+  std::size_t outputs() const { return horizons_.size() + 2; }
+  /// values[o * runs + r]
+  void operator()(std::span<const double> rows, std::size_t width, std::int64_t runs, std::vector<double>& values) const {
+    const auto n = static_cast<std::size_t>(runs);
+    values.resize(outputs() * n);
+    for (std::size_t r = 0; r < n; ++r) {
+      const double fm = rows[r * width + cols_.failure_month];
+      const bool failed = fm > 0;
+      for (std::size_t h = 0; h < horizons_.size(); ++h)
+        values[h * n + r] = !failed || fm > horizons_[h] ? 1.0 : 0.0;
+      values[horizons_.size() * n + r] = rows[r * width + cols_.final_cash];
+      values[(horizons_.size() + 1) * n + r] = failed ? fm : months_;
+    }
+  }
+
+ private:
+  std::vector<int> horizons_;
+  int months_;
+  Columns cols_;
+};
+
+/// Blocks of runs for the bootstrap (sobol::PointValues): run r of R is in block
+/// r * G / R, G = min(R, kGroups).
+constexpr int kGroups = 10;
+
+Interval paired(std::span<const double> a, std::span<const double> b) {
+  const std::size_t n = a.size();
+  double s = 0;
+  for (std::size_t r = 0; r < n; ++r) s += a[r] - b[r];
+  const double mean = s / static_cast<double>(n);
+  double ss = 0;
+  for (std::size_t r = 0; r < n; ++r) ss += (a[r] - b[r] - mean) * (a[r] - b[r] - mean);
+  const double half = n > 1 ? kZ95 * std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) : NAN;
+  return {mean, mean - half, mean + half};
+}
+}  // namespace
+
+double widest_total_half_width(const std::vector<sobol::OutputIndices>& indices) {
+  double widest = 0;
+  for (const auto& o : indices)
+    for (const auto& t : o.total)
+      if (!std::isnan(t.lo) && !std::isnan(t.hi)) widest = std::max(widest, 0.5 * (t.hi - t.lo));
+  return widest;
+}
+
+SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  const scenario::Variant& v = sc.variants.at(variant);
+  const firm::FirmSpec& base = v.spec;
+  const std::vector<Factor> factors = uncertain_factors(base);
+  if (factors.empty())
+    throw UsageError("SCENARIO: expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
+                     ", found none: give the uncertain ones as distributions, or --set one (e.g. --set "
+                     "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')");
+  const int d = static_cast<int>(factors.size());
+  const int months = sc.simulation.months;
+  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+
+  SensitivityResult res;
+  res.scenario = sc.name;
+  res.variant = v.name;
+  res.seed = sc.simulation.seed;
+  res.months = months;
+  res.sequence = o.sequence;
+  res.replicates = o.replicates;
+  res.bootstrap = o.bootstrap;
+  res.precision = o.precision;
+  res.tornado_quantile = o.tornado_quantile;
+  res.tornado_runs = o.tornado_runs;
+  for (const auto& f : factors)
+    res.inputs.push_back({f.path, Uncertain::kKindNames[f.dist->kind()], f.value(o.tornado_quantile), f.value(0.5),
+                          f.value(1.0 - o.tornado_quantile)});
+
+  std::vector<int> horizons;
+  for (int m : {12, 24, 60, 120})
+    if (m < months) horizons.push_back(m);
+  horizons.push_back(months);
+  for (int h : horizons) res.outputs.push_back({"survival_" + std::to_string(h), "survival to month " + std::to_string(h), "1"});
+  res.outputs.push_back({"final_cash", "final cash", "USD"});
+  res.outputs.push_back({"failure_month", "failure month (the horizon if survived)", "month"});
+  const int step = (months + kMaxCurvePoints - 1) / kMaxCurvePoints;
+  for (int m = step; m < months; m += step) res.curve_months.push_back(m);
+  res.curve_months.push_back(months);
+
+  const Columns cols = columns_of(firm::Firm::schema(base));
+  const RunValues run_values(horizons, months, cols);
+  const std::size_t outputs = run_values.outputs();
+  auto spec_at = [&](auto&& value_of) {
+    firm::FirmSpec spec = base;
+    for (int i = 0; i < d; ++i) factors[static_cast<std::size_t>(i)].set(spec, value_of(i));
+    return spec;
+  };
+
+  // The Sobol' design, grown by doubling while the intervals are wider than asked.
+  std::vector<sobol::PointValues> headline(outputs), curve(res.curve_months.size());
+  const int groups = static_cast<int>(std::min<std::int64_t>(o.replicates, kGroups));
+  std::vector<double> group_runs(static_cast<std::size_t>(groups), 0.0);
+  for (std::int64_t run = 0; run < o.replicates; ++run) group_runs[static_cast<std::size_t>(run * groups / o.replicates)] += 1;
+  tbb::task_arena arena(threads);
+  DesignRunConfig cfg;
+  cfg.seed = sc.simulation.seed;
+  cfg.runs = o.replicates;
+  cfg.months = months;
+  cfg.threads = threads;
+  std::int64_t rows = o.samples, done_points = 0;
+  for (;;) {
+    const sobol::UnitDesign u = sobol::unit_design(d, rows, o.sequence, sc.simulation.seed);
+    const std::int64_t points = u.points();
+    for (auto& p : headline) {
+      p.groups = groups;
+      p.group_runs = group_runs;
+      p.sum.resize(static_cast<std::size_t>(points * groups));
+      p.squares.resize(static_cast<std::size_t>(points * groups));
+    }
+    for (auto& p : curve) p.mean.resize(static_cast<std::size_t>(points));
+    Progress progress("sobol " + std::to_string(rows) + " rows", (points - done_points) * o.replicates,
+                      o.progress && Progress::stderr_is_terminal());
+    cfg.progress = &progress;
+    tbb::enumerable_thread_specific<std::vector<double>> scratch;
+    run_design<firm::Firm>(
+        done_points, points - done_points, cfg,
+        [&](std::int64_t k) { return spec_at([&](int i) { return factors[static_cast<std::size_t>(i)].value(u.point(k, i)); }); },
+        [&](std::int64_t k, std::span<const double> r, std::size_t width) {
+          std::vector<double>& values = scratch.local();
+          run_values(r, width, o.replicates, values);
+          const auto kk = static_cast<std::size_t>(k);
+          const auto n = static_cast<std::size_t>(o.replicates);
+          const auto g = static_cast<std::size_t>(groups);
+          for (std::size_t out = 0; out < outputs; ++out) {
+            double* sum = &headline[out].sum[kk * g];
+            double* squares = &headline[out].squares[kk * g];
+            std::fill_n(sum, g, 0.0);
+            std::fill_n(squares, g, 0.0);
+            for (std::size_t run = 0; run < n; ++run) {
+              const double x = values[out * n + run];
+              sum[run * g / n] += x;
+              squares[run * g / n] += x * x;
+            }
+          }
+          // The curve: survivors to each month, from the failure months.
+          for (std::size_t c = 0; c < res.curve_months.size(); ++c) {
+            std::int64_t alive = 0;
+            for (std::size_t run = 0; run < n; ++run) {
+              const double fm = r[run * width + cols.failure_month];
+              alive += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
+            }
+            curve[c].mean[kk] = static_cast<double>(alive) / static_cast<double>(n);
+          }
+        });
+    progress.finish();
+    done_points = points;
+    res.rows = rows;
+    arena.execute([&] { res.indices = sobol::estimate(headline, d, rows, o.bootstrap, sc.simulation.seed); });
+    if (!o.precision) break;
+    const double widest = widest_total_half_width(res.indices);
+    res.convergence.emplace_back(rows, widest);
+    if (widest <= *o.precision) break;
+    // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); the part of
+    // the R runs every point shares stays. If the widest interval shrank by less than a
+    // tenth, that part dominates: more rows will not help, more replicates will.
+    if (res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+      res.precision_met = false;
+      res.precision_limit = "replicates";
+      break;
+    }
+    if (rows * 2 > o.max_samples) {
+      res.precision_met = false;
+      res.precision_limit = "max_samples";
+      break;
+    }
+    rows *= 2;
+  }
+  // The curve's bands from fewer resamples: a band drawn month by month needs less than
+  // the headline intervals, and the curve has a hundred and more outputs.
+  res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
+  arena.execute([&] { res.curve = sobol::estimate(curve, d, rows, res.curve_bootstrap, sc.simulation.seed); });
+  res.runs = done_points * o.replicates;
+
+  // The tornado: point 0 has every parameter at its median, point 1 + 2i parameter i at
+  // its low quantile and 2 + 2i at its high one, all on the same runs.
+  const std::int64_t tornado_points = 1 + 2 * static_cast<std::int64_t>(d);
+  std::vector<std::vector<double>> tv(static_cast<std::size_t>(tornado_points));
+  {
+    Progress progress("tornado", tornado_points * o.tornado_runs, o.progress && Progress::stderr_is_terminal());
+    cfg.runs = o.tornado_runs;
+    cfg.progress = &progress;
+    run_design<firm::Firm>(
+        0, tornado_points, cfg,
+        [&](std::int64_t k) {
+          return spec_at([&](int i) {
+            const auto& f = factors[static_cast<std::size_t>(i)];
+            if (k > 0 && (k - 1) / 2 == i) return f.value(k % 2 == 1 ? o.tornado_quantile : 1.0 - o.tornado_quantile);
+            return f.value(0.5);
+          });
+        },
+        [&](std::int64_t k, std::span<const double> r, std::size_t width) {
+          run_values(r, width, o.tornado_runs, tv[static_cast<std::size_t>(k)]);
+        });
+    progress.finish();
+  }
+  const auto n = static_cast<std::size_t>(o.tornado_runs);
+  for (std::size_t out = 0; out < outputs; ++out) {
+    auto slice = [&](std::int64_t k) { return std::span<const double>(&tv[static_cast<std::size_t>(k)][out * n], n); };
+    TornadoOutput t;
+    double s = 0;
+    for (double x : slice(0)) s += x;
+    t.center = s / static_cast<double>(n);
+    for (int i = 0; i < d; ++i) {
+      const auto lo = slice(1 + 2 * i), hi = slice(2 + 2 * i);
+      t.bars.push_back({paired(lo, slice(0)), paired(hi, slice(0)), paired(hi, lo)});
+    }
+    res.tornado.push_back(std::move(t));
+  }
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return res;
+}
+
+}  // namespace smbsim::cli
