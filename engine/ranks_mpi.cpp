@@ -114,10 +114,11 @@ void BlockSpool::add(const FinishedBlock& b) {
   const auto moments = b.stats.all_moments();
   const RecordHeader h{b.index, b.first, b.count, static_cast<std::int64_t>(moments.size()),
                        static_cast<std::int64_t>(b.outcomes.size()), static_cast<std::int64_t>(b.paths.size())};
-  const bool ok = std::fwrite(&h, sizeof h, 1, file_) == 1 &&
-                  std::fwrite(moments.data(), sizeof(Moments), moments.size(), file_) == moments.size() &&
-                  std::fwrite(b.outcomes.data(), sizeof(double), b.outcomes.size(), file_) == b.outcomes.size() &&
-                  std::fwrite(b.paths.data(), sizeof(double), b.paths.size(), file_) == b.paths.size();
+  // (An empty part writes nothing: fwrite must not see an empty span's null pointer.)
+  auto put = [&](const void* data, std::size_t size, std::size_t n) { return n == 0 || std::fwrite(data, size, n, file_) == n; };
+  const bool ok = put(&h, sizeof h, 1) && put(moments.data(), sizeof(Moments), moments.size()) &&
+                  put(b.outcomes.data(), sizeof(double), b.outcomes.size()) &&
+                  put(b.paths.data(), sizeof(double), b.paths.size());
   if (!ok) throw OutputError("cannot write the spool file in " + where_ + ": " + std::strerror(errno));
 }
 
@@ -189,11 +190,14 @@ std::vector<std::int64_t> receive_blocks(int from, std::int64_t first_block, std
     moments.resize(static_cast<std::size_t>(h.n_moments));
     outcomes.resize(static_cast<std::size_t>(h.n_outcomes));
     paths.resize(static_cast<std::size_t>(h.n_paths));
-    std::memcpy(moments.data(), p, moments.size() * sizeof(Moments));
-    p += moments.size() * sizeof(Moments);
-    std::memcpy(outcomes.data(), p, outcomes.size() * sizeof(double));
-    p += outcomes.size() * sizeof(double);
-    std::memcpy(paths.data(), p, paths.size() * sizeof(double));
+    // (An empty part copies nothing: memcpy must not see an empty vector's null pointer.)
+    auto take = [&p](void* to, std::size_t bytes) {
+      if (bytes > 0) std::memcpy(to, p, bytes);
+      p += bytes;
+    };
+    take(moments.data(), moments.size() * sizeof(Moments));
+    take(outcomes.data(), outcomes.size() * sizeof(double));
+    take(paths.data(), paths.size() * sizeof(double));
     on_block({h.index, h.first, h.count, moments, outcomes, paths});
   }
 }
