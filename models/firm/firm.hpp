@@ -93,7 +93,7 @@ class Firm {
   void apply_rules(int month);
   void fire_rule(int r, int lane, int month);
   void update_plans(int month);
-  void plan_flows(int month, double season);
+  void plan_flows(double season);
   void loan_flows(int month);
   void update_cash(int month);
   void update_staff();

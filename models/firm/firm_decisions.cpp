@@ -185,11 +185,10 @@ void Firm::update_plans(int month) {
 }
 
 SMBSIM_LANE_LOOPS
-void Firm::plan_flows(int month, double season) {
+void Firm::plan_flows(double season) {
   // [M§16] A started plan sells R x (1 - gap) in today's market, moved by the market's
   // demand, shocks, the season and the firm's customer value as the core business is;
   // its variable costs are the firm's, its fixed costs its own.
-  (void)month;
   LaneState& s = *s_;
   const int lanes = lanes_;
   for (int lane = 0; lane < lanes; ++lane) s.s[sPlanRevenue][lane] = s.s[sPlanCosts][lane] = 0.0;

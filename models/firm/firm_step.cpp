@@ -502,7 +502,7 @@ void Firm::update_cash(int month) {
   // [M§1] The season of this month; plans' and loans' flows [M§16].
   const double season = spec_->seasonality[static_cast<std::size_t>((month - 1) % 12)];
   if (plans_ > 0) {
-    plan_flows(month, season);
+    plan_flows(season);
   } else {
     for (int lane = 0; lane < lanes; ++lane) s.s[sPlanRevenue][lane] = s.s[sPlanCosts][lane] = 0.0;
   }
