@@ -24,6 +24,7 @@ class Uncertain {
   struct Discrete {
     std::vector<double> values;
     boost::random::discrete_distribution<int, double> pick;
+    std::vector<double> cumulative;  ///< running sums of the normalised weights (quantile)
   };
 
   Uncertain(double fixed = 0.0) : dist_(fixed) {}  // NOLINT: a number converts
@@ -45,7 +46,10 @@ class Uncertain {
     return Uncertain(boost::random::beta_distribution<double>(a, b));
   }
   static Uncertain discrete(std::vector<double> values, const std::vector<double>& weights) {
-    return Uncertain(Discrete{std::move(values), {weights.begin(), weights.end()}});
+    Discrete d{std::move(values), {weights.begin(), weights.end()}, {}};
+    double sum = 0.0;
+    for (const double p : d.pick.probabilities()) d.cumulative.push_back(sum += p);
+    return Uncertain(std::move(d));
   }
 
   bool is_fixed() const { return std::holds_alternative<double>(dist_); }
@@ -54,6 +58,12 @@ class Uncertain {
   /// The smallest and largest values a sample can take (infinite for unbounded ones).
   double lowest() const;
   double highest() const;
+  /// The inverse CDF: the value below which a share u in (0, 1) of samples fall (for a
+  /// discrete distribution, the smallest value whose cumulative weight reaches u).
+  /// Boost.Math's quantile functions; allocates nothing.
+  double quantile(double u) const;
+  /// As written in a scenario, e.g. "triangular(low=0.1, mode=0.2, high=0.4)" or "0.5".
+  std::string describe() const;
 
   /// Which distribution (the index of Variant's alternatives, 0 = fixed); bench/ counts
   /// and times samples by kind.
