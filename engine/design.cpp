@@ -79,11 +79,12 @@ Design::Design(const DesignSpec& spec, const std::vector<std::string>& names, st
     : sampling_(spec.sampling),
       runs_(static_cast<std::uint64_t>(std::max<std::int64_t>(spec.runs, 1))),
       purpose_(purpose),
-      substreams_(std::move(substreams)) {
+      substreams_(std::move(substreams)),
+      given_(spec.given) {
   const auto d = static_cast<Eigen::Index>(substreams_.size());
   const Eigen::MatrixXd corr = normal_score_matrix(names, spec.correlations);
   const bool correlated = !corr.isIdentity();
-  plain_ = sampling_ == Sampling::random && !correlated;
+  plain_ = sampling_ == Sampling::random && !correlated && !given_;
   if (correlated) cholesky_ = Eigen::LLT<Eigen::MatrixXd>(corr).matrixL().toDenseMatrix();
   scores_.resize(d);
   if (sampling_ == Sampling::sobol && d > 0) sobol_.emplace(static_cast<std::size_t>(d));
@@ -91,7 +92,12 @@ Design::Design(const DesignSpec& spec, const std::vector<std::string>& names, st
 
 void Design::point(std::uint64_t seed, std::uint64_t run, std::span<double> u) {
   const std::size_t d = substreams_.size();
-  switch (sampling_) {
+  if (given_ && d > 0) {
+    const std::size_t rows = given_->size() / d;
+    const double* row = given_->data() + (run % rows) * d;
+    for (std::size_t j = 0; j < d; ++j) u[j] = std::clamp(row[j], kTiny, 1.0 - kTiny);
+  } else {
+    switch (sampling_) {
     case Sampling::random:
       for (std::size_t j = 0; j < d; ++j) u[j] = RandomStream(seed, run, purpose_, 0, substreams_[j]).uniform();
       break;
@@ -115,6 +121,7 @@ void Design::point(std::uint64_t seed, std::uint64_t run, std::span<double> u) {
       if (run > 0) sobol_->seed(run - 1);
       for (std::size_t j = 0; j < d; ++j) u[j] = open_unit((run > 0 ? (*sobol_)() : 0) ^ mix(seed ^ mix(substreams_[j])));
       break;
+  }
   }
   if (cholesky_.size() == 0) return;
   // Gaussian copula: the normal scores, correlated by the Cholesky factor, back to

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +37,11 @@ struct DesignSpec {
   Sampling sampling = Sampling::random;
   std::int64_t runs = 0;  ///< the study's run count: LHS has one stratum per run
   std::vector<Correlation> correlations;
+  /// Points chosen by a program, not the scenario (e.g. a sensitivity analysis's
+  /// sample matrices): row-major, one row of d uniforms in (0, 1) per run, in the
+  /// model's input order; run r takes row r mod rows. When set, `sampling` is ignored
+  /// (correlations still apply: give independent uniforms).
+  std::shared_ptr<const std::vector<double>> given;
 };
 
 /// The correlation of the normal scores that gives Spearman rank correlation r under a
@@ -79,6 +85,7 @@ class Design {
   Eigen::MatrixXd cholesky_;  ///< lower factor of the normal scores' correlation (empty: none)
   Eigen::VectorXd scores_;    ///< scratch
   std::optional<boost::random::sobol_engine<std::uint64_t, 64>> sobol_;
+  std::shared_ptr<const std::vector<double>> given_;
 };
 
 }  // namespace smbsim

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <vector>
@@ -117,26 +118,26 @@ TEST_CASE("the keyed permutation is a bijection") {
 
 TEST_CASE("a Latin hypercube puts one run in each stratum of every input") {
   for (std::int64_t n : {1, 10, 1000, 3001}) {
-    const auto u = points({Sampling::lhs, n, {}}, 5, n);
+    const auto u = points({Sampling::lhs, n, {}, nullptr}, 5, n);
     for (const auto& dim : u) CHECK(one_per_stratum(dim));
   }
   // The strata of two inputs are not paired: rank correlation near 0.
-  const auto u = points({Sampling::lhs, 5000, {}}, 2, 5000);
+  const auto u = points({Sampling::lhs, 5000, {}, nullptr}, 2, 5000);
   CHECK(std::abs(spearman(u[0], u[1])) < 0.05);
 }
 
 TEST_CASE("scrambled Sobol' points stratify every input and differ by seed") {
-  const auto u = points({Sampling::sobol, 0, {}}, 10, 1024);
+  const auto u = points({Sampling::sobol, 0, {}, nullptr}, 10, 1024);
   for (const auto& dim : u) CHECK(one_per_stratum(dim));
   // 2-D: the first 1024 points fill the 32 x 32 grid's cells evenly (a (t, m, s)-net).
   std::vector<int> cells(32 * 32, 0);
   for (std::size_t i = 0; i < 1024; ++i) ++cells[static_cast<std::size_t>(u[0][i] * 32) * 32 + static_cast<std::size_t>(u[1][i] * 32)];
   CHECK(*std::max_element(cells.begin(), cells.end()) == 1);
-  const auto v = points({Sampling::sobol, 0, {}}, 10, 16, 8);
+  const auto v = points({Sampling::sobol, 0, {}, nullptr}, 10, 16, 8);
   CHECK(v[0][3] != u[0][3]);
   // A run's point does not depend on which runs came before it.
   std::vector<std::string> names{"p0", "p1"};
-  Design design({Sampling::sobol, 0, {}}, names, {substream_id("p0"), substream_id("p1")}, 0);
+  Design design({Sampling::sobol, 0, {}, nullptr}, names, {substream_id("p0"), substream_id("p1")}, 0);
   std::vector<double> x(2), y(2);
   design.point(7, 900, x);
   design.point(7, 3, y);
@@ -149,7 +150,7 @@ TEST_CASE("the Gaussian copula gives the requested rank correlations") {
   const std::vector<Correlation> c{{"p0", "p1", 0.7}, {"p1", "p2", -0.4}};
   for (Sampling s : {Sampling::random, Sampling::lhs, Sampling::sobol}) {
     const std::int64_t n = 20000;
-    const auto u = points({s, n, c}, 4, n);
+    const auto u = points({s, n, c, nullptr}, 4, n);
     // Spearman's rho of n pairs has sd about (1 - r^2) / sqrt(n) < 0.01: within 0.03.
     CHECK(spearman(u[0], u[1]) == Approx(0.7).margin(0.03));
     CHECK(spearman(u[1], u[2]) == Approx(-0.4).margin(0.03));
@@ -294,4 +295,66 @@ TEST_CASE("a shock's fields are addressable by name") {
              Catch::Contains("expected shocks.recession.FIELD with FIELD one of type, rate, month, severity"));
   CHECK_THAT(problem({{"shocks.recession.severity", "2", "--set shocks.recession.severity=2"}}),
              Catch::Contains("--set shocks.recession.severity=2: shocks[0].severity: expected"));
+}
+
+namespace {
+/// A run-at-a-time model with one uncertain input: the engine's other path.
+class Draw {
+ public:
+  struct Params {};
+  static ModelSchema schema(const Params&) {
+    ModelSchema s;
+    s.quantities = {{"x", "1", "The draw.", Binning::linear(0.0, 1.0, 10)}};
+    s.outcome_columns = {{"x", "1", "The draw.", ColumnSpec::Type::f64}};
+    s.causes = {"none"};
+    s.inputs = {{"draw.x", "1", "The run's draw.", "uniform(low=0, high=1)"}};
+    return s;
+  }
+  explicit Draw(const Params&) {}
+  void start(const RunRandom& r) { x_ = r.stream(0, 0).uniform(); }
+  void step(int, const RunRandom&) {}
+  bool failed() const { return false; }
+  int cause() const { return 0; }
+  void observe(std::span<double> out) const { out[0] = x_; }
+  void outcome(std::span<double> out) const { out[0] = x_; }
+  void inputs(std::span<double> out) const { out[0] = x_; }
+
+ private:
+  double x_ = 0;
+};
+static_assert(SimulationModel<Draw> && ReportsInputs<Draw>);
+}  // namespace
+
+TEST_CASE("a run-at-a-time model's inputs stream in run order") {
+  for (int threads : {1, 2}) {
+    RunConfig cfg;
+    cfg.seed = 9;
+    cfg.runs = 1000;
+    cfg.months = 2;
+    cfg.threads = threads;
+    cfg.block_size = 64;
+    InputSink sink;
+    simulate<Draw>(Draw::Params{}, cfg, sink);
+    REQUIRE(sink.inputs.size() == 1000);
+    for (std::uint64_t run : {0u, 63u, 64u, 999u})
+      CHECK(sink.inputs[run] == RunRandom(9, run).stream(0, 0).uniform());
+  }
+}
+
+TEST_CASE("a program can give the points itself") {
+  // As a sensitivity analysis would: its own matrix of uniforms, one row per run.
+  const auto sc = designed("random");
+  firm::FirmSpec spec = sc.variants.front().spec;
+  auto points = std::make_shared<std::vector<double>>();
+  for (int r = 0; r < 10; ++r)
+    for (double u : {0.1 * r + 0.05, 0.5, 0.5, 0.25}) points->push_back(u);
+  spec.design.given = points;
+  const auto rows = run_inputs(spec, 20, 2, 7);
+  REQUIRE(rows.size() == 80);
+  CHECK(rows[0] == Approx(10 + 0.05 * 50));    // firm.cash_buffer_days: uniform(10, 60)
+  CHECK(rows[4 * 3] == Approx(10 + 0.35 * 50));
+  CHECK(rows[4 * 13] == rows[4 * 3]);           // run 13 takes row 3 again
+  CHECK(rows[1] == Approx(0.02));               // market.growth: the normal's median
+  CHECK(rows[2] == Approx(1.0));                // market.fit: the lognormal's median
+  CHECK(rows[3] == Approx(Uncertain::triangular(0, 5000, 9000).quantile(0.25)));
 }
