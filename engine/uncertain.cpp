@@ -18,11 +18,14 @@ struct Overload : F... {
 };
 template <class... F>
 Overload(F...) -> Overload<F...>;
-/// Quantiles that never throw: a value out of the domain gives NaN, not an exception.
+/// Quantiles that never throw (a value out of the domain gives NaN, not an exception),
+/// computed in double, not promoted to long double: the beta's inverse, the costliest
+/// step of starting a run under a design, takes 0.8 us instead of 5.4 (bench/README.md).
 using Quiet = boost::math::policies::policy<
     boost::math::policies::domain_error<boost::math::policies::ignore_error>,
     boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>>;
+    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
+    boost::math::policies::promote_double<false>>;
 }  // namespace
 
 double Uncertain::nominal() const {
