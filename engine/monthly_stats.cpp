@@ -48,11 +48,44 @@ void BasicMonthlyStats<Count>::record_alive_lanes(int month, const double* rows,
 template <class Count>
 template <class OtherCount>
 void BasicMonthlyStats<Count>::merge(const BasicMonthlyStats<OtherCount>& o) {
+  merge_counts(o);
+  merge_moments(o.moments_);
+}
+
+template <class Count>
+template <class OtherCount>
+void BasicMonthlyStats<Count>::merge_counts(const BasicMonthlyStats<OtherCount>& o) {
   runs_ += o.runs_;
   for (std::size_t i = 0; i < alive_.size(); ++i) alive_[i] += o.alive_[i];
   for (std::size_t i = 0; i < failures_.size(); ++i) failures_[i] += o.failures_[i];
-  for (std::size_t i = 0; i < moments_.size(); ++i) moments_[i].merge(o.moments_[i]);
   for (std::size_t i = 0; i < histograms_.size(); ++i) histograms_[i] += static_cast<Count>(o.histograms_[i]);
+}
+
+template <class Count>
+void BasicMonthlyStats<Count>::merge_moments(std::span<const Moments> o) {
+  assert(o.size() == moments_.size());
+  for (std::size_t i = 0; i < moments_.size(); ++i) moments_[i].merge(o[i]);
+}
+
+template <class Count>
+std::vector<std::int64_t> BasicMonthlyStats<Count>::counts() const {
+  std::vector<std::int64_t> out;
+  out.reserve(counts_size());
+  out.push_back(runs_);
+  out.insert(out.end(), alive_.begin(), alive_.end());
+  out.insert(out.end(), failures_.begin(), failures_.end());
+  out.insert(out.end(), histograms_.begin(), histograms_.end());
+  return out;
+}
+
+template <class Count>
+void BasicMonthlyStats<Count>::add_counts(std::span<const std::int64_t> c) {
+  assert(c.size() == counts_size());
+  std::size_t k = 0;
+  runs_ += c[k++];
+  for (auto& a : alive_) a += c[k++];
+  for (auto& f : failures_) f += c[k++];
+  for (auto& h : histograms_) h += static_cast<Count>(c[k++]);
 }
 
 template <class Count>
@@ -126,5 +159,6 @@ template class BasicMonthlyStats<std::int64_t>;
 template class BasicMonthlyStats<std::uint16_t>;
 template void MonthlyStats::merge(const BlockStats&);
 template void MonthlyStats::merge(const MonthlyStats&);
+template void MonthlyStats::merge_counts(const BlockStats&);
 
 }  // namespace smbsim

@@ -52,9 +52,24 @@ class BasicMonthlyStats {
   }
   void add_runs(std::int64_t n) { runs_ += n; }
 
+  /// merge_counts() then merge_moments(): the integer parts add exactly in any order;
+  /// the moments give the same bits only when merged in the same order.
   template <class OtherCount>
   void merge(const BasicMonthlyStats<OtherCount>& other);
+  /// The integer parts only: runs, live counts, failures and histograms.
+  template <class OtherCount>
+  void merge_counts(const BasicMonthlyStats<OtherCount>& other);
+  /// The moments only, from another's all_moments() (months x quantities).
+  void merge_moments(std::span<const Moments> other);
   void clear();
+
+  /// Every moment, month-major (months x quantities): what merge_moments() takes.
+  std::span<const Moments> all_moments() const { return moments_; }
+  /// The integer parts as one array (for exact sums across processes): runs, live
+  /// counts, failures, histograms. add_counts() adds such an array.
+  std::vector<std::int64_t> counts() const;
+  void add_counts(std::span<const std::int64_t> counts);
+  std::size_t counts_size() const { return 1 + alive_.size() + failures_.size() + histograms_.size(); }
 
   std::int64_t runs() const { return runs_; }
   std::size_t quantity_count() const { return quantity_count_; }
@@ -106,5 +121,6 @@ extern template class BasicMonthlyStats<std::int64_t>;
 extern template class BasicMonthlyStats<std::uint16_t>;
 extern template void MonthlyStats::merge(const BlockStats&);
 extern template void MonthlyStats::merge(const MonthlyStats&);
+extern template void MonthlyStats::merge_counts(const BlockStats&);
 
 }  // namespace smbsim

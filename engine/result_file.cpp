@@ -36,6 +36,7 @@ ResultWriter::ResultWriter(const std::string& path, bool force, const Provenance
   write_attr(file_, "seed", static_cast<std::int64_t>(provenance.seed));
   write_attr(file_, "runs", provenance.runs);
   write_attr(file_, "months", static_cast<std::int64_t>(provenance.months));
+  write_attr(file_, "ranks", static_cast<std::int64_t>(provenance.ranks));
   write_attr(file_, "threads", static_cast<std::int64_t>(provenance.threads));
   write_attr(file_, "started_utc", provenance.started_utc);
   write_attr(file_, "scenario_name", provenance.scenario_name);

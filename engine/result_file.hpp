@@ -20,18 +20,19 @@ namespace smbsim {
 
 inline constexpr const char* kFormatName = "smbsim";
 /// Major.minor: readers refuse another major version.
-inline constexpr const char* kFormatVersion = "1.4";
+inline constexpr const char* kFormatVersion = "1.5";
 inline constexpr std::array<double, 5> kQuantileLevels{0.05, 0.25, 0.5, 0.75, 0.95};
 
 struct Provenance {
   std::uint64_t seed = 0;
   std::int64_t runs = 0;
   int months = 0;
-  int threads = 0;
+  int threads = 0;  ///< per rank
   std::string started_utc;
   std::string scenario_name;
   std::string scenario_given;
   std::string scenario_resolved;
+  int ranks = 1;  ///< processes of the MPI job (1 without mpirun)
 };
 
 class VariantWriter final : public OutcomeSink {

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace smbsim {
@@ -148,15 +149,31 @@ void simulate_block(Block<M>& b, const RunConfig& cfg) {
 }
 }  // namespace detail
 
-/// Runs `cfg.runs` histories of model M and returns the merged monthly statistics;
-/// outcome rows (and traced paths) go to `sink` in run order.
-template <class M>
+/// Blocks of a run: their boundaries depend only on the run count and the block size.
+inline std::int64_t block_runs(const RunConfig& cfg) {
+  return std::clamp<std::int64_t>(cfg.block_size, 1, kMaxBlockRuns);
+}
+inline std::int64_t block_count(const RunConfig& cfg) {
+  return (cfg.runs + block_runs(cfg) - 1) / block_runs(cfg);
+}
+
+/// A simulated block, as handed on in block order.
+struct FinishedBlock {
+  std::int64_t index;                ///< 0-based, among the run's blocks
+  std::int64_t first, count;         ///< its runs
+  const BlockStats& stats;
+  std::span<const double> outcomes;  ///< count x outcome columns
+  std::span<const double> paths;     ///< its traced runs x months x quantities
+  std::span<const double> inputs;    ///< count x the model's inputs (empty: none)
+};
+
+/// Simulates blocks [first_block, end_block) of `cfg`'s runs in parallel and calls
+/// `on_block(const FinishedBlock&)` for each, one at a time, in block order.
+template <class M, class OnBlock>
   requires SimulationModel<M> || LaneModel<M>
-MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, OutcomeSink& sink) {
-  const ModelSchema schema = M::schema(params);
-  MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
-  const std::int64_t block_size = std::clamp<std::int64_t>(cfg.block_size, 1, kMaxBlockRuns);
-  const std::int64_t blocks = (cfg.runs + block_size - 1) / block_size;
+void simulate_blocks(const typename M::Params& params, const ModelSchema& schema, const RunConfig& cfg,
+                     std::int64_t first_block, std::int64_t end_block, OnBlock&& on_block) {
+  const std::int64_t block_size = block_runs(cfg);
   // Allow exactly the requested threads, even more than there are cores (TBB's default
   // cap), so that "--threads 16" means 16 on any machine.
   std::optional<tbb::global_control> allow;
@@ -166,14 +183,14 @@ MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, Ou
   // A block in stage 1 and the block `tokens` before it are never in flight together,
   // so block k can reuse slot k % tokens.
   std::vector<std::optional<detail::Block<M>>> slots(tokens);
-  std::int64_t next = 0;
+  std::int64_t next = first_block;
   arena.execute([&] {
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void, detail::Block<M>*>(
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& fc) -> detail::Block<M>* {
-              if (next >= blocks) {
+              if (next >= end_block) {
                 fc.stop();
                 return nullptr;
               }
@@ -192,16 +209,33 @@ MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, Ou
                 }) &
             tbb::make_filter<detail::Block<M>*, void>(
                 tbb::filter_mode::serial_in_order, [&](detail::Block<M>* b) {
-                  total.merge(b->stats);
-                  sink.append_outcomes(b->first, b->count, b->outcomes);
-                  if (b->input_width > 0) sink.append_inputs(b->first, b->count, b->inputs);
-                  const std::size_t path_len =
-                      static_cast<std::size_t>(cfg.months) * schema.quantities.size();
-                  for (std::size_t i = 0; path_len > 0 && i * path_len < b->paths.size(); ++i)
-                    sink.append_path(b->first + static_cast<std::int64_t>(i),
-                                     std::span<const double>(&b->paths[i * path_len], path_len));
-                  if (cfg.progress) cfg.progress->advance(b->count);
+                  on_block(FinishedBlock{(b->first - cfg.first_run) / block_size, b->first, b->count, b->stats,
+                                         b->outcomes, b->paths, b->inputs});
                 }));
+  });
+}
+
+/// Hands a block's outcome rows, traced paths (each `path_len` long) and inputs to `sink`.
+inline void deliver(OutcomeSink& sink, std::int64_t first, std::int64_t count, std::span<const double> outcomes,
+                    std::span<const double> paths, std::size_t path_len, std::span<const double> inputs = {}) {
+  sink.append_outcomes(first, count, outcomes);
+  if (!inputs.empty()) sink.append_inputs(first, count, inputs);
+  for (std::size_t i = 0; path_len > 0 && i * path_len < paths.size(); ++i)
+    sink.append_path(first + static_cast<std::int64_t>(i), paths.subspan(i * path_len, path_len));
+}
+
+/// Runs `cfg.runs` histories of model M and returns the merged monthly statistics;
+/// outcome rows (and traced paths) go to `sink` in run order.
+template <class M>
+  requires SimulationModel<M> || LaneModel<M>
+MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, OutcomeSink& sink) {
+  const ModelSchema schema = M::schema(params);
+  MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
+  const std::size_t path_len = static_cast<std::size_t>(cfg.months) * schema.quantities.size();
+  simulate_blocks<M>(params, schema, cfg, 0, block_count(cfg), [&](const FinishedBlock& b) {
+    total.merge(b.stats);
+    deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len, b.inputs);
+    if (cfg.progress) cfg.progress->advance(b.count);
   });
   return total;
 }

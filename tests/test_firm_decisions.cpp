@@ -146,6 +146,21 @@ plans:
   CHECK(d.mean == Approx(20000).epsilon(0.05));
 }
 
+TEST_CASE("plans: what a plan earns is what the firm gains (nothing counted twice)") {
+  // A free plan in a calm world: the firm's extra profit is exactly the plan's own net
+  // cash, and 60% (the gross margin) of the plan's revenue.
+  const std::string plan = "plans:\n  - {name: extra, month: 3, revenue: 10000, ramp_months: 2}\n";
+  const auto without = simulate_firm(spec_of(kCafe + kCalm), 200, 60);
+  const auto with = simulate_firm(spec_of(kCafe + kCalm + plan), 200, 60);
+  REQUIRE(survivors(with) == with.runs());
+  const Paired gain = paired(without, with, "cumulative_profit");
+  const Moments own = column_moments(with, "plan_extra_net_cash");
+  CHECK(gain.mean == Approx(own.mean()).epsilon(1e-9));
+  const Paired year_revenue = paired(without, with, "last_year_revenue");
+  const Paired year_profit = paired(without, with, "last_year_profit");
+  CHECK(year_profit.mean == Approx(0.6 * year_revenue.mean).epsilon(1e-9));
+}
+
 TEST_CASE("loans: instalments repay principal and interest; the principal is not profit") {
   const std::string loan = "loans:\n  - {name: bank, principal: 12000, rate: 0.12, term_months: 12, month: 3}\n";
   const auto without = simulate_firm(spec_of(kCafe + kCalm), 200, 24);
@@ -218,6 +233,9 @@ rules:
     REQUIRE(s.at(r, "failure_month") > 12);
   }
   CHECK(closures > 100);
+  // Orderly means the firm could pay what it owed; a closure that cannot is an insolvency.
+  for (std::size_t r = 0; r < s.runs(); ++r)
+    if (static_cast<int>(s.at(r, "failure_cause")) == closed) REQUIRE(s.at(r, "final_cash") >= 0.0);
   // Closing while there is still runway leaves the owner with more than insolvency does.
   Moments closed_cash, insolvent_cash;
   for (std::size_t r = 0; r < s.runs(); ++r) {
@@ -244,6 +262,34 @@ rules:
   // Ten years on, customers have answered with elasticity 2: revenue ~ 1.1^(1 - 2).
   CHECK(mean_at(raised, 120, "revenue") < mean_at(base, 120, "revenue"));
   CHECK(mean_at(raised, 120, "revenue") / mean_at(base, 120, "revenue") == Approx(1.0 / 1.1).epsilon(0.02));
+}
+
+TEST_CASE("rules: a price rise pays where the margin is thin and costs where it is fat") {
+  // Variable costs per unit do not move with price, so at elasticity 2 a rise raises the
+  // long-run profit of a firm whose gross margin is under 1/2, and lowers it above.
+  const std::string raise = "rules:\n  - {name: up, when: month >= 2, do: {price: 0.2}, max_times: 1}\n";
+  auto margin = [&](const char* gm) {
+    std::string cafe = kCafe;
+    cafe.replace(cafe.find("gross_margin: 0.60"), 18, std::string("gross_margin: ") + gm);
+    cafe.replace(cafe.find("fixed_costs: 14000"), 18, "fixed_costs: 5000");
+    return cafe + kCalm;
+  };
+  for (const char* gm : {"0.30", "0.70"}) {
+    const auto base = simulate_firm(spec_of(margin(gm)), 50, 120);
+    const auto up = simulate_firm(spec_of(margin(gm) + raise), 50, 120);
+    const Paired d = paired(base, up, "last_year_profit");
+    INFO("gross margin " << gm << ": last-year profit changes by " << d.mean);
+    if (std::string(gm) == "0.30") CHECK(d.mean > 0.0);
+    else CHECK(d.mean < 0.0);
+  }
+}
+
+TEST_CASE("rules: lay-offs cost severance and the hires that follow") {
+  // Cutting 10% of staff every month in a calm world where demand is steady: severance,
+  // lost sales and hiring back cost money.
+  const auto base = simulate_firm(spec_of(kCafe + kCalm), 50, 60);
+  const auto cut = simulate_firm(spec_of(kCafe + kCalm + "rules:\n  - {name: trim, when: month >= 2, do: {staff: -0.1}, cooldown: 1}\n"), 50, 60);
+  CHECK(paired(base, cut, "cumulative_profit").mean < -10000.0);
 }
 
 TEST_CASE("rules: postponing and cancelling a plan") {

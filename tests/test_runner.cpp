@@ -1,3 +1,4 @@
+#include "engine/ranks.hpp"
 #include "engine/runner.hpp"
 #include "models/testing/random_walk.hpp"
 
@@ -34,7 +35,9 @@ struct Result {
   MemorySink sink;
 };
 
-Result run(int threads, std::uint64_t seed, std::int64_t runs = 20000, std::int64_t block = 1000) {
+constexpr RandomWalk::Params kWalk{1.0, 0.01, 0.15};
+
+RunConfig config(int threads, std::uint64_t seed, std::int64_t runs = 20000, std::int64_t block = 1000) {
   RunConfig cfg;
   cfg.seed = seed;
   cfg.runs = runs;
@@ -42,9 +45,12 @@ Result run(int threads, std::uint64_t seed, std::int64_t runs = 20000, std::int6
   cfg.threads = threads;
   cfg.block_size = block;
   cfg.paths = 3;
+  return cfg;
+}
+
+Result run(int threads, std::uint64_t seed, std::int64_t runs = 20000, std::int64_t block = 1000) {
   MemorySink sink;
-  RandomWalk::Params p{1.0, 0.01, 0.15};
-  MonthlyStats s = simulate<RandomWalk>(p, cfg, sink);
+  MonthlyStats s = simulate<RandomWalk>(kWalk, config(threads, seed, runs, block), sink);
   return {std::move(s), std::move(sink)};
 }
 }  // namespace
@@ -89,4 +95,59 @@ TEST_CASE("outcomes arrive in run order and a run's result does not depend on it
   const Result big_blocks = run(4, 7, 5000, 4096);
   CHECK(same_bits(r.sink.rows, big_blocks.sink.rows));
   CHECK(r.sink.paths.size() == 3u * 60u);
+}
+
+TEST_CASE("rank ranges are contiguous, in rank order and differ by at most one block") {
+  for (int ranks = 1; ranks <= 5; ++ranks)
+    for (std::int64_t blocks : {0, 1, 2, 3, 5, 7, 64, 1000003}) {
+      std::int64_t next = 0, least = blocks, most = 0;
+      for (int r = 0; r < ranks; ++r) {
+        const auto [first, end] = rank_blocks(blocks, r, ranks);
+        REQUIRE(first == next);
+        least = std::min(least, end - first);
+        most = std::max(most, end - first);
+        next = end;
+      }
+      CHECK(next == blocks);
+      CHECK(most - least <= 1);
+    }
+}
+
+TEST_CASE("the ranks' merge (moments in block order, counts summed) gives one process's bits") {
+  // What simulate_on_ranks() does across processes, done in one: each "rank" simulates
+  // its range; rank 0 merges its own blocks whole, then the others' moments in rank
+  // order, and adds their summed integer parts.
+  const Result plain = run(2, 7);
+  const RunConfig cfg = config(2, 7);
+  const RandomWalk::Params p = kWalk;
+  const ModelSchema schema = RandomWalk::schema(p);
+  const std::size_t path_len = 60 * schema.quantities.size();
+  for (int ranks : {2, 3, 7}) {
+    INFO(ranks << " ranks");
+    MonthlyStats total(60, schema.quantities, static_cast<int>(schema.causes.size()));
+    MonthlyStats others(60, schema.quantities, static_cast<int>(schema.causes.size()));
+    MemorySink sink;
+    for (int r = 0; r < ranks; ++r) {
+      const auto [first, end] = rank_blocks(block_count(cfg), r, ranks);
+      simulate_blocks<RandomWalk>(p, schema, cfg, first, end, [&](const FinishedBlock& b) {
+        if (r == 0) {
+          total.merge(b.stats);
+        } else {
+          total.merge_moments(b.stats.all_moments());
+          others.merge_counts(b.stats);
+        }
+        deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+      });
+    }
+    total.add_counts(others.counts());
+    CHECK(same_bits(sink.rows, plain.sink.rows));
+    CHECK(same_bits(sink.paths, plain.sink.paths));
+    CHECK(total.counts() == plain.stats.counts());
+    for (int m = 1; m <= 60; ++m) {
+      const double a = total.moments(m, 0).mean(), b = plain.stats.moments(m, 0).mean();
+      REQUIRE(std::memcmp(&a, &b, sizeof a) == 0);
+      const double va = total.moments(m, 0).variance(), vb = plain.stats.moments(m, 0).variance();
+      REQUIRE(std::memcmp(&va, &vb, sizeof va) == 0);
+    }
+  }
 }

@@ -251,6 +251,7 @@ def simulate(variant, runs, months, seed, outputs=None):
     fit_gap = np.full(n, 0.0 if established else 1.0)
     fit_keep = math.exp(-1 / learning) if learning > 0 else 0.0
     staff, premises = np.ones(n), np.ones(n)
+    hiring_bill = np.zeros(n)  # recruiting and training last month's hires, paid this month
     level, base = align["level"], market["base_value"]
     taste_sigma = market["taste_drift"] * math.sqrt(TASTE_STEP_MONTHS / 12)
     revision, sensing = strat["revision"], strat["sensing_noise"]
@@ -401,7 +402,7 @@ def simulate(variant, runs, months, seed, outputs=None):
         overhead = fixed_now * firm["friction_overhead"] * fr
         churn_cost = firm["change_cost"] * churn * budget_now
         outflows = (firm["variable_cost_share"] * revenue * input_cost + fixed_now + owner_pay + overhead
-                    + budget_now + churn_cost + debt * firm["interest_rate"] / 12 * rate_factor + one_off)
+                    + budget_now + churn_cost + debt * firm["interest_rate"] / 12 * rate_factor + one_off + hiring_bill)
         profit = revenue - outflows
         cash = cash + profit
         limit = credit_limit * limit_factor
@@ -426,6 +427,7 @@ def simulate(variant, runs, months, seed, outputs=None):
         staff_before = staff
         gap = volume - staff
         staff = staff + gap / np.where(gap > 0, firm["hiring_months"], firm["layoff_months"])
+        hiring_bill = firm["hiring_cost"] * firm["payroll_share"] * fixed * np.maximum(staff - staff_before, 0.0)
         premises = np.maximum(staff, premises + (staff - premises) / firm["lease_months"])
 
         # Keep only the live runs (a careful analyst does not step the dead).
@@ -445,10 +447,10 @@ def simulate(variant, runs, months, seed, outputs=None):
             out.month(t, observed, failed, cause, keep)
             if t == months:
                 out.finish(out.run, np.arange(keep.size), months, {q: x[keep] for q, x in observed.items()})
-        (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff, premises, weights,
-         industry, target, exposure) = (x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc, capability,
-                                                           share, cash, debt, staff, premises, weights, industry,
-                                                           target, exposure))
+        (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff, premises, hiring_bill,
+         weights, industry, target, exposure) = (x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc,
+                                                                    capability, share, cash, debt, staff, premises,
+                                                                    hiring_bill, weights, industry, target, exposure))
         next_arrival = [x[keep] for x in next_arrival]
         until = [x[keep] for x in until]
         severity = [x[keep] for x in severity]

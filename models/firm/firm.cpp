@@ -322,6 +322,7 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rRampKeep) = ramp_months > 0 ? portable_exp(-1.0 / ramp_months) : 0.0;
   d(rStaff) = 1.0;
   d(rPremises) = 1.0;
+  d(rHiringBill) = 0.0;
   // [M§3] Alignment drift and noise, damped by formality and by how ingrained the
   // strategy is (none at level 1).
   const double level = p(Param::alignment_level);

@@ -26,6 +26,8 @@ inline constexpr int kTasteStepMonths = 3;
 enum Cause : int {
   kCauseChronicLoss, kCauseMisalignment, kCauseDisruption, kCauseAutomation, kCauseClosed, kFirstShockCause
 };
+/// A closure decided this month, not yet known to be orderly (iCause while pending).
+inline constexpr int kClosing = -2;
 /// The fixed causes' names, in Cause order (the file's monthly/cause labels).
 inline constexpr std::array<const char*, kFirstShockCause> kFixedCauseNames{
     "chronic_loss", "misalignment", "disruption", "automation", "closed"};

@@ -157,7 +157,7 @@ void Firm::fire_rule(int r, int lane, int month) {
   if (act.loan >= 0 && s.i[iLoanStart + act.loan][lane] == kNever) s.i[iLoanStart + act.loan][lane] = month;
   if (act.close) {
     s.i[iFailureMonth][lane] = month;
-    s.i[iCause][lane] = kCauseClosed;
+    s.i[iCause][lane] = kClosing;  // orderly if it can pay what it owes (update_cash)
   }
 }
 
@@ -202,12 +202,13 @@ void Firm::plan_flows(int month, double season) {
     for (int lane = 0; lane < lanes; ++lane) {
       const bool on = started[lane] > 0;
       const double start_share = s.d[rShareStart][lane];
-      const double customers = start_share > 0.0 ? s.d[rShare][lane] * s.d[rPriceDemand][lane] / start_share : 0.0;
+      const double customers = start_share > 0.0 ? s.d[rShare][lane] / start_share : 0.0;
       const double market = s.d[rDemand][lane] * s.s[fxDemand][lane] * (1.0 - s.s[fxSegmentLoss][lane]) * season;
       const double revenue =
           on ? s.d[rPlanRevenue + k][lane] * (1.0 - s.d[rPlanGap + k][lane]) * market * customers * s.d[rPriceIndex][lane]
              : 0.0;
-      const double variable = variable_share[lane] * revenue * s.s[fxInputCost][lane] * (1.0 - s.s[sCostCut][lane]);
+      const double variable = variable_share[lane] * (revenue / s.d[rPriceIndex][lane]) * s.s[fxInputCost][lane] *
+                              (1.0 - s.s[sCostCut][lane]);
       const double fixed = on ? s.d[rPlanFixed + k][lane] : 0.0;
       s.s[sPlanRevenue][lane] += revenue;
       s.s[sPlanCosts][lane] += variable + fixed;

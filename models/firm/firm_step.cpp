@@ -537,9 +537,12 @@ void Firm::update_cash(int month) {
     s.s[sVolume][lane] = volume / season;
     const double price_scale = s.d[rPlannedRevenue][lane] * s.d[rPrice][lane];
     const double base_revenue = price_scale * potential;
-    const double revenue = price_scale * sold + s.s[sPlanRevenue][lane];
-    const double variable =
-        variable_share[lane] * revenue * s.s[fxInputCost][lane] * (1.0 - s.s[sCostCut][lane]);
+    const double core_revenue = price_scale * sold;
+    const double revenue = core_revenue + s.s[sPlanRevenue][lane];
+    // Variable costs per unit sold do not move with a rule's price change (a share of
+    // revenue at starting prices); the plans pay their own (plan_flows).
+    const double variable = variable_share[lane] * (core_revenue / s.d[rPriceIndex][lane]) * s.s[fxInputCost][lane] *
+                            (1.0 - s.s[sCostCut][lane]);
     // Payroll and capability spend follow staff, premises follow it up at once and down
     // as leases run out; the owner's pay is fixed.
     const double payroll = payroll_share[lane];
@@ -549,8 +552,10 @@ void Firm::update_cash(int month) {
     const double churn_cost = change_cost[lane] * s.d[rChurn][lane] * budget;
     double cash = s.d[rCash][lane], debt = s.d[rDebt][lane];
     const double interest = debt * interest_rate[lane] / 12.0 * s.s[fxInterest][lane];
+    const double hiring_bill = s.d[rHiringBill][lane];  // last month's hires [M§1]
     const double outflows = variable + fixed + s.d[rOwnerPay][lane] + overhead + budget + churn_cost + interest +
-                            s.s[fxOneOff][lane] + s.s[sPlanCosts][lane] + s.s[sLoanInterest][lane];
+                            s.s[fxOneOff][lane] + s.s[sPlanCosts][lane] + s.s[sLoanInterest][lane] + hiring_bill;
+    s.d[rHiringBill][lane] = 0.0;
     const double profit = revenue - outflows;
     // Loans move cash, not profit.
     cash += profit + s.s[sLoanInflow][lane] - s.s[sLoanRepaid][lane];
@@ -584,7 +589,7 @@ void Firm::update_cash(int month) {
     s.d[rBufferDays][lane] = outflows > 0.0 ? cash / outflows * kDaysPerMonth : 0.0;
     // Runway: months that cash and unused credit pay the month's regular outflows
     // (instalments included, one-offs not) [M§16].
-    const double regular = outflows - s.s[fxOneOff][lane] + s.s[sLoanRepaid][lane];
+    const double regular = outflows - s.s[fxOneOff][lane] - hiring_bill + s.s[sLoanRepaid][lane];
     const double available = cash + std::max(limit - debt, 0.0);
     s.d[rOutflows][lane] = regular;
     s.d[rRunway][lane] = regular > 0.0 ? available / regular : 1e9;
@@ -613,8 +618,14 @@ void Firm::update_cash(int month) {
     s.i[iFailureMonth][lane] = fails ? month : s.i[iFailureMonth][lane];
   }
 #pragma GCC ivdep  // lanes are independent runs
-  for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = (s.i[iFailureMonth][lane] == month) & (s.i[iCause][lane] < 0);
-  for_each_flagged(s.flags, lanes, [&](int lane) { s.i[iCause][lane] = attribute_failure(lane, month); });
+  for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = (s.i[iFailureMonth][lane] == month) & (s.i[iCause][lane] < 0);  // not yet attributed
+  for_each_flagged(s.flags, lanes, [&](int lane) {
+    // A closure a rule decided is orderly only if the firm can pay what it owes;
+    // otherwise it is an insolvency like any other [M§16].
+    const bool orderly = s.i[iCause][lane] == kClosing &&
+                         s.d[rCash][lane] - s.d[rDebt][lane] - s.d[rLoansOwed][lane] >= 0.0;
+    s.i[iCause][lane] = orderly ? kCauseClosed : attribute_failure(lane, month);
+  });
 }
 
 SMBSIM_LANE_LOOPS
@@ -624,6 +635,8 @@ void Firm::update_staff() {
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const double* hiring = s.param(Param::hiring_months);
+  const double* hiring_cost = s.param(Param::hiring_cost);
+  const double* payroll_share = s.param(Param::payroll_share);
   const double* layoff = s.param(Param::layoff_months);
   const double* lease = s.param(Param::lease_months);
 #pragma GCC ivdep  // lanes are independent runs
@@ -633,6 +646,8 @@ void Firm::update_staff() {
     const double months = gap > 0.0 ? hiring[lane] : layoff[lane];
     const double next = staff + gap / months;
     s.d[rStaff][lane] = next;
+    // Recruiting and training the new hires, paid next month.
+    s.d[rHiringBill][lane] = hiring_cost[lane] * payroll_share[lane] * s.d[rFixedCosts][lane] * std::max(next - staff, 0.0);
     const double premises = s.d[rPremises][lane];
     s.d[rPremises][lane] = std::max(next, premises + (next - premises) / lease[lane]);
   }

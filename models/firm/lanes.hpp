@@ -33,7 +33,7 @@ enum DoubleRow : int {
   rSpendRatio, rReviewCost, rFitKeep, rVolumeScale, rShareStart, rFrictionBase,
   // State.
   rCash, rDebt, rDemand, rShare, rStaff, rPremises, rRampGap, rFitGap, rRealignThreshold, rAutomationFit,
-  rPriceIndex, rPriceDemand, rLoansOwed,
+  rPriceIndex, rPriceDemand, rLoansOwed, rHiringBill,
   // This month's values.
   rRevenue, rBaseRevenue, rProfit, rBufferDays, rAlignment, rProjectAlignment, rValue,
   rFriction, rChurn, rOutflows, rRunway,

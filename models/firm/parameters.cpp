@@ -34,6 +34,8 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "How far above planned output the current staff can stretch (overtime, slack), as a share.", "[assume]"},
     {Param::hiring_months, "firm.hiring_months", "months", {3, 3, 3, 3}, 1, 1200, false,
      "Time constant of hiring toward the staff that demand needs (payroll and premises follow).", "[assume] time to fill a post"},
+    {Param::hiring_cost, "firm.hiring_cost", "months", {1.0, 1.0, 1.0, 1.0}, 0, 1200, false,
+     "Cost of recruiting and training a new hire, in months of the hire's payroll, paid the month after hiring (lay-offs cost a month's severance when a rule makes them): staff that is cut and hired back costs money.", "[assume] SHRM cost per hire about 4,700 USD (2022), one to two months of a small firm's wage"},
     {Param::layoff_months, "firm.layoff_months", "months", {12, 12, 12, 12}, 1, 1200, false,
      "Time constant of shedding staff and premises when demand falls short of capacity.", "[assume] notice periods, leases"},
     {Param::lease_months, "firm.lease_months", "months", {36, 36, 36, 36}, 1, 1200, false,

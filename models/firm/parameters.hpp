@@ -22,7 +22,7 @@ std::optional<Size> size_from_name(std::string_view name);
 
 enum class Param : int {
   headcount, revenue_per_employee, fixed_cost_share, variable_cost_share, bureaucracy,
-  owner_pay_share, payroll_share, capacity_headroom, hiring_months, layoff_months, lease_months, ramp_start, ramp_months,
+  owner_pay_share, payroll_share, capacity_headroom, hiring_months, hiring_cost, layoff_months, lease_months, ramp_start, ramp_months,
   cash_buffer_days, credit_limit_months, interest_rate, repay_share, reserve_months, payout_share,
   monthly_revenue, gross_margin, fixed_costs, owner_salary, cash, credit_line,
   segments, coupling, agility, formality, friction_overhead, friction_waste, change_cost,

@@ -184,7 +184,7 @@ void read_actions(ListReader& in, const YAML::Node& node, const std::string& at,
       {"capability_budget", share(-1, 10, act.capability_budget)},
       {"owner_salary", share(-1, 10, act.owner_salary)},
       {"staff", share(-1, 0, act.staff)},
-      {"price", share(-0.9, 10, act.price)},
+      {"price", share(-0.5, 1, act.price)},
       {"postpone", [&](const YAML::Node& n, const std::string& p) {
          if (!n.IsMap()) return in.fail(n, p, "expected a map of plan names to months, e.g. {second_site: 6}, found " + describe(n));
          for (const auto& kv : n) {
@@ -330,7 +330,7 @@ void read_decisions(const Flat& flat, int horizon, firm::Decisions& d, YAML::Nod
                continue;
              }
              double x = 0;
-             if (in.number(kv.second, p + "." + kv.first.Scalar(), {-10, 10}, x)) plan.capabilities[*c] = x;
+             if (in.number(kv.second, p + "." + kv.first.Scalar(), {-1, 1}, x)) plan.capabilities[*c] = x;
            }
          }},
     });

@@ -94,7 +94,9 @@ class Resolver {
           spec[info.id] = std::get<Uncertain>(v);
         }
         slot[key] = it->second.node;
-      } else if (!std::isnan(info.defaults[static_cast<std::size_t>(size)])) {  // keys in USD: see the books
+      } else if (!std::isnan(info.defaults[static_cast<std::size_t>(size)]) && !replaced_by_books(flat, info.id)) {
+        // (Keys in USD have no default: the books show them. A share the scenario gave in
+        // USD is not shown either, so the resolved text reads back as it is.)
         slot[key] = number_text(info.defaults[static_cast<std::size_t>(size)]);
       }
     }
@@ -133,13 +135,20 @@ class Resolver {
     return s;
   }
 
+  /// Whether the scenario gives `share` in the units of the books instead.
+  static bool replaced_by_books(const Flat& flat, Param share) {
+    for (const auto& input : firm::kMoneyInputs)
+      if (input.share == share && flat.count(std::string(firm::info(input.money).path))) return true;
+    return false;
+  }
+
   /// A key in USD and the share it replaces are never both given [M§1].
   void check_money_inputs(const Flat& flat) {
     for (const auto& input : firm::kMoneyInputs) {
       const std::string money(firm::info(input.money).path), share(firm::info(input.share).path);
       const auto m = flat.find(money), sh = flat.find(share);
       if (m != flat.end() && sh != flat.end())
-        fail(m->second, money, "expected either " + money + " (USD) or " + share + " (written at " + sh->second.where +
+        fail(m->second, money, "expected either " + money + " (in the books' units) or " + share + " (written at " + sh->second.where +
                                    "), found both: give the one you know");
     }
   }
@@ -159,7 +168,8 @@ class Resolver {
     spec.established = n.Scalar() == "true";
     resolved["firm"]["established"] = spec.established;
     if (!spec.established) return;
-    if (auto r = flat.find("firm.ramp_months"); r != flat.end())
+    const bool no_ramp = spec[Param::ramp_months].is_fixed() && spec[Param::ramp_months].nominal() == 0.0;
+    if (auto r = flat.find("firm.ramp_months"); r != flat.end() && !no_ramp)
       fail(r->second, "firm.ramp_months", "expected no founding ramp-up for an established firm (firm.established: true at " +
                                               it->second.where + "), found one: remove one of the two");
     spec[Param::ramp_months] = 0.0;
@@ -336,54 +346,29 @@ bool valid_variant_name(const std::string& n) {
 }  // namespace
 
 namespace {
-void json_of(const YAML::Node& node, std::string& out) {
+nlohmann::json json_of(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
-      out += '{';
-      bool first = true;
-      for (const auto& kv : node) {
-        if (!first) out += ", ";
-        first = false;
-        json_of(YAML::Node(kv.first.Scalar()), out);
-        out += ": ";
-        json_of(kv.second, out);
-      }
-      out += '}';
-      return;
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : node) j[kv.first.Scalar()] = json_of(kv.second);
+      return j;
     }
     case YAML::NodeType::Sequence: {
-      out += '[';
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        if (i) out += ", ";
-        json_of(node[i], out);
-      }
-      out += ']';
-      return;
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& item : node) j.push_back(json_of(item));
+      return j;
     }
     case YAML::NodeType::Scalar: {
-      if (std::holds_alternative<double>(parse_number(node))) {
-        out += number_text(std::get<double>(parse_number(node)));
-        return;
-      }
-      out += '"';
-      for (char c : node.Scalar()) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') { out += "\\n"; continue; }
-        out += c;
-      }
-      out += '"';
-      return;
+      const auto number = parse_number(node);
+      if (const double* x = std::get_if<double>(&number)) return *x;
+      return node.Scalar();
     }
-    default: out += "null";
+    default: return nullptr;
   }
 }
 }  // namespace
 
-std::string yaml_to_json(const std::string& yaml) {
-  std::string out;
-  json_of(YAML::Load(yaml), out);
-  return out;
-}
+nlohmann::json yaml_to_json(const std::string& yaml) { return json_of(YAML::Load(yaml)); }
 
 std::vector<std::string> known_paths() {
   std::vector<std::string> paths = kSpecialPaths;

@@ -5,6 +5,8 @@
 // command-line option that set the value.
 #include "models/firm/parameters.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -81,7 +83,7 @@ const std::string& fragility_scenario_text();
 
 /// YAML text (a resolved scenario) as one JSON object: numbers stay numbers, other
 /// scalars become strings. For tools that read scenarios without a YAML library.
-std::string yaml_to_json(const std::string& yaml);
+nlohmann::json yaml_to_json(const std::string& yaml);
 
 /// Every key a scenario accepts, as dotted paths (for suggestions and docs).
 std::vector<std::string> known_paths();

@@ -274,6 +274,11 @@ class Commands(Scratch):
         self.assertAlmostEqual(j["as_is"]["gross_margin"], 0.6)
         self.assertEqual([p["name"] for p in j["second_site+cut"]["plans"]], ["second_site"])
         self.assertEqual(j["second_site+cut"]["rules"][0]["when"], "runway_months < 0.75")
+        # The resolved scenario reads back as it is (no share beside the key in USD that
+        # replaced it).
+        resolved = text[text.index("\n") + 1:text.index("\n\n# the books of")]
+        (self.dir / "resolved.yaml").write_text(resolved)
+        run(["validate", "resolved.yaml"], self.dir)
         # The default scenario, written in shares, shows its dollars too.
         shares = json.loads(run(["validate", "--json"], self.dir).stdout)["books"]["base"]
         self.assertEqual(shares["monthly_revenue"], 144000)
@@ -291,6 +296,20 @@ class Commands(Scratch):
         p = run(["run", "closing.yaml", "-o", "closing.h5"], self.dir)
         self.assertRegex(p.stdout, r"failures +\d+ of 400 \(\d+ insolvent, \d+ closed in good order\)")
         self.assertIn("closed in good order", p.stdout)
+
+    def test_json_is_valid_for_any_input_text(self):
+        # Tabs, newlines, quotes, backslashes, a control character and non-ASCII in names
+        # and descriptions: validate --json and summarize --json still parse.
+        name = 'tab\there "q" back\\slash é \x01'
+        (self.dir / "odd.yaml").write_bytes(
+            ('name: "tab\\there \\"q\\" back\\\\slash é \\x01"\ndescription: "line\\nbreak"\n'
+             'simulation: {runs: 50, months: 12}\n').encode())
+        j = json.loads(run(["validate", "odd.yaml", "--json"], self.dir).stdout)
+        self.assertEqual(j["name"], name)
+        self.assertEqual(j["description"], "line\nbreak")
+        run(["run", "odd.yaml", "-o", "odd.h5", "-q"], self.dir)
+        s = json.loads(run(["summarize", "odd.h5", "--json"], self.dir).stdout)
+        self.assertEqual(s["scenario"], name)
 
     def test_summarize_json(self):
         (self.dir / "v.yaml").write_text(
@@ -396,7 +415,7 @@ class Inputs(Scratch):
         (self.dir / "d.yaml").write_text(DESIGNED.replace("SAMPLING", "lhs"))
         run(["run", "d.yaml", "-o", "d.h5", "-q"], self.dir, check=0)
         with h5py.File(self.dir / "d.h5") as f:
-            self.assertEqual(f.attrs["format_version"], "1.4")
+            self.assertEqual(f.attrs["format_version"], "1.5")
             g = f["variants/base/inputs"]
             self.assertEqual(sorted(g), ["firm.cash_buffer_days", "market.fit", "market.growth", "plans.site.revenue"])
             self.assertEqual(g.attrs["sampling"], "lhs")

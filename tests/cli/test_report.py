@@ -41,7 +41,171 @@ class Base(unittest.TestCase):
         return sh(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--smbsim", SMBSIM, *args], self.dir, check)
 
 
-class Report(Base):
+CLOSE_YAML = """name: cafe_close
+description: The café, closed in good order when the runway stays short, against carrying on.
+simulation: {runs: 300, months: 36, seed: 7}
+firm: {size: micro, headcount: 6, established: true, monthly_revenue: 45000, gross_margin: 0.6,
+       fixed_costs: 14000, owner_salary: 4000, cash: 25000, credit_line: 20000}
+strategy: {budget: 2000}
+variants:
+  carry_on: {}
+  close_when_short:
+    rules:
+      - {name: close_when_short, when: runway_months < 1 and month >= 6, delay: 1, do: close}
+"""
+
+
+def visible_text(page):
+    """What a reader sees without opening the scenario's source: the page's text less the
+    style sheet and the <pre> blocks (the scenario and variants as written)."""
+    import re
+    page = re.sub(r"<(style|pre)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def table_after(page, heading):
+    """The rows (lists of cell texts) of the first table after a heading."""
+    import re
+    start = page.index(heading)
+    block = page[start:page.index("</table>", start)]
+    return [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", block)
+            if "<td>" in row]
+
+
+def wilson_text(k, n):
+    z = 1.959963984540054
+    p = k / n
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    return f"{100 * p:.1f}% [{100 * max(0, centre - half):.1f}, {100 * min(1, centre + half):.1f}]"
+
+
+CLIENT = {}
+
+
+def client():
+    """The café (scenarios/cafe.yaml, 300 runs) and a closing café, run and reported once for
+    the whole module: {"dir", "pages": {name: html}, "files": {name: what the file holds}}."""
+    if CLIENT:
+        return CLIENT
+    import h5py
+    d = Path(tempfile.mkdtemp(prefix="smbsim-client-report-"))
+    CLIENT.update(dir=d, pages={}, files={})
+    sh([SMBSIM, "run", str(SOURCE / "scenarios/cafe.yaml"), "--runs", "300", "-o", "cafe.h5", "-q"], d)
+    (d / "close.yaml").write_text(CLOSE_YAML)
+    sh([SMBSIM, "run", "close.yaml", "-o", "close.h5", "-q"], d)
+    for name in ("cafe", "close"):
+        sh(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--smbsim", SMBSIM, f"{name}.h5", "-o", name], d)
+        CLIENT["pages"][name] = (d / name / "report.html").read_text()
+        with h5py.File(d / f"{name}.h5") as f:
+            CLIENT["files"][name] = {
+                "attrs": {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()},
+                "causes": [c.decode() for c in next(iter(f["variants"].values()))["monthly/cause"][()]],
+                "monthly": sorted({k for g in f["variants"].values() for k in g["monthly"]}),
+                "outcomes": {v: {k: g["outcomes"][k][()] for k in g["outcomes"]} for v, g in f["variants"].items()},
+            }
+    return CLIENT
+
+
+def tearDownModule():
+    if CLIENT:
+        shutil.rmtree(CLIENT["dir"], ignore_errors=True)
+
+
+class ClientReport:
+    """The report as a client reads it (issue 14): the café with its plans and rules, and a
+    café that a rule closes. Mixed into Report, the case ctest runs."""
+
+    def setUp(self):
+        import numpy
+        self.np = numpy
+        self.pages, self.files = client()["pages"], client()["files"]
+
+    def test_description_comes_first(self):
+        import yaml
+        page = self.pages["cafe"]
+        text = " ".join(yaml.safe_load(self.files["cafe"]["attrs"]["scenario_resolved"])["description"].split())
+        self.assertTrue(text.startswith("A six-person café"))
+        at = page.index(html.escape(text))
+        self.assertLess(page.index("</h1>"), at)
+        self.assertLess(at, page.index("<h2>"))
+
+    def test_plain_labels_and_no_column_names_in_view(self):
+        import re
+        for name, page in self.pages.items():
+            seen = visible_text(page)
+            for label in ("How the firms ended by month", "Still trading (share of runs)", "Insolvent (share of runs)",
+                          "Closed in good order (share of runs)", "Main cause of insolvency (share of insolvencies)",
+                          "What the owner's rules did", "Runs in which it fired (share)", "First fired, median (month)"):
+                self.assertIn(label, seen, name)
+            identifiers = {c for v in self.files[name]["outcomes"].values() for c in v if c != "run"}
+            identifiers |= {c for c in self.files[name]["monthly"] if "_" in c}
+            identifiers |= {"chronic_loss", "lost_segment", "credit_crunch", "input_costs", "key_person_loss",
+                            "supplier_failure", "runway_months", "capability_budget", "owner_salary"}
+            for ident in identifiers:
+                self.assertIsNone(re.search(rf"\b{re.escape(ident)}\b", seen), f"{name}: {ident} in view")
+            # Any snake_case left in view is a name the scenario gave a variant (the findings and
+            # tables name variants as written, so they match the scenario file).
+            allowed = {t for v in self.files[name]["outcomes"] for t in re.split(r"[+=,.]", v)}
+            allowed.add(self.files[name]["attrs"]["scenario_name"])
+            self.assertLessEqual(set(re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", seen)), allowed, name)
+        seen = visible_text(self.pages["cafe"])
+        for label in ("Plans", "Second site", "Online ordering", "Cut spending",
+                      "Its revenue in the last month, median (USD/month)", "Its own net cash, mean per run (USD)",
+                      "Paid for itself", "added fixed costs $13,000/month", "Revenue: median"):
+            self.assertIn(label, seen)
+
+    def test_rules_fired_how_often_and_when(self):
+        np = self.np
+        rows = table_after(self.pages["cafe"], "<h3>Cut spending</h3>")
+        with_rule = [v for v, o in self.files["cafe"]["outcomes"].items() if "rule_cut_spending_fired" in o]
+        self.assertEqual([r[0] for r in rows], with_rule)
+        self.assertEqual(with_rule, ["as_is+cut", "second_site+cut", "online_ordering+cut"])
+        for row in rows:
+            o = self.files["cafe"]["outcomes"][row[0]]
+            fired, n = int(o["rule_cut_spending_fired"].sum()), len(o["run"])
+            self.assertGreater(fired, 0)
+            self.assertEqual(row[1], wilson_text(fired, n))
+            self.assertTrue(row[2].startswith(f"{o['rule_cut_spending_times'].mean():.2f} ± "), row)
+            first = o["rule_cut_spending_first_month"]
+            self.assertEqual(row[3], f"{np.median(first[~np.isnan(first)]):g}")
+            self.assertEqual(row[4], f"{np.nanmean(first):.1f}")
+        self.assertIn("When the runway is below 0.75 months: cut the capability budget by 50%", self.pages["cafe"])
+
+    def test_plans_outcomes(self):
+        np = self.np
+        for plan, title in (("second_site", "Second site"), ("online_ordering", "Online ordering")):
+            rows = table_after(self.pages["cafe"], f"<h3>{title}</h3>")
+            self.assertEqual([r[0] for r in rows], [plan, f"{plan}+cut"])
+            for row in rows:
+                o = self.files["cafe"]["outcomes"][row[0]]
+                started = o[f"plan_{plan}_started"].astype(bool)
+                net = o[f"plan_{plan}_net_cash"]
+                self.assertEqual(row[1], wilson_text(int(started.sum()), len(started)))
+                self.assertEqual(row[2], f"${np.median(o[f'plan_{plan}_revenue'][started]):,.0f}/month")
+                self.assertTrue(row[3].endswith("/month") and " to " in row[3], row)
+                mean = net.mean()
+                self.assertTrue(row[4].startswith(f"{'-' if mean < 0 else ''}${abs(mean):,.0f} ["), row)
+                self.assertEqual(row[5], wilson_text(int((net[started] > 0).sum()), int(started.sum())))
+
+    def test_insolvency_and_orderly_closure_apart(self):
+        rows = {r[0]: r for r in table_after(self.pages["close"], "How the firms ended by month")}
+        closed_index = self.files["close"]["causes"].index("closed")
+        for variant, o in self.files["close"]["outcomes"].items():
+            n = len(o["run"])
+            closed = int((o["failure_cause"] == closed_index).sum())
+            insolvent = int((o["failure_cause"] >= 0).sum()) - closed
+            self.assertEqual(rows[variant][1], wilson_text(int(o["survived"].sum()), n))
+            self.assertEqual(rows[variant][2], wilson_text(insolvent, n))
+            self.assertEqual(rows[variant][3], wilson_text(closed, n))
+            self.assertNotIn("closed", rows[variant][4])
+        self.assertGreater(int((self.files["close"]["outcomes"]["close_when_short"]["failure_cause"] == closed_index).sum()), 0)
+        self.assertEqual(rows["carry_on"][3], wilson_text(0, 300))
+        seen = visible_text(self.pages["close"])
+        self.assertIn("close the firm in good order", seen)
+        self.assertIn("which is not an insolvency", seen)
+
+
+class Report(ClientReport, Base):
     def test_variants_report(self):
         p = self.report("v.h5", "-o", "rv")
         out = self.dir / "rv"

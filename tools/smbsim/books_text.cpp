@@ -3,6 +3,7 @@
 #include "models/firm/books.hpp"
 #include "models/firm/firm_equations.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <initializer_list>
@@ -64,7 +65,8 @@ std::string describe_actions(const firm::Actions& a, const firm::Decisions& d) {
   for (int plan : a.cancel) add("cancel " + d.plans[static_cast<std::size_t>(plan)].name);
   if (a.loan >= 0) {
     const auto& l = d.loans[static_cast<std::size_t>(a.loan)];
-    add("borrow " + amount(l.principal) + " over " + std::to_string(l.term_months) + " months");
+    add("borrow " + amount(l.principal) + " at " + pct(l.rate.nominal()) + "/year over " + std::to_string(l.term_months) +
+        " months (once)");
   }
   if (a.close) add("close the firm in good order");
   return s;
@@ -87,7 +89,7 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
     std::snprintf(buf, sizeof buf, "  %-22s ", label);
     out << buf << value << "\n";
   };
-  out << "# the books of " << variant.name << " (USD; a distribution shows its central value)\n";
+  out << "# the books of " << variant.name << " (USD; a distribution shows its most likely value: a triangular its mode, a uniform its midpoint)\n";
   line("firm", spec.established ? "established: trading at the scale of its books"
                                 : "new venture: ramps up and learns its fit");
   line("monthly revenue", dollars(b.monthly_revenue) + "/month" + uncertain_note(spec, {Param::monthly_revenue, Param::revenue_per_employee, Param::headcount}));
@@ -102,6 +104,9 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
                    " days of outflows)" + uncertain_note(spec, {Param::cash, Param::cash_buffer_days}));
   line("credit line", dollars(b.credit_line) + " at " + pct(spec[Param::interest_rate].nominal()) + "/year" +
                           uncertain_note(spec, {Param::credit_line, Param::credit_limit_months}));
+  char runway[64];
+  std::snprintf(runway, sizeof runway, "%.1f months of a normal month's outflows", b.outflows > 0 ? (b.cash + b.credit_line) / b.outflows : 0.0);
+  line("runway at the start", std::string(runway) + " (cash and credit; what rules' runway_months reads)");
   bool seasonal = false;
   for (double f : spec.seasonality) seasonal |= f != 1.0;
   if (seasonal) {
@@ -116,7 +121,13 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
   const firm::Decisions& d = spec.decisions;
   for (const auto& l : d.loans) {
     if (l.plan >= 0 || l.rule >= 0) continue;  // shown with their plan or rule
-    line("loan", l.name + ": " + loan_terms(l) + (l.month <= 0 ? ", taken before the start" : ", from month " + std::to_string(l.month)));
+    std::string when = ", from month " + std::to_string(l.month);
+    if (l.month <= 0) {
+      const double owed = firm::annuity_balance(l.principal.nominal(), l.rate.nominal() / 12.0, l.term_months, -l.month);
+      when = ", taken before the start: " + dollars(owed) + " owed, " + std::to_string(std::max(0, l.term_months + l.month)) +
+             " instalments left";
+    }
+    line("loan", l.name + ": " + loan_terms(l) + when);
   }
   for (std::size_t k = 0; k < d.plans.size(); ++k) {
     const auto& p = d.plans[k];
@@ -129,7 +140,7 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
   for (const auto& r : d.rules) {
     std::string s = r.name + ": when " + r.when.text + ", " + describe_actions(r.act, d);
     if (r.delay > 0) s += "; after " + std::to_string(r.delay + 1) + " months in a row";
-    s += "; at most every " + std::to_string(r.cooldown) + " months";
+    s += r.cooldown == 1 ? "; at most once a month" : "; at most every " + std::to_string(r.cooldown) + " months";
     if (r.max_times > 0) s += ", " + std::to_string(r.max_times) + " times";
     line("rule", s);
   }
@@ -181,7 +192,7 @@ nlohmann::json books_json(const scenario::Variant& variant) {
                           {"do", describe_actions(r.act, d)},
                           {"delay", r.delay},
                           {"cooldown", r.cooldown},
-                          {"max_times", r.max_times}});
+                          {"max_times", r.max_times > 0 ? nlohmann::json(r.max_times) : nlohmann::json()}});
   return j;
 }
 

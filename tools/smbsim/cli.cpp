@@ -23,24 +23,29 @@ Commands:
   summarize FILE.h5   print the summary of a result file (--json for machines)
   sweep SCENARIO      run a grid of parameter values as variants on common random numbers
   demo fragility      the same misalignment and shocks for micro, small, medium and large firms
+  stress SCENARIO     reverse stress test: the shock severity at which the firm fails with probability P
+  discover FILE.h5    scenario discovery (PRIM): the input ranges in which firms fail
 
 Options:
   -h, --help          this text; `smbsim COMMAND --help` for a command's options
   --version           version and git commit
 
+Under mpirun or srun, run, sweep and demo share the runs among the ranks and rank 0 writes
+one file, the same bits as one process (docs/cluster.md).
+
 Exit codes: 0 success, 1 runtime failure (e.g. output not writable), 2 invalid input or usage.
 )";
 constexpr int kInternalError = -1;
+}  // namespace
 
-/// Bad input (the user's to fix) is 2; a failure to write is 1; anything else is a bug.
 int exit_code_for(const std::exception& e) {
+  if (const auto* peer = dynamic_cast<const PeerFailure*>(&e)) return peer->code;
   if (dynamic_cast<const scenario::ScenarioError*>(&e) || dynamic_cast<const UsageError*>(&e) ||
       dynamic_cast<const InputError*>(&e) || dynamic_cast<const OutputExists*>(&e))
     return kInvalidInput;
   if (dynamic_cast<const OutputError*>(&e)) return kRuntimeFailure;
   return kInternalError;
 }
-}  // namespace
 
 int run_cli(const std::vector<std::string>& args, Io io) {
   try {
@@ -58,7 +63,9 @@ int run_cli(const std::vector<std::string>& args, Io io) {
     if (args[0] == "summarize") return cmd_summarize(rest, io);
     if (args[0] == "sweep") return cmd_sweep(rest, io);
     if (args[0] == "demo") return cmd_demo(rest, io);
-    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep or demo (see smbsim --help)");
+    if (args[0] == "stress") return cmd_stress(rest, io);
+    if (args[0] == "discover") return cmd_discover(rest, io);
+    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, demo, stress or discover (see smbsim --help)");
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";
     return kRuntimeFailure;

@@ -16,6 +16,18 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Another rank of an MPI job failed first (its message is printed there): this one
+/// stops with the same exit code.
+class PeerFailure : public std::runtime_error {
+ public:
+  PeerFailure(int code, const std::string& what) : std::runtime_error(what), code(code) {}
+  int code;
+};
+
+/// The exit code for an error: 2 for bad input (the user's to fix), 1 for a failure to
+/// write, -1 for anything else (a bug).
+int exit_code_for(const std::exception& e);
+
 struct Io {
   std::ostream& out;
   std::ostream& err;
@@ -31,5 +43,7 @@ int cmd_validate(const std::vector<std::string>& args, Io io);
 int cmd_summarize(const std::vector<std::string>& args, Io io);
 int cmd_sweep(const std::vector<std::string>& args, Io io);
 int cmd_demo(const std::vector<std::string>& args, Io io);
+int cmd_stress(const std::vector<std::string>& args, Io io);
+int cmd_discover(const std::vector<std::string>& args, Io io);
 
 }  // namespace smbsim::cli

@@ -91,6 +91,7 @@ int cmd_demo(const std::vector<std::string>& args, Io io) {
       scenario::load_scenario(scenario::fragility_scenario_text(), "scenarios/fragility.yaml", o.overrides);
   const StudyOptions so{o.output.value_or("fragility.h5"), o.force, o.threads, o.paths, !o.quiet};
   const StudyResult r = run_study(sc, so);
+  if (!r.reporter) return kOk;  // rank 0 of an MPI job reports
   const Summary s = summarize_file(r.path);
 
   io.out << "\nWHY SMALL FIRMS ARE FRAGILE\n"

@@ -35,6 +35,7 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
   const scenario::Scenario sc = load_scenario_for(o);
   const StudyOptions so{o.output.value_or(default_output_name(sc)), o.force, o.threads, o.paths, !o.quiet};
   const StudyResult r = run_study(sc, so);
+  if (!r.reporter) return kOk;  // rank 0 of an MPI job reports
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
   io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")

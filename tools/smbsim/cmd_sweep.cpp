@@ -79,6 +79,7 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
   const scenario::Scenario sc = load_scenario_for(o, variants);
   const StudyOptions so{o.output.value_or(default_output_name(sc)), o.force, o.threads, o.paths, !o.quiet};
   const StudyResult r = run_study(sc, so);
+  if (!r.reporter) return kOk;  // rank 0 of an MPI job reports
   const Summary s = summarize_file(r.path);
   io.out << "Wrote " << r.path << " (" << s.variants.size() << " variants x " << s.runs << " runs)\n\n"
          << "Survival at month " << s.months << " (95% CI half-width):\n";

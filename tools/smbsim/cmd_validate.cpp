@@ -2,6 +2,7 @@
 #include "tools/smbsim/books_text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
+#include "tools/smbsim/summary_text.hpp"
 
 #include <ostream>
 
@@ -23,9 +24,9 @@ int cmd_validate(const std::vector<std::string>& args, Io io) {
   const RunOptions o = read_run_options(vm);
   const scenario::Scenario sc = load_scenario_for(o);
   if (vm["json"].as<bool>()) {
-    nlohmann::json j = nlohmann::json::parse(scenario::yaml_to_json(sc.resolved));
+    nlohmann::json j = scenario::yaml_to_json(sc.resolved);
     for (const auto& v : sc.variants) j["books"][v.name] = books_json(v);
-    io.out << j.dump() << "\n";
+    io.out << dump_json(j) << "\n";
     return kOk;
   }
   io.out << "# " << (o.scenario_path ? *o.scenario_path : "<default scenario>") << ": valid, "

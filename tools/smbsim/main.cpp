@@ -1,8 +1,33 @@
-// The smbsim binary: everything lives in the smbsim_cli library.
+// The smbsim binary: everything lives in the smbsim_cli library. Under mpirun or srun
+// every rank runs the same command; rank 0 alone prints.
+#include "engine/ranks.hpp"
 #include "tools/smbsim/cli.hpp"
 
 #include <iostream>
+#include <sstream>
 
 int main(int argc, char** argv) {
-  return smbsim::cli::run_cli(std::vector<std::string>(argv + 1, argv + argc), {std::cout, std::cerr});
+  smbsim::Ranks& ranks = smbsim::Ranks::world();
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (!ranks.distributed()) {
+    const int code = smbsim::cli::run_cli(args, {std::cout, std::cerr});
+    ranks.finalize();
+    return code;
+  }
+  std::ostringstream quiet_out, quiet_err;
+  int code = ranks.root() ? smbsim::cli::run_cli(args, {std::cout, std::cerr})
+                          : smbsim::cli::run_cli(args, {quiet_out, quiet_err});
+  if (!ranks.agreed()) {
+    // This rank never reached the point where the ranks agree to start (an error, or a
+    // command that does not run): agree now, so that no rank waits for it.
+    const auto agreed = ranks.agree(code);
+    if (!ranks.root() && code != 0 && agreed.root == 0)
+      std::cerr << "smbsim: rank " << ranks.rank() << " of " << ranks.size() << ": " << quiet_err.str() << std::flush;
+    if (ranks.root() && code == 0 && agreed.worst != 0) {
+      std::cerr << "smbsim: another rank of the job failed (its message is above)\n";
+      code = agreed.worst;
+    }
+  }
+  ranks.finalize();
+  return code;
 }

@@ -1,9 +1,10 @@
 #include "tools/smbsim/study.hpp"
 
 #include "engine/progress.hpp"
+#include "engine/ranks_runner.hpp"
 #include "engine/result_file.hpp"
-#include "engine/runner.hpp"
 #include "models/firm/firm.hpp"
+#include "tools/smbsim/cli.hpp"
 
 #include <tbb/info.h>
 
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 namespace smbsim::cli {
 
@@ -24,30 +26,57 @@ std::string default_output_name(const scenario::Scenario& sc) {
 
 StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  Ranks& ranks = Ranks::world();
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   Provenance prov{sc.simulation.seed, sc.simulation.runs, sc.simulation.months, threads,
                   utc_now_iso8601(), sc.name, sc.given, sc.resolved};
+  prov.ranks = ranks.size();
   // Before the temporary file can exist: a signal at any moment removes it.
   const TemporaryFileSignals signals;
-  ResultWriter writer(options.output, options.force, prov);
-  for (const auto& variant : sc.variants) {
-    const ModelSchema schema = firm::Firm::schema(variant.spec);
-    auto sink = writer.add_variant(variant.name, schema, options.paths, variant.overrides);
-    Progress progress(variant.name, sc.simulation.runs, options.progress && Progress::stderr_is_terminal());
-    RunConfig cfg;
-    cfg.seed = sc.simulation.seed;
-    cfg.runs = sc.simulation.runs;
-    cfg.months = sc.simulation.months;
-    cfg.threads = threads;
-    cfg.paths = options.paths;
-    cfg.progress = &progress;
-    const MonthlyStats stats = simulate<firm::Firm>(variant.spec, cfg, *sink);
-    progress.finish();
-    sink->write_monthly(stats);
+  // Rank 0 alone writes. It opens the file before the ranks depend on each other, and all
+  // of them learn whether it (or anything before, on any rank) failed: then all stop.
+  std::optional<ResultWriter> writer;
+  if (ranks.root()) {
+    try {
+      writer.emplace(options.output, options.force, prov);
+    } catch (const std::exception& e) {
+      if (ranks.distributed()) ranks.agree(std::max(exit_code_for(e), int{kRuntimeFailure}));
+      throw;
+    }
   }
-  writer.commit();
-  return {options.output,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  if (ranks.distributed()) {
+    if (const int worst = ranks.agree(kOk).worst; worst != kOk)
+      throw PeerFailure(worst, "another rank of the job failed before the run started (its message is above)");
+  }
+  try {
+    for (const auto& variant : sc.variants) {
+      const ModelSchema schema = firm::Firm::schema(variant.spec);
+      std::unique_ptr<VariantWriter> file_sink;
+      NullSink no_sink;
+      if (writer) file_sink = writer->add_variant(variant.name, schema, options.paths, variant.overrides);
+      Progress progress(variant.name, sc.simulation.runs,
+                        ranks.root() && options.progress && Progress::stderr_is_terminal());
+      RunConfig cfg;
+      cfg.seed = sc.simulation.seed;
+      cfg.runs = sc.simulation.runs;
+      cfg.months = sc.simulation.months;
+      cfg.threads = threads;
+      cfg.paths = options.paths;
+      cfg.progress = &progress;
+      const MonthlyStats stats = simulate_on_ranks<firm::Firm>(
+          ranks, variant.spec, cfg, file_sink ? static_cast<OutcomeSink&>(*file_sink) : no_sink);
+      progress.finish();
+      if (file_sink) file_sink->write_monthly(stats);
+    }
+    if (writer) writer->commit();
+  } catch (const std::exception& e) {
+    if (!ranks.distributed()) throw;
+    // The other ranks wait on this one: end them all, leaving no file.
+    writer.reset();
+    ranks.abort(e.what(), kRuntimeFailure);
+  }
+  return {options.output, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+          ranks.root()};
 }
 
 RunsForPrecision runs_for_precision(const scenario::Scenario& sc, double half_width, int threads,

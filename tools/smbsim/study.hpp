@@ -19,10 +19,14 @@ struct StudyOptions {
 struct StudyResult {
   std::string path;
   double seconds = 0;
+  bool reporter = true;  ///< this process reports (false on ranks other than 0 of an MPI job)
 };
 
 /// The default result file name: the scenario's name, made file-safe, plus ".h5".
 std::string default_output_name(const scenario::Scenario& sc);
+/// Under mpirun or srun, every rank calls it; the ranks share the runs and rank 0 writes
+/// the file (engine/ranks_runner.hpp). A failure on any rank once they depend on each
+/// other ends the whole job, leaving no file.
 StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options);
 
 /// Runs needed so that every variant's survival at the horizon has a 95% interval no

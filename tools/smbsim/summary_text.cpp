@@ -85,35 +85,6 @@ const PairedDelta* delta(const VariantSummary& v, const std::string& name) {
   return nullptr;
 }
 
-std::string json_number(double x) {
-  if (!std::isfinite(x)) return "null";
-  std::ostringstream s;
-  s << std::setprecision(10) << x;
-  return s.str();
-}
-
-std::string json_string(const std::string& in) {
-  std::string s = "\"";
-  for (char c : in) {
-    switch (c) {
-      case '"': s += "\\\""; break;
-      case '\\': s += "\\\\"; break;
-      case '\n': s += "\\n"; break;
-      case '\t': s += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          s += format_double("\\u%04x", c);
-        } else {
-          s += c;
-        }
-    }
-  }
-  return s + "\"";
-}
-
-std::string json_interval(const Interval& i) {
-  return "{\"p\": " + json_number(i.estimate) + ", \"lo\": " + json_number(i.lo) + ", \"hi\": " + json_number(i.hi) + "}";
-}
 }  // namespace
 
 std::string percent(double share, int decimals) {
@@ -162,7 +133,7 @@ std::vector<std::string> findings(const Summary& s) {
     if (base.survival.front().first == 12) {
       // Failing within a year is the complement of surviving it: flip the interval.
       const Interval alive = base.survival.front().second;
-      out.push_back(format_double("%.0f", 100 * (1 - alive.estimate)) + "% (95% CI " + format_double("%.1f", 100 * (1 - alive.hi)) + "-" +
+      out.push_back(format_double("%.1f", 100 * (1 - alive.estimate)) + "% (95% CI " + format_double("%.1f", 100 * (1 - alive.hi)) + "-" +
                     format_double("%.1f", 100 * (1 - alive.lo)) + ") fail within the first year; the median failure comes in month " +
                     format_double("%.0f", base.median_failure_month->estimate) + " (95% CI " +
                     format_double("%.0f", base.median_failure_month->lo) + "-" + format_double("%.0f", base.median_failure_month->hi) + ").");
@@ -205,6 +176,10 @@ void print_summary(const Summary& s, std::ostream& out) {
     }
     for (const auto& q : v.at_end) {
       if (q.units.rfind("USD", 0) != 0) continue;
+      if (!std::isfinite(q.q50.estimate)) {
+        out << "  " << std::left << std::setw(10) << q.name << std::right << " at month " << s.months << ": no survivors\n";
+        continue;
+      }
       out << "  " << std::left << std::setw(10) << q.name << std::right << " at month " << s.months
           << " (survivors, " << q.units << "): median " << money(q.q50.estimate) << " [" << money(q.q50.lo) << ", " << money(q.q50.hi)
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
@@ -234,7 +209,7 @@ void print_summary(const Summary& s, std::ostream& out) {
       const ColumnSummary* times = column(v, "rule_" + rule + "_times");
       const ColumnSummary* first = column(v, "rule_" + rule + "_first_month");
       out << "  rule " << rule << ": fired in " << share_with_interval(*fired) << " of runs";
-      if (times) out << ", " << format_double("%.2g", times->mean) << " times per run on average";
+      if (times) out << ", " << format_double("%.2g", times->mean) << " time(s) per run on average";
       if (first && first->count > 0) out << ", first in month " << format_double("%.0f", first->mean) << " on average";
       out << "\n";
     }
@@ -251,50 +226,54 @@ void print_summary(const Summary& s, std::ostream& out) {
   for (const auto& f : findings(s)) out << "  - " << f << "\n";
 }
 
-void print_summary_json(const Summary& s, std::ostream& out) {
-  out << "{\"file\": " << json_string(s.path) << ", \"scenario\": " << json_string(s.scenario_name)
-      << ", \"smbsim_version\": " << json_string(s.smbsim_version) << ", \"git_commit\": " << json_string(s.git_commit)
-      << ", \"seed\": " << s.seed << ", \"runs\": " << s.runs << ", \"months\": " << s.months << ", \"variants\": {";
-  for (std::size_t i = 0; i < s.variants.size(); ++i) {
-    const auto& v = s.variants[i];
-    out << (i ? ", " : "") << json_string(v.name) << ": {\"runs\": " << v.runs << ", \"overrides\": " << json_string(v.overrides)
-        << ", \"survival\": {";
+std::string dump_json(const nlohmann::json& j) {
+  // Any text from the input (names, descriptions) is written valid: control characters
+  // escaped, invalid UTF-8 replaced.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+/// A number, or null where JSON has none (NaN, infinities).
+nlohmann::json json_number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
+
+nlohmann::json json_interval(const Interval& i) {
+  return {{"p", json_number(i.estimate)}, {"lo", json_number(i.lo)}, {"hi", json_number(i.hi)}};
+}
+}  // namespace
+
+nlohmann::json summary_json(const Summary& s) {
+  nlohmann::json j = {{"file", s.path},       {"scenario", s.scenario_name}, {"smbsim_version", s.smbsim_version},
+                      {"git_commit", s.git_commit}, {"seed", s.seed},        {"runs", s.runs},
+                      {"months", s.months},   {"variants", nlohmann::json::object()}};
+  for (const auto& v : s.variants) {
+    nlohmann::json variant = {{"runs", v.runs}, {"overrides", v.overrides}, {"failures", v.failures}};
     for (std::size_t k = 0; k < v.survival.size(); ++k) {
       const bool last = k + 1 == v.survival.size();
-      out << (k ? ", " : "") << "\"" << (last ? "end" : std::to_string(v.survival[k].first)) << "\": " << json_interval(v.survival[k].second);
+      variant["survival"][last ? "end" : std::to_string(v.survival[k].first)] = json_interval(v.survival[k].second);
     }
-    out << "}, \"failures\": " << v.failures << ", \"failure_causes\": {";
-    for (std::size_t k = 0; k < v.causes.size(); ++k)
-      out << (k ? ", " : "") << json_string(v.causes[k].name) << ": " << json_number(v.causes[k].share_of_failures.estimate);
-    out << "}, \"failure_cause_intervals\": {";
-    for (std::size_t k = 0; k < v.causes.size(); ++k)
-      out << (k ? ", " : "") << json_string(v.causes[k].name) << ": " << json_interval(v.causes[k].share_of_failures);
-    out << "}, \"median_failure_month\": "
-        << (v.median_failure_month ? json_interval(*v.median_failure_month) : std::string("null")) << ", \"at_end\": {";
-    for (std::size_t k = 0; k < v.at_end.size(); ++k) {
-      const auto& q = v.at_end[k];
-      out << (k ? ", " : "") << json_string(q.name) << ": {\"units\": " << json_string(q.units) << ", \"q05\": "
-          << json_interval(q.q05) << ", \"median\": " << json_interval(q.q50) << ", \"q95\": " << json_interval(q.q95)
-          << ", \"mean\": " << json_number(q.mean) << ", \"sem\": " << json_number(q.sem) << "}";
+    variant["failure_causes"] = nlohmann::json::object();
+    variant["failure_cause_intervals"] = nlohmann::json::object();
+    for (const auto& c : v.causes) {
+      variant["failure_causes"][c.name] = json_number(c.share_of_failures.estimate);
+      variant["failure_cause_intervals"][c.name] = json_interval(c.share_of_failures);
     }
-    out << "}, \"kpis\": {";
-    for (std::size_t k = 0; k < v.columns.size(); ++k) {
-      const auto& c = v.columns[k];
-      out << (k ? ", " : "") << json_string(c.name) << ": {\"mean\": " << json_number(c.mean) << ", \"sem\": "
-          << json_number(c.sem) << ", \"n\": " << c.count << ", \"units\": " << json_string(c.units) << "}";
-    }
-    out << "}, \"paired_deltas\": {";
-    for (std::size_t k = 0; k < v.deltas.size(); ++k) {
-      const auto& d = v.deltas[k];
-      out << (k ? ", " : "") << json_string(d.column) << ": {\"mean\": " << json_number(d.mean) << ", \"lo\": "
-          << json_number(d.lo) << ", \"hi\": " << json_number(d.hi) << ", \"pairs\": " << d.pairs << "}";
-    }
-    out << "}}";
+    variant["median_failure_month"] = v.median_failure_month ? json_interval(*v.median_failure_month) : nlohmann::json();
+    variant["at_end"] = nlohmann::json::object();
+    for (const auto& q : v.at_end)
+      variant["at_end"][q.name] = {{"units", q.units}, {"q05", json_interval(q.q05)}, {"median", json_interval(q.q50)},
+                                   {"q95", json_interval(q.q95)}, {"mean", json_number(q.mean)}, {"sem", json_number(q.sem)}};
+    variant["kpis"] = nlohmann::json::object();
+    for (const auto& c : v.columns)
+      variant["kpis"][c.name] = {{"mean", json_number(c.mean)}, {"sem", json_number(c.sem)}, {"n", c.count}, {"units", c.units}};
+    variant["paired_deltas"] = nlohmann::json::object();
+    for (const auto& d : v.deltas)
+      variant["paired_deltas"][d.column] = {{"mean", json_number(d.mean)}, {"lo", json_number(d.lo)}, {"hi", json_number(d.hi)}, {"pairs", d.pairs}};
+    j["variants"][v.name] = std::move(variant);
   }
-  out << "}, \"findings\": [";
-  const auto f = findings(s);
-  for (std::size_t k = 0; k < f.size(); ++k) out << (k ? ", " : "") << json_string(f[k]);
-  out << "]}\n";
+  j["findings"] = findings(s);
+  return j;
 }
+
+void print_summary_json(const Summary& s, std::ostream& out) { out << dump_json(summary_json(s)) << "\n"; }
 
 }  // namespace smbsim::cli

@@ -1,0 +1,228 @@
+"""Integration tests of `smbsim stress` and `smbsim discover` (run by ctest).
+
+Usage: test_analysis.py SMBSIM_BINARY SOURCE_DIR [unittest args]
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SMBSIM = None
+SOURCE = None
+
+
+def run(args, cwd, check=0):
+    p = subprocess.run([SMBSIM] + args, cwd=cwd, capture_output=True, text=True, timeout=900)
+    if check is not None:
+        assert p.returncode == check, f"exit {p.returncode} for {args}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    return p
+
+
+def wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+class Scratch(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="smbsim-analysis-"))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Stress(Scratch):
+    RUNS, MONTHS = "3000", "60"
+
+    def stress(self, *extra, shock="recession"):
+        p = run(["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", shock, "--runs", self.RUNS,
+                 "--months", self.MONTHS, "--json", *extra], self.dir)
+        return json.loads(p.stdout)
+
+    def test_severity_rises_with_the_probability_and_a_direct_run_agrees(self):
+        # Probabilities between failure without the shock's force and at severity 1.
+        probe = self.stress("--probability", "0.5")
+        base, worst = probe["curve"][0]["failure"], probe["curve"][-1]["failure"]
+        self.assertLess(base + 0.1, worst, "a recession at month 1 must matter")
+        ps = [base + (worst - base) * f for f in (0.2, 0.5, 0.8)]
+        out = self.stress("--probability", ",".join(f"{p:.3f}" for p in ps), "--threads", "2")
+        values = [q["value"] for q in out["quantiles"]]
+        self.assertEqual(out["severity"]["value"], values[0])
+        for q in out["quantiles"]:
+            self.assertTrue(q["reached"])
+            self.assertLessEqual(q["lo"], q["value"])
+            self.assertLessEqual(q["value"], q["hi"])
+        self.assertLess(values[0], values[1])
+        self.assertLess(values[1], values[2])
+        # The failure curve rises with severity (allowing sampling noise of non-monotone runs).
+        curve = [c["failure"] for c in out["curve"]]
+        self.assertLessEqual(curve[0], curve[-1])
+        self.assertLess(out["non_monotone"]["share"], 0.05)
+
+        # A plain run with the recession written into the scenario at the middle answer:
+        # the same runs (common random numbers), so it fails with about that probability.
+        p, severity = float(f"{ps[1]:.3f}"), values[1]
+        shocks = (SOURCE / "models/scenario/default_shocks.yaml").read_text()
+        text = (SOURCE / "scenarios/default.yaml").read_text() + "shocks:\n" + shocks + (
+            "- name: recession_stress\n  type: demand\n  month: 1\n"
+            f"  severity: {severity!r}\n  duration: {{dist: uniform, low: 6, high: 18}}\n")
+        (self.dir / "direct.yaml").write_text(text)
+        run(["run", "direct.yaml", "--runs", self.RUNS, "--months", self.MONTHS, "-o", "direct.h5", "-q"], self.dir)
+        with h5py.File(self.dir / "direct.h5") as f:
+            survived = f["variants/base/outcomes/survived"][()]
+        n, failed = len(survived), int((survived == 0).sum())
+        lo, hi = wilson(failed, n)
+        self.assertLessEqual(lo, p, f"direct failure {failed / n:.4f} at severity {severity}, P {p}")
+        self.assertLessEqual(p, hi, f"direct failure {failed / n:.4f} at severity {severity}, P {p}")
+        # Exactly: the runs whose critical severity is at most the answer fail, give or
+        # take the few non-monotone ones.
+        self.assertLessEqual(abs(failed / n - p), 1 / n + out["non_monotone"]["share"] + 1e-9)
+
+    def test_probability_below_the_base_failure_is_severity_zero_and_above_reach_is_none(self):
+        # Costs doubling for a few months does not fail every firm (about 92% at severity 1).
+        out = self.stress("--probability", "0.001,0.999", shock="input_costs")
+        self.assertLess(out["curve"][-1]["failure"], 0.999)
+        low, high = out["quantiles"]
+        self.assertEqual(low["value"], 0)
+        self.assertFalse(high["reached"])
+        self.assertIsNone(high["value"])
+
+    def test_cash_for_survival_rises_with_the_probability_and_a_direct_run_agrees(self):
+        out = json.loads(run(["stress", str(SOURCE / "scenarios/default.yaml"), "--cash", "--probability", "0.5,0.6",
+                              "--runs", self.RUNS, "--months", self.MONTHS, "--json"], self.dir).stdout)
+        self.assertEqual(out["search"], "cash")
+        (p1, p2) = out["quantiles"]
+        self.assertTrue(p1["reached"] and p2["reached"])
+        self.assertLess(p1["value"], p2["value"])
+        self.assertEqual(out["cash"]["value"], p1["value"])
+        # Survival rises with cash.
+        survival = [c["survival"] for c in out["curve"]]
+        self.assertLess(survival[0], survival[-1])
+        cash = p2["value"]  # repr round-trips the double exactly
+        # The scenario with firm.cash in place of its cash_buffer_days (the reader takes one).
+        text = "".join(l for l in (SOURCE / "scenarios/default.yaml").read_text().splitlines(True)
+                       if "cash_buffer_days:" not in l)
+        (self.dir / "cash.yaml").write_text(text)
+        run(["run", "cash.yaml", "--set", f"firm.cash={cash!r}", "--runs", self.RUNS,
+             "--months", self.MONTHS, "-o", "cash.h5", "-q"], self.dir)
+        with h5py.File(self.dir / "cash.h5") as f:
+            survived = f["variants/base/outcomes/survived"][()]
+        n, alive = len(survived), int(survived.sum())
+        lo, hi = wilson(alive, n)
+        self.assertLessEqual(lo, 0.6, f"direct survival {alive / n:.4f} with ${cash}")
+        self.assertLessEqual(0.6, hi, f"direct survival {alive / n:.4f} with ${cash}")
+        self.assertLessEqual(abs(alive / n - 0.6), 1 / n + out["non_monotone"]["share"] + 1e-9)
+
+    def test_same_answer_with_1_and_3_threads(self):
+        args = ["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", "lost_segment", "--probability", "0.6",
+                "--runs", "700", "--months", "36", "--json", "--threads"]
+        one = json.loads(run(args + ["1"], self.dir).stdout)
+        three = json.loads(run(args + ["3"], self.dir).stdout)
+        self.assertEqual(one, three)
+
+    def test_text_and_help(self):
+        p = run(["stress", "--help"], self.dir)
+        self.assertIn("--probability", p.stdout)
+        p = run(["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", "lost_segment", "--probability", "0.6",
+                 "--runs", "500", "--months", "36", "--month", "6"], self.dir)
+        self.assertIn("Fails with probability 60%", p.stdout)
+        self.assertIn("Failure probability by severity", p.stdout)
+
+
+def write_result(path, columns, inputs=None):
+    """A result file whose per-run columns say what the test plants: a real run of as many
+    runs (so every check of a result file passes), its outcome columns overwritten in place
+    and `inputs/` added."""
+    n = len(next(iter(columns.values())))
+    run(["run", "--runs", str(n), "--months", "12", "-o", str(path), "-q", "--force"], path.parent)
+    with h5py.File(path, "r+") as f:
+        g = f["variants/base"]
+        for name, values in columns.items():
+            g["outcomes"][name][...] = values
+        for name, (values, units) in (inputs or {}).items():
+            d = g.create_dataset(f"inputs/{name}", data=np.asarray(values, dtype=np.float64))
+            d.attrs["units"] = units
+            d.attrs["description"] = name
+
+
+class Discover(Scratch):
+    def planted(self, n=20000, seed=5):
+        rng = np.random.default_rng(seed)
+        buffer = rng.uniform(5, 80, n)
+        fit = rng.uniform(0.4, 1.6, n)
+        noise = rng.uniform(0, 1, n)
+        inside = (buffer < 20) & (fit < 0.8)
+        failed = rng.uniform(0, 1, n) < np.where(inside, 0.85, 0.1)
+        return buffer, fit, noise, failed
+
+    def test_recovers_a_planted_box_from_the_outcome_columns(self):
+        buffer, fit, noise, failed = self.planted()
+        write_result(self.dir / "s.h5", {"survived": (~failed).astype(np.uint8), "start_buffer_days": buffer,
+                                          "market_fit": fit, "final_cash": np.where(failed, -1.0, 1.0)})
+        out = json.loads(run(["discover", "s.h5", "--json"], self.dir).stdout)
+        box = out["boxes"][0]
+        self.assertEqual(set(box["limits"]), {"start_buffer_days", "market_fit"})
+        self.assertAlmostEqual(box["limits"]["start_buffer_days"][1], 20, delta=2)
+        self.assertAlmostEqual(box["limits"]["market_fit"][1], 0.8, delta=0.05)
+        self.assertGreater(box["density"], 0.8)
+        self.assertGreater(box["coverage"], 0.33)  # at most 0.057 / 0.150 = 0.38
+        for side in box["quasi_p"].values():
+            for qp in side.values():
+                self.assertLess(qp, 1e-6)
+        self.assertIn("starting with under 20 days of cash", box["sentence"])
+        self.assertRegex(box["sentence"], r"and fit below 0\.(79|8|81)\b")
+        # The same box for a threshold on another column.
+        out2 = json.loads(run(["discover", "s.h5", "--outcome", "final_cash<0", "--json"], self.dir).stdout)
+        self.assertEqual(out2["boxes"][0]["limits"], box["limits"])
+        text = run(["discover", "s.h5"], self.dir).stdout
+        self.assertIn("Box 1", text)
+        self.assertIn("failed", text)
+
+    def test_reads_stored_inputs_and_ignores_noise(self):
+        buffer, fit, noise, failed = self.planted(seed=9)
+        # Outcome columns that repeat a stored input (to rounding) are read once.
+        write_result(self.dir / "i.h5", {"survived": (~failed).astype(np.uint8),
+                                          "start_buffer_days": buffer * (1 + 1e-15), "market_fit": fit},
+                     inputs={"firm.cash_buffer_days": (buffer, "days"), "market.fit": (fit, "1"),
+                             "market.volatility": (noise, "1")})
+        out = json.loads(run(["discover", "i.h5", "--json"], self.dir).stdout)
+        self.assertEqual(set(out["inputs"]), {"firm.cash_buffer_days", "market.fit", "market.volatility"})
+        self.assertEqual(set(out["boxes"][0]["limits"]), {"firm.cash_buffer_days", "market.fit"})
+
+    def test_no_box_without_structure(self):
+        rng = np.random.default_rng(2)
+        n = 4000
+        write_result(self.dir / "n.h5", {"survived": (rng.uniform(0, 1, n) < 0.7).astype(np.uint8),
+                                          "market_fit": rng.uniform(0, 1, n)})
+        out = json.loads(run(["discover", "n.h5", "--json"], self.dir).stdout)
+        for b in out["boxes"]:
+            self.assertLess(b["density"], 0.45)
+
+    def test_on_a_real_run(self):
+        run(["run", "--runs", "4000", "--months", "60", "-o", "d.h5", "-q"], self.dir)
+        out = json.loads(run(["discover", "d.h5", "--json"], self.dir).stdout)
+        self.assertGreater(len(out["boxes"]), 0)
+        b = out["boxes"][0]
+        self.assertGreater(b["density"], out["share"])
+        for key in ("coverage", "density", "mass"):
+            self.assertTrue(0 < b[key] <= 1)
+        p = run(["discover", "d.h5", "--outcome", "nosuch<0"], self.dir, check=2)
+        self.assertIn("nosuch", p.stderr)
+        p = run(["discover", "--help"], self.dir)
+        self.assertIn("PRIM", p.stdout)
+
+
+if __name__ == "__main__":
+    SMBSIM = os.path.abspath(sys.argv[1])
+    SOURCE = Path(sys.argv[2]).resolve()
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=1)

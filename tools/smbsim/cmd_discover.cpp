@@ -1,0 +1,277 @@
+// smbsim discover FILE.h5 [--variant V] [--outcome failure|COLUMN<THRESHOLD] [--json]
+#include "engine/hdf5_handle.hpp"
+#include "engine/prim.hpp"
+#include "engine/summary.hpp"
+#include "models/scenario/suggest.hpp"
+#include "tools/smbsim/cli.hpp"
+#include "tools/smbsim/options.hpp"
+#include "tools/smbsim/summary_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <regex>
+
+namespace smbsim::cli {
+
+namespace {
+struct Column {
+  std::string name;  // dataset name: a parameter path under inputs/, or an outcome column
+  std::string units;
+  std::string description;
+  std::vector<double> values;
+};
+
+/// Outcome columns that are the run's inputs (drawn or set at the start), used until the
+/// file stores its inputs under inputs/.
+const std::vector<std::string> kInputOutcomes{"start_buffer_days", "market_fit"};
+
+struct Outcome {
+  std::string column;     // empty: failure
+  char op = '<';
+  double threshold = 0;
+  std::string text;
+};
+
+Outcome parse_outcome(const std::string& text) {
+  if (text == "failure") return {"", '<', 0, text};
+  static const std::regex form(R"(^\s*([A-Za-z0-9_.]+)\s*([<>])\s*([-+0-9.eE]+)\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, form))
+    throw UsageError("--outcome " + text + ": expected failure or COLUMN<THRESHOLD (e.g. final_cash<0), found \"" + text + "\"");
+  Outcome o{m[1].str(), m[2].str()[0], 0, text};
+  o.threshold = parse_fraction("--outcome " + text, m[3].str(), -1e300, 1e300);
+  return o;
+}
+
+Column read_column(hid_t file, const std::string& path, const std::string& name) {
+  H5Id d(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose, "open " + path);
+  Column c{name, has_attr(d, "units") ? read_attr_string(d, "units") : "", 
+           has_attr(d, "description") ? read_attr_string(d, "description") : "", {}};
+  c.values = read_doubles(file, path);
+  return c;
+}
+
+std::string number(double x, const std::string& units) {
+  const double a = std::abs(x);
+  if (units == "USD") return money(x);
+  std::string s = a >= 100 ? format_double("%.0f", x) : a >= 10 ? format_double("%.1f", x) : format_double("%.2f", x);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (units == "days" || units == "month" || units == "months") return s + (units == "days" ? " days" : " months");
+  if (units == "people") return s + " people";
+  if (units == "USD/month") return money(x) + "/month";
+  return s;  // shares, rates and the like: the number alone reads best
+}
+
+/// One restriction in words: "starting with under 20 days of cash", "fit below 0.8".
+std::string phrase(const Column& c, bool lower, bool upper, double lo, double hi) {
+  const bool cash = c.name == "start_buffer_days" || c.name == "firm.cash_buffer_days";
+  const bool fit = c.name == "market_fit" || c.name == "market.fit";
+  if (cash) {
+    auto days = [](double x) { return format_double("%.0f", x); };
+    if (lower && upper) return "starting with " + days(lo) + " to " + days(hi) + " days of cash";
+    return std::string("starting with ") + (upper ? "under " + days(hi) : "over " + days(lo)) + " days of cash";
+  }
+  const std::string label = fit ? "fit" : c.name;
+  if (lower && upper) return label + " between " + number(lo, c.units) + " and " + number(hi, c.units);
+  return label + (upper ? " below " + number(hi, c.units) : " above " + number(lo, c.units));
+}
+
+std::string sentence(const prim::Found& f, const std::vector<Column>& inputs, const Outcome& outcome) {
+  std::string conditions;
+  for (std::size_t k = 0; k < f.limits.size(); ++k) {
+    const auto& l = f.limits[k];
+    const auto j = static_cast<std::size_t>(l.input);
+    std::string p = phrase(inputs[j], l.lower_restricted, l.upper_restricted, f.box.lo[j], f.box.hi[j]);
+    if (k == 0 && p.rfind("starting", 0) != 0) p = "with " + p;
+    conditions += (k == 0 ? "" : k + 1 == f.limits.size() ? " and " : ", ") + p;
+  }
+  const std::string what = outcome.column.empty()
+                               ? "failed"
+                               : "had " + outcome.column + (outcome.op == '<' ? " below " : " above ") +
+                                     format_double("%g", outcome.threshold);
+  const std::string all = outcome.column.empty() ? "all failures" : "all such runs";
+  return "Firms " + conditions + " " + what + " " + percent(f.box.density, 0) + " of the time; they are " +
+         percent(f.box.coverage, 0) + " of " + all + " (" + percent(f.box.mass, 0) + " of runs).";
+}
+
+nlohmann::json box_json(const prim::Box& b, const std::vector<Column>& inputs, const prim::Result& r) {
+  nlohmann::json limits = nlohmann::json::object();
+  for (std::size_t j = 0; j < inputs.size(); ++j)
+    if (b.lo[j] != r.lo[j] || b.hi[j] != r.hi[j]) limits[inputs[j].name] = {b.lo[j], b.hi[j]};
+  return {{"limits", limits}, {"coverage", b.coverage}, {"density", b.density}, {"mass", b.mass},
+          {"runs", b.points}, {"cases", b.cases}, {"restricted", b.restricted}};
+}
+}  // namespace
+
+int cmd_discover(const std::vector<std::string>& args, Io io) {
+  po::options_description visible("Options");
+  visible.add_options()
+      ("variant", po::value<std::string>(), "variant to analyse (default: the first)")
+      ("outcome", po::value<std::string>(), "what to explain: failure (default), or COLUMN<THRESHOLD / COLUMN>THRESHOLD on an outcome column")
+      ("boxes", po::value<std::string>(), "at most this many boxes (default 3)")
+      ("density", po::value<std::string>(), "take from each trajectory the box of largest coverage with at least this density (default: the largest coverage x (density - overall share))")
+      ("mass-min", po::value<std::string>(), "smallest box, as a share of runs (default 0.05)")
+      ("peel-alpha", po::value<std::string>(), "share of a box peeled or pasted per step (default 0.05)")
+      ("json", po::bool_switch(), "print one JSON object instead of the text");
+  const auto parsed = parse_command(args, visible, "file",
+                                    "Usage: smbsim discover FILE.h5 [--variant V] [--outcome failure|COLUMN<THRESHOLD] [--json]\n\n"
+                                    "Scenario discovery with PRIM (Friedman & Fisher 1999, as EMA Workbench does it): the\n"
+                                    "ranges of the runs' uncertain inputs in which the outcome (failure by default) is\n"
+                                    "concentrated, as a few boxes with their coverage, density, mass and a quasi-p-value\n"
+                                    "per restricted input, and a sentence in plain words (docs/analysis.md).\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
+  if (!vm.count("file")) throw UsageError("FILE: expected a result file to analyse, found none (see smbsim discover --help)");
+  const Outcome outcome = parse_outcome(vm.count("outcome") ? vm["outcome"].as<std::string>() : "failure");
+  prim::Options po;
+  if (vm.count("boxes")) po.max_boxes = static_cast<int>(parse_whole("--boxes", vm["boxes"].as<std::string>(), 1, 20));
+  if (vm.count("density")) po.min_density = parse_fraction("--density", vm["density"].as<std::string>(), 0.0, 1.0);
+  if (vm.count("mass-min")) po.mass_min = parse_fraction("--mass-min", vm["mass-min"].as<std::string>(), 0.001, 0.5);
+  if (vm.count("peel-alpha")) {
+    po.peel_alpha = parse_fraction("--peel-alpha", vm["peel-alpha"].as<std::string>(), 0.01, 0.5);
+    po.paste_alpha = po.peel_alpha;
+  }
+  const std::string path = vm["file"].as<std::string>();
+
+  std::vector<Column> inputs;
+  std::vector<double> y_values;
+  std::string variant;
+  // summarize_file checks that this is a complete result file this build reads (and
+  // reads it whole once): only then is it opened here.
+  std::vector<std::string> variants;
+  for (const auto& v : summarize_file(path).variants) variants.push_back(v.name);
+  try {
+    H5Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
+    variant = variants.front();
+    if (vm.count("variant")) {
+      variant = vm["variant"].as<std::string>();
+      if (std::find(variants.begin(), variants.end(), variant) == variants.end()) {
+        const auto hint = scenario::closest(variant, variants);
+        throw UsageError("--variant " + variant + ": expected a variant of " + path + (hint ? " (did you mean " + *hint + "?)" : ""));
+      }
+    }
+    const std::string base = "variants/" + variant;
+    if (link_exists(file, base + "/inputs"))
+      for (const auto& name : child_names(open_group(file, base + "/inputs")))
+        if (name != "run") inputs.push_back(read_column(file, base + "/inputs/" + name, name));
+    for (const auto& name : kInputOutcomes) {
+      if (!link_exists(file, base + "/outcomes/" + name)) continue;
+      Column c = read_column(file, base + "/outcomes/" + name, name);
+      // The same values (to rounding: start_buffer_days is recomputed from the cash) as a stored input?
+      auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+          if (!(std::abs(a[i] - b[i]) <= 1e-9 * std::max(1.0, std::abs(a[i])))) return false;
+        return true;
+      };
+      bool duplicate = false;
+      for (const auto& i : inputs) duplicate = duplicate || same(i.values, c.values);
+      if (!duplicate) inputs.push_back(std::move(c));
+    }
+    const std::string column = outcome.column.empty() ? "survived" : outcome.column;
+    if (!link_exists(file, base + "/outcomes/" + column)) {
+      auto names = child_names(open_group(file, base + "/outcomes"));
+      const auto hint = scenario::closest(column, names);
+      throw UsageError("--outcome " + outcome.text + ": expected an outcome column of " + path + ", found no \"" + column +
+                       "\"" + (hint ? " (did you mean " + *hint + "?)" : ""));
+    }
+    y_values = read_doubles(file, base + "/outcomes/" + column);
+  } catch (const OutputError& e) {
+    throw InputError(path + ": expected a readable smbsim result file, found damage (" + e.what() + ")");
+  }
+  // Inputs that vary; runs where the outcome and every input are defined.
+  std::erase_if(inputs, [&](const Column& c) {
+    if (c.values.size() != y_values.size()) return true;
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : c.values)
+      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    return !(hi > lo);
+  });
+  if (inputs.empty())
+    throw InputError(path + ": expected runs with uncertain inputs (inputs/, or a varying start_buffer_days or market_fit), found none in variant " + variant);
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < y_values.size(); ++i) {
+    bool ok = std::isfinite(y_values[i]);
+    for (const auto& c : inputs) ok = ok && std::isfinite(c.values[i]);
+    if (ok) rows.push_back(i);
+  }
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(inputs.size()));
+  std::vector<unsigned char> y(rows.size());
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    for (std::size_t j = 0; j < inputs.size(); ++j) x(Eigen::Index(k), Eigen::Index(j)) = inputs[j].values[rows[k]];
+    const double v = y_values[rows[k]];
+    y[k] = outcome.column.empty() ? v == 0 : outcome.op == '<' ? v < outcome.threshold : v > outcome.threshold;
+  }
+  const prim::Result r = prim::discover(x, y, po);
+  const std::int64_t dropped = static_cast<std::int64_t>(y_values.size() - rows.size());
+  const double share = r.points > 0 ? double(r.cases) / double(r.points) : 0;
+
+  if (vm["json"].as<bool>()) {
+    nlohmann::json j;
+    j["file"] = path;
+    j["variant"] = variant;
+    j["outcome"] = outcome.text;
+    j["runs"] = r.points;
+    j["runs_left_out"] = dropped;
+    j["cases"] = r.cases;
+    j["share"] = share;
+    j["inputs"] = nlohmann::json::object();
+    for (std::size_t k = 0; k < inputs.size(); ++k)
+      j["inputs"][inputs[k].name] = {{"units", inputs[k].units}, {"description", inputs[k].description}, {"range", {r.lo[k], r.hi[k]}}};
+    j["boxes"] = nlohmann::json::array();
+    for (const auto& f : r.boxes) {
+      nlohmann::json b = box_json(f.box, inputs, r);
+      b["quasi_p"] = nlohmann::json::object();
+      for (const auto& l : f.limits) {
+        nlohmann::json q = nlohmann::json::object();
+        if (l.lower_restricted) q["lower"] = l.qp_lower;
+        if (l.upper_restricted) q["upper"] = l.qp_upper;
+        b["quasi_p"][inputs[std::size_t(l.input)].name] = q;
+      }
+      b["p_value"] = f.p_value;
+      b["sentence"] = sentence(f, inputs, outcome);
+      b["trajectory"] = nlohmann::json::array();
+      for (const auto& t : f.trajectory)
+        b["trajectory"].push_back({{"coverage", t.coverage}, {"density", t.density}, {"mass", t.mass}, {"restricted", t.restricted}});
+      b["chosen"] = f.chosen;
+      j["boxes"].push_back(b);
+    }
+    io.out << j.dump() << "\n";
+    return kOk;
+  }
+  io.out << "Scenario discovery (PRIM) in " << path << ", variant " << variant << ": " << r.points << " runs";
+  if (dropped > 0) io.out << " (" << dropped << " left out: outcome or an input undefined)";
+  io.out << ", " << inputs.size() << " uncertain input" << (inputs.size() == 1 ? "" : "s") << ".\n"
+         << "Outcome " << outcome.text << ": " << r.cases << " runs (" << percent(share) << ").\n";
+  if (r.boxes.empty())
+    io.out << "\nNo box: no range of the inputs holds the outcome significantly more often than "
+           << percent(share) << " (a one-sided binomial test at 5%).\n";
+  for (std::size_t b = 0; b < r.boxes.size(); ++b) {
+    const auto& f = r.boxes[b];
+    io.out << "\nBox " << b + 1 << ": density " << percent(f.box.density) << " (the outcome's rate inside), coverage "
+           << percent(f.box.coverage) << " (of all such runs), mass " << percent(f.box.mass) << " of runs\n";
+    for (const auto& l : f.limits) {
+      const auto j = static_cast<std::size_t>(l.input);
+      auto p_text = [](double p) { return p < 1e-99 ? std::string("<1e-99") : format_double("%.1e", p); };
+      std::string qp;
+      if (l.lower_restricted) qp += "lower " + p_text(l.qp_lower);
+      if (l.upper_restricted) qp += (qp.empty() ? "" : ", ") + std::string("upper ") + p_text(l.qp_upper);
+      io.out << "  " << inputs[j].name << ": " << number(f.box.lo[j], inputs[j].units) << " to "
+             << number(f.box.hi[j], inputs[j].units) << " (all runs: " << number(r.lo[j], inputs[j].units) << " to "
+             << number(r.hi[j], inputs[j].units) << "; quasi-p " << qp << ")\n";
+    }
+    io.out << "  " << sentence(f, inputs, outcome) << "\n";
+  }
+  io.out << "\nEach box is the point of its peeling and pasting trajectory with the largest coverage x (density - "
+         << percent(share) << ")\n(or --density D: the largest coverage with density at least D), later boxes among the runs the\n"
+            "earlier ones left; --json lists every trajectory (the trade-off curve).\n";
+  return kOk;
+}
+
+}  // namespace smbsim::cli

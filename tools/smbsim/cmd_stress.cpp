@@ -1,0 +1,198 @@
+// smbsim stress SCENARIO --shock NAME --probability P [--month M] [--json]
+#include "models/scenario/suggest.hpp"
+#include "tools/smbsim/cli.hpp"
+#include "tools/smbsim/options.hpp"
+#include "tools/smbsim/stress.hpp"
+#include "tools/smbsim/summary_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ostream>
+#include <sstream>
+
+namespace smbsim::cli {
+
+namespace {
+std::vector<double> parse_probabilities(const std::string& text) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  for (std::string v; std::getline(ss, v, ',');) out.push_back(parse_fraction("--probability", v, 0.001, 0.999));
+  if (out.empty()) throw UsageError("--probability: expected a number in [0.001, 0.999], found nothing");
+  return out;
+}
+
+/// The index of `want` in `names`; a UsageError listing them (with a suggestion) if absent.
+std::size_t one_of(const std::string& option, const std::string& want, const std::vector<std::string>& names) {
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (names[k] == want) return k;
+  const auto hint = scenario::closest(want, names);
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw UsageError(option + " " + want + ": expected one of " + list + (hint ? " (did you mean " + *hint + "?)" : ""));
+}
+
+nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+
+std::string severity_text(double s) {
+  return std::isfinite(s) ? format_double("%.3f", s) : std::string("above 1");
+}
+
+std::string cash_text(double usd, double top) {
+  return std::isfinite(usd) ? money(usd) : "above " + money(top);
+}
+}  // namespace
+
+int cmd_stress(const std::vector<std::string>& args, Io io) {
+  po::options_description visible("Options");
+  visible.add_options()
+      ("shock", po::value<std::string>(), "name of a shock in the scenario's catalogue (e.g. recession)")
+      ("cash", po::bool_switch(), "instead of --shock: the starting cash (firm.cash, USD) at which the firm survives with probability P")
+      ("probability", po::value<std::string>(), "probability P in [0.001, 0.999] (of failure; with --cash, of survival); several as P1,P2,...")
+      ("month", po::value<std::string>(), "month the shock strikes (default 1, the start)")
+      ("variant", po::value<std::string>(), "variant of the scenario (default: the first)")
+      ("json", po::bool_switch(), "print one JSON object instead of the text")
+      ("runs", po::value<std::string>(), "number of simulated futures (overrides simulation.runs)")
+      ("months", po::value<std::string>(), "horizon in months (overrides simulation.months)")
+      ("seed", po::value<std::string>(), "random seed (overrides simulation.seed)")
+      ("threads", po::value<std::string>(), "worker threads (default: all cores); results do not depend on it")
+      ("set", po::value<std::vector<std::string>>()->composing(), "override a field: --set alignment.level=0.4 (repeatable)");
+  const auto parsed = parse_command(args, visible, "scenario",
+                                    "Usage: smbsim stress SCENARIO.yaml --shock NAME --probability P [--month M] [options]\n"
+                                    "       smbsim stress SCENARIO.yaml --cash --probability P [options]\n\n"
+                                    "Reverse stress test: the smallest severity of the named shock, striking at month M\n"
+                                    "for its duration on top of the scenario's own risks, at which the firm fails within\n"
+                                    "the horizon with probability P, with a 95% interval. Each run's critical severity is\n"
+                                    "found on common random numbers (every run at severities 0, 0.05, ..., 1, then\n"
+                                    "bisection), so every P comes from one set of runs (docs/analysis.md). With --cash:\n"
+                                    "the smallest starting cash with which the firm survives with probability P.\n\n", io.out);
+  if (!parsed) return kOk;
+  const po::variables_map& vm = *parsed;
+  const bool cash = vm["cash"].as<bool>();
+  if (!vm.count("scenario")) throw UsageError("SCENARIO: expected a scenario file to stress, found none (see smbsim stress --help)");
+  if (cash && vm.count("shock")) throw UsageError("--cash: expected either --shock NAME or --cash, found both");
+  if (cash && vm.count("month")) throw UsageError("--month: expected with --shock, found it with --cash");
+  if (!cash && !vm.count("shock")) throw UsageError("--shock: expected the name of a shock in the scenario, found none");
+  if (!vm.count("probability")) throw UsageError("--probability: expected a probability such as 0.5, found none");
+  const std::vector<double> probabilities = parse_probabilities(vm["probability"].as<std::string>());
+  const RunOptions o = read_run_options(vm);
+  const scenario::Scenario sc = load_scenario_for(o);
+
+  const scenario::Variant* variant = &sc.variants.front();
+  if (vm.count("variant")) {
+    std::vector<std::string> names;
+    for (const auto& v : sc.variants) names.push_back(v.name);
+    variant = &sc.variants[one_of("--variant", vm["variant"].as<std::string>(), names)];
+  }
+  StressSettings st;
+  st.seed = sc.simulation.seed;
+  st.runs = sc.simulation.runs;
+  st.months = sc.simulation.months;
+  st.threads = o.threads;
+  const std::string shock_name = cash ? "" : vm["shock"].as<std::string>();
+  if (!cash) {
+    const auto& shocks = variant->spec.shocks;
+    if (shocks.empty()) throw UsageError("--shock " + shock_name + ": expected a shock of the scenario, but it has none");
+    std::vector<std::string> names;
+    for (const auto& s : shocks) names.push_back(s.name);
+    st.shock = static_cast<int>(one_of("--shock", shock_name, names));
+    if (static_cast<int>(shocks.size()) >= firm::kMaxShocks)
+      throw UsageError("--shock " + shock_name + ": expected a scenario with at most " + std::to_string(firm::kMaxShocks - 1) +
+                       " shocks (the stressed strike is one more), found " + std::to_string(shocks.size()));
+    if (vm.count("month")) st.month = static_cast<int>(parse_whole("--month", vm["month"].as<std::string>(), 1, st.months));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const StressResult r = cash ? cash_test(variant->spec, st) : stress_test(variant->spec, st);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<Interval> answers;
+  for (double p : probabilities) answers.push_back(critical_quantile(r.critical, p));
+  const double non_monotone = static_cast<double>(r.non_monotone) / static_cast<double>(st.runs);
+  const Interval& first = r.curve.front().share;
+  const Interval& last = r.curve.back().share;
+  const double top = r.curve.back().value;
+  const char* quantity = cash ? "cash" : "severity";
+  const char* event = cash ? "survival" : "failure";
+
+  if (vm["json"].as<bool>()) {
+    nlohmann::json j;
+    j["scenario"] = sc.name;
+    j["variant"] = variant->name;
+    if (cash) {
+      j["search"] = "cash";
+      j["units"] = "USD";
+    } else {
+      j["search"] = "severity";
+      j["shock"] = shock_name;
+      j["month"] = st.month;
+    }
+    j["runs"] = st.runs;
+    j["months"] = st.months;
+    j["seed"] = st.seed;
+    auto answer = [&](std::size_t k) {
+      return nlohmann::json{{"probability", probabilities[k]},
+                            {"value", number_or_null(answers[k].estimate)},
+                            {"lo", number_or_null(answers[k].lo)},
+                            {"hi", number_or_null(answers[k].hi)},
+                            {"reached", std::isfinite(answers[k].estimate)}};
+    };
+    j[quantity] = answer(0);
+    j["quantiles"] = nlohmann::json::array();
+    for (std::size_t k = 0; k < answers.size(); ++k) j["quantiles"].push_back(answer(k));
+    j["curve"] = nlohmann::json::array();
+    for (const auto& c : r.curve)
+      j["curve"].push_back({{quantity, c.value}, {event, c.share.estimate}, {"lo", c.share.lo}, {"hi", c.share.hi}});
+    j["non_monotone"] = {{"runs", r.non_monotone}, {"share", non_monotone}};
+    j["resolution"] = r.resolution;
+    io.out << j.dump() << "\n";
+    return kOk;
+  }
+  io.out << (cash ? "Cash needed to survive" : "Reverse stress test") << " of " << sc.name << " (variant " << variant->name
+         << "), " << st.runs << " runs, " << st.months << " months, seed " << st.seed << " ("
+         << format_double("%.1f", seconds) << " s)\n";
+  if (cash) {
+    io.out << "Every run starts with the same cash (firm.cash, replacing firm.cash_buffer_days); all else as in the scenario.\n\n"
+           << "With no cash " << percent(first.estimate) << " of firms survive " << st.months << " months; with "
+           << money(top) << " (36 months of planned outflows), " << percent(last.estimate) << ".\n";
+  } else {
+    io.out << "A " << shock_name << " shock strikes at month " << st.month
+           << " for its usual duration, on top of the scenario's own risks.\n\n"
+           << "Without its force (severity 0) " << percent(first.estimate) << " of firms fail within " << st.months
+           << " months; at severity 1, " << percent(last.estimate) << ".\n";
+  }
+  for (std::size_t k = 0; k < answers.size(); ++k) {
+    const Interval& a = answers[k];
+    io.out << (cash ? "Survives" : "Fails") << " with probability " << percent(probabilities[k], 0) << ": ";
+    if (!std::isfinite(a.estimate)) {
+      io.out << "not reached (" << (cash ? "with " + money(top) + " only " : "even severity 1 fails only ")
+             << percent(last.estimate) << (cash ? " survive" : "") << ")\n";
+    } else if (a.estimate == 0) {
+      io.out << (cash ? "no cash needed: the firm survives that often without any\n"
+                      : "severity 0: the firm fails that often without the shock\n");
+    } else if (cash) {
+      io.out << money(a.estimate) << " (95% CI " << cash_text(a.lo, top) << " to " << cash_text(a.hi, top) << ")\n";
+    } else {
+      io.out << "severity " << severity_text(a.estimate) << " (95% CI " << severity_text(a.lo) << " to "
+             << severity_text(a.hi) << ")\n";
+    }
+  }
+  io.out << "\n" << (cash ? "Survival by starting cash" : "Failure probability by severity")
+         << " (every run at each value; 95% CI):\n";
+  for (std::size_t g = 0; g < r.curve.size(); g += cash ? 1 : 2) {
+    const auto& c = r.curve[g];
+    io.out << "  " << (cash ? std::string(std::max<std::size_t>(10, money(c.value).size()) - money(c.value).size(), ' ') + money(c.value)
+                 : format_double("%4.2f", c.value)) << "  "
+           << format_double("%5.1f%%", 100 * c.share.estimate) << " [" << format_double("%.1f", 100 * c.share.lo) << ", "
+           << format_double("%.1f", 100 * c.share.hi) << "]  "
+           << std::string(static_cast<std::size_t>(std::lround(40 * c.share.estimate)), '#') << "\n";
+  }
+  io.out << "\nEach run's critical " << quantity << " is known to within "
+         << (cash ? money(r.resolution) : format_double("%.4f", r.resolution)) << "; " << percent(non_monotone) << " of runs ("
+         << r.non_monotone << ") " << (cash ? "survive with some cash and fail with more" : "fail at one severity and survive a larger one")
+         << ": for them the smallest " << (cash ? "surviving cash" : "failing severity") << " is used.\n";
+  return kOk;
+}
+
+}  // namespace smbsim::cli
