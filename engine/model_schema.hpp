@@ -3,6 +3,7 @@
 // quantities it observes every month, the columns of its per-run outcome row, and the
 // names of its failure causes. Plain data; the engine knows nothing about firms.
 #include "engine/binning.hpp"
+#include "engine/design.hpp"
 
 #include <concepts>
 #include <cstdint>
@@ -31,10 +32,20 @@ struct ColumnSpec {
   Type type = Type::f64;
 };
 
+/// An input drawn per run from a distribution (stored per run, float64).
+struct InputSpec {
+  std::string name;          ///< its parameter path, e.g. "market.fit"
+  std::string units;
+  std::string description;
+  std::string distribution;  ///< as written, e.g. "uniform(low=0.5, high=1.5)"
+};
+
 struct ModelSchema {
   std::vector<QuantitySpec> quantities;
   std::vector<ColumnSpec> outcome_columns;
   std::vector<std::string> causes;  ///< failure cause codes index this list
+  std::vector<InputSpec> inputs;    ///< the uncertain inputs, in the model's order
+  DesignSpec design;                ///< how their per-run values were chosen
 };
 
 /// A model the engine can drive one run at a time. One instance serves many runs in
@@ -88,5 +99,13 @@ concept LaneModel =
       cm.observe_lanes(out);
       cm.outcome(i, out);
     };
+
+/// A lane model that reports each run's sampled inputs: inputs(lane, out) writes
+/// schema().inputs.size() values, valid after start() and before the first step().
+template <class M>
+concept ReportsLaneInputs = requires(const M cm, int i, std::span<double> out) { cm.inputs(i, out); };
+/// A run-at-a-time model that does: inputs(out), valid after start().
+template <class M>
+concept ReportsInputs = requires(const M cm, std::span<double> out) { cm.inputs(out); };
 
 }  // namespace smbsim

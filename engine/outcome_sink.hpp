@@ -15,6 +15,9 @@ class OutcomeSink {
   /// Monthly observations of one traced run (months x quantities, row-major); months
   /// after its failure are NaN.
   virtual void append_path(std::int64_t run, std::span<const double> path) = 0;
+  /// Sampled inputs of runs [first_run, first_run + count), row-major, one row per run
+  /// (the model's schema().inputs order). Models without uncertain inputs send none.
+  virtual void append_inputs(std::int64_t /*first_run*/, std::int64_t /*count*/, std::span<const double> /*rows*/) {}
 };
 
 /// A sink that drops everything: for runs that want only the monthly statistics.

@@ -77,7 +77,7 @@ class Ranks {
 /// A non-root rank's finished blocks, kept in block order until rank 0 is ready for them:
 /// in a temporary file under $TMPDIR (or /tmp), unlinked at once so that it disappears
 /// with the process however it ends. Each record is a header, the block's moments, its
-/// outcome rows and its traced paths.
+/// outcome rows, its traced paths and its runs' inputs.
 class BlockSpool {
  public:
   BlockSpool();
@@ -102,6 +102,7 @@ struct ReceivedBlock {
   std::span<const Moments> moments;
   std::span<const double> outcomes;
   std::span<const double> paths;
+  std::span<const double> inputs;
 };
 /// Rank 0: asks rank `from` for its blocks [first_block, end_block), calls `on_block` for
 /// each in order, and returns the integer parts of that rank's statistics (to add, exactly,

@@ -22,14 +22,14 @@ constexpr int kBlockTag = 16;   // block records, then the end marker
 constexpr int kGoTag = 17;      // rank 0 to a rank: send your blocks now
 constexpr int kCountsTag = 18;  // a rank's integer parts, after its end marker
 
-/// A block record: this header, then n_moments Moments, n_outcomes and n_paths doubles.
+/// A block record: this header, then n_moments Moments, n_outcomes, n_paths and n_inputs doubles.
 struct RecordHeader {
   std::int64_t index;  // -1: no more blocks
   std::int64_t first, count;
-  std::int64_t n_moments, n_outcomes, n_paths;
+  std::int64_t n_moments, n_outcomes, n_paths, n_inputs;
   std::size_t payload_bytes() const {
     return static_cast<std::size_t>(n_moments) * sizeof(Moments) +
-           static_cast<std::size_t>(n_outcomes + n_paths) * sizeof(double);
+           static_cast<std::size_t>(n_outcomes + n_paths + n_inputs) * sizeof(double);
   }
 };
 static_assert(std::is_trivially_copyable_v<RecordHeader>);
@@ -113,12 +113,14 @@ BlockSpool::~BlockSpool() {
 void BlockSpool::add(const FinishedBlock& b) {
   const auto moments = b.stats.all_moments();
   const RecordHeader h{b.index, b.first, b.count, static_cast<std::int64_t>(moments.size()),
-                       static_cast<std::int64_t>(b.outcomes.size()), static_cast<std::int64_t>(b.paths.size())};
+                       static_cast<std::int64_t>(b.outcomes.size()), static_cast<std::int64_t>(b.paths.size()),
+                       static_cast<std::int64_t>(b.inputs.size())};
   // (An empty part writes nothing: fwrite must not see an empty span's null pointer.)
   auto put = [&](const void* data, std::size_t size, std::size_t n) { return n == 0 || std::fwrite(data, size, n, file_) == n; };
   const bool ok = put(&h, sizeof h, 1) && put(moments.data(), sizeof(Moments), moments.size()) &&
                   put(b.outcomes.data(), sizeof(double), b.outcomes.size()) &&
-                  put(b.paths.data(), sizeof(double), b.paths.size());
+                  put(b.paths.data(), sizeof(double), b.paths.size()) &&
+                  put(b.inputs.data(), sizeof(double), b.inputs.size());
   if (!ok) throw OutputError("cannot write the spool file in " + where_ + ": " + std::strerror(errno));
 }
 
@@ -141,7 +143,7 @@ void BlockSpool::send_to_root(std::span<const std::int64_t> counts) {
     RecordHeader h{};
     if (std::fread(&h, sizeof h, 1, file_) != 1) {
       if (std::ferror(file_)) throw OutputError("cannot read the spool file in " + where_ + ": " + std::strerror(errno));
-      h = RecordHeader{-1, 0, 0, 0, 0, 0};
+      h = RecordHeader{-1, 0, 0, 0, 0, 0, 0};
     }
     buf.resize(sizeof h + h.payload_bytes());
     std::memcpy(buf.data(), &h, sizeof h);
@@ -160,7 +162,7 @@ std::vector<std::int64_t> receive_blocks(int from, std::int64_t first_block, std
   check(MPI_Send(nullptr, 0, MPI_BYTE, from, kGoTag, MPI_COMM_WORLD), "MPI_Send");
   std::vector<char> buf;
   std::vector<Moments> moments;
-  std::vector<double> outcomes, paths;
+  std::vector<double> outcomes, paths, inputs;
   for (std::int64_t expected = first_block;; ++expected) {
     MPI_Status status;
     check(MPI_Probe(from, kBlockTag, MPI_COMM_WORLD, &status), "MPI_Probe");
@@ -190,6 +192,7 @@ std::vector<std::int64_t> receive_blocks(int from, std::int64_t first_block, std
     moments.resize(static_cast<std::size_t>(h.n_moments));
     outcomes.resize(static_cast<std::size_t>(h.n_outcomes));
     paths.resize(static_cast<std::size_t>(h.n_paths));
+    inputs.resize(static_cast<std::size_t>(h.n_inputs));
     // (An empty part copies nothing: memcpy must not see an empty vector's null pointer.)
     auto take = [&p](void* to, std::size_t bytes) {
       if (bytes > 0) std::memcpy(to, p, bytes);
@@ -198,7 +201,8 @@ std::vector<std::int64_t> receive_blocks(int from, std::int64_t first_block, std
     take(moments.data(), moments.size() * sizeof(Moments));
     take(outcomes.data(), outcomes.size() * sizeof(double));
     take(paths.data(), paths.size() * sizeof(double));
-    on_block({h.index, h.first, h.count, moments, outcomes, paths});
+    take(inputs.data(), inputs.size() * sizeof(double));
+    on_block({h.index, h.first, h.count, moments, outcomes, paths, inputs});
   }
 }
 

@@ -71,7 +71,7 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
   if (ranks.root()) {
     simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
       total.merge(b.stats);
-      deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+      deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len, b.inputs);
       if (cfg.progress) cfg.progress->advance(b.count);
     });
     const double own = timing.lap();
@@ -81,9 +81,10 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
       const auto [rfirst, rend] = ranks.block_range(blocks, r);
       const std::vector<std::int64_t> counts = receive_blocks(r, rfirst, rend, [&](const ReceivedBlock& b) {
         total.merge_moments(b.moments);
-        deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+        deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len, b.inputs);
         if (cfg.progress) cfg.progress->advance(b.count);
-        bytes += static_cast<double>(b.moments.size_bytes() + b.outcomes.size_bytes() + b.paths.size_bytes());
+        bytes += static_cast<double>(b.moments.size_bytes() + b.outcomes.size_bytes() + b.paths.size_bytes() +
+                                       b.inputs.size_bytes());
       });
       if (counts.size() != total.counts_size())
         throw std::runtime_error("rank " + std::to_string(r) + " sent " + std::to_string(counts.size()) +

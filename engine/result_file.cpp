@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 
 namespace smbsim {
@@ -74,30 +75,6 @@ hid_t file_type(ColumnSpec::Type t) {
 }
 }  // namespace
 
-VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSchema& schema,
-                             std::int64_t runs, int months, std::int64_t paths,
-                             const std::string& overrides)
-    : schema_(schema), runs_(runs), months_(months) {
-  group_ = create_group(file, "variants/" + name);
-  write_attr(group_, "overrides", overrides);
-  write_attr(group_, "runs", runs);
-  H5Id outcomes = create_group(group_, "outcomes");
-  const auto n = static_cast<hsize_t>(runs);
-  run_scale_ = write_dataset(outcomes, "run", std::vector<std::int64_t>{}, {n},
-                             {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
-  make_scale(run_scale_, "run");
-  outcomes_ = std::move(outcomes);
-  if (paths > 0) {
-    H5Id pg = create_group(group_, "paths");
-    const hsize_t k = static_cast<hsize_t>(std::min(paths, runs));
-    const hsize_t m = static_cast<hsize_t>(months);
-    for (const auto& q : schema.quantities) {
-      path_sets_.push_back(write_dataset(pg, q.name, std::vector<double>{}, {k, m},
-                                         {q.units, "Monthly path of the first runs (NaN after failure): " + q.description}));
-    }
-  }
-}
-
 namespace {
 constexpr hsize_t kOutcomeChunkRows = 16384;
 
@@ -114,42 +91,101 @@ bool worth_compressing(std::vector<std::uint64_t> bits) {
 }
 }  // namespace
 
+namespace {
+/// A 1-D column of `n` rows (one per run) in `group`, chunked, with its units and
+/// description and the run dimension scale.
+H5Id create_column(hid_t group, const std::string& name, hid_t type, hsize_t n, bool compress, const DatasetInfo& info,
+                   hid_t run_scale) {
+  H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "make property list");
+  if (n > 0) {
+    const hsize_t chunk = std::min<hsize_t>(n, kOutcomeChunkRows);
+    h5check(H5Pset_chunk(dcpl, 1, &chunk), "chunk " + name);
+    if (compress) {
+      h5check(H5Pset_shuffle(dcpl), "shuffle " + name);
+      h5check(H5Pset_deflate(dcpl, 1), "compress " + name);
+    }
+  }
+  // A cache of one chunk: a chunk is compressed and written as soon as the rows after
+  // it arrive, by the stage that streams them while other threads simulate, instead
+  // of all at once when the file closes after the simulation.
+  H5Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "make property list");
+  const std::size_t chunk_bytes = static_cast<std::size_t>(std::min<hsize_t>(n, kOutcomeChunkRows)) * sizeof(double);  // the widest column type
+  h5check(H5Pset_chunk_cache(dapl, 101, chunk_bytes, 1.0), "chunk cache " + name);
+  H5Id d(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, dapl), H5Dclose, "create dataset " + name);
+  write_attr(d, "units", info.units);
+  write_attr(d, "description", info.description);
+  attach_scale(d, run_scale, 0);
+  return d;
+}
+
+/// Rows [offset, offset + n) of a 1-D column, from doubles (HDF5 converts them to the
+/// column's stored type).
+void write_rows(hid_t column, hsize_t offset, hsize_t n, const double* data, const std::string& what) {
+  H5Id space(H5Dget_space(column), H5Sclose, "read dataspace");
+  h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &n, nullptr), "select rows");
+  H5Id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
+  h5check(H5Dwrite(column, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, data), what);
+}
+}  // namespace
+
+VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSchema& schema,
+                             std::int64_t runs, int months, std::int64_t paths,
+                             const std::string& overrides)
+    : schema_(schema), runs_(runs), months_(months) {
+  group_ = create_group(file, "variants/" + name);
+  write_attr(group_, "overrides", overrides);
+  write_attr(group_, "runs", runs);
+  H5Id outcomes = create_group(group_, "outcomes");
+  const auto n = static_cast<hsize_t>(runs);
+  run_scale_ = write_dataset(outcomes, "run", std::vector<std::int64_t>{}, {n},
+                             {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
+  make_scale(run_scale_, "run");
+  outcomes_ = std::move(outcomes);
+  if (!schema.inputs.empty()) {
+    // Per-run values of the uncertain inputs (docs/output-format.md, "Inputs"): random
+    // doubles, so stored uncompressed like the outcome columns that are.
+    inputs_ = create_group(group_, "inputs");
+    write_attr(inputs_, "sampling", std::string(kSamplingNames[static_cast<std::size_t>(schema.design.sampling)]));
+    write_attr(inputs_, "design_runs", schema.design.runs);
+    std::vector<std::string> pairs;
+    for (const auto& c : schema.design.correlations) {
+      char r[32];
+      std::snprintf(r, sizeof r, "%.17g", c.rank);
+      pairs.push_back(c.a + " " + c.b + " " + r);
+    }
+    if (!pairs.empty()) write_attr(inputs_, "correlations", pairs);  // HDF5 has no empty string array
+    for (const auto& in : schema.inputs) {
+      input_sets_.push_back(create_column(inputs_, in.name, H5T_IEEE_F64LE, n, false, {in.units, in.description}, run_scale_));
+      write_attr(input_sets_.back(), "distribution", in.distribution);
+    }
+  }
+  if (paths > 0) {
+    H5Id pg = create_group(group_, "paths");
+    const hsize_t k = static_cast<hsize_t>(std::min(paths, runs));
+    const hsize_t m = static_cast<hsize_t>(months);
+    for (const auto& q : schema.quantities) {
+      path_sets_.push_back(write_dataset(pg, q.name, std::vector<double>{}, {k, m},
+                                         {q.units, "Monthly path of the first runs (NaN after failure): " + q.description}));
+    }
+  }
+}
+
 void VariantWriter::create_columns(std::span<const double> first_rows) {
   const std::size_t width = schema_.outcome_columns.size();
   const std::size_t count = first_rows.size() / std::max<std::size_t>(width, 1);
   const auto n = static_cast<hsize_t>(runs_);
   for (std::size_t k = 0; k < width; ++k) {
     const ColumnSpec& c = schema_.outcome_columns[k];
-    H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
-    H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "make property list");
-    if (n > 0) {
-      const hsize_t chunk = std::min<hsize_t>(n, kOutcomeChunkRows);
-      h5check(H5Pset_chunk(dcpl, 1, &chunk), "chunk " + c.name);
-      // Integer columns always compress; floating ones when the first block of runs has
-      // few distinct values (the choice depends only on the runs, never on threads).
-      bool compress = true;
-      if (c.type == ColumnSpec::Type::f64) {
-        std::vector<std::uint64_t> bits(count);
-        for (std::size_t i = 0; i < count; ++i) bits[i] = std::bit_cast<std::uint64_t>(first_rows[i * width + k]);
-        compress = worth_compressing(std::move(bits));
-      }
-      if (compress) {
-        h5check(H5Pset_shuffle(dcpl), "shuffle " + c.name);
-        h5check(H5Pset_deflate(dcpl, 1), "compress " + c.name);
-      }
+    // Integer columns always compress; floating ones when the first block of runs has
+    // few distinct values (the choice depends only on the runs, never on threads).
+    bool compress = true;
+    if (c.type == ColumnSpec::Type::f64) {
+      std::vector<std::uint64_t> bits(count);
+      for (std::size_t i = 0; i < count; ++i) bits[i] = std::bit_cast<std::uint64_t>(first_rows[i * width + k]);
+      compress = worth_compressing(std::move(bits));
     }
-    // A cache of one chunk: a chunk is compressed and written as soon as the rows after
-    // it arrive, by the stage that streams them while other threads simulate, instead
-    // of all at once when the file closes after the simulation.
-    H5Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "make property list");
-    const std::size_t chunk_bytes = static_cast<std::size_t>(std::min<hsize_t>(n, kOutcomeChunkRows)) * sizeof(double);  // the widest column type
-    h5check(H5Pset_chunk_cache(dapl, 101, chunk_bytes, 1.0), "chunk cache " + c.name);
-    H5Id d(H5Dcreate2(outcomes_, c.name.c_str(), file_type(c.type), space, H5P_DEFAULT, dcpl, dapl),
-           H5Dclose, "create dataset " + c.name);
-    write_attr(d, "units", c.units);
-    write_attr(d, "description", c.description);
-    attach_scale(d, run_scale_, 0);
-    columns_.push_back(std::move(d));
+    columns_.push_back(create_column(outcomes_, c.name, file_type(c.type), n, compress, {c.units, c.description}, run_scale_));
   }
   column_moments_.assign(width, Moments{});
 }
@@ -174,15 +210,21 @@ void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
   for (std::size_t c = 0; c < width; ++c) {
     for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
       column_buffer_[i] = rows[i * width + c];
-    H5Id space(H5Dget_space(columns_[c]), H5Sclose, "read dataspace");
-    h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &n, nullptr), "select rows");
-    H5Id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
-    // HDF5 converts the doubles to the column's stored type (int32, uint8).
-    h5check(H5Dwrite(columns_[c], H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, column_buffer_.data()),
-            "write outcomes " + schema_.outcome_columns[c].name);
+    write_rows(columns_[c], offset, n, column_buffer_.data(), "write outcomes " + schema_.outcome_columns[c].name);
     // The column's mean over the runs where it is defined, in run order (blocks arrive
     // in order), so a summary need not read the column back.
     column_moments_[c].add_defined(column_buffer_);
+  }
+}
+
+void VariantWriter::append_inputs(std::int64_t first_run, std::int64_t count, std::span<const double> rows) {
+  const std::size_t width = schema_.inputs.size();
+  if (count <= 0 || width == 0) return;
+  const hsize_t offset = static_cast<hsize_t>(first_run), n = static_cast<hsize_t>(count);
+  column_buffer_.resize(static_cast<std::size_t>(count));
+  for (std::size_t c = 0; c < width; ++c) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) column_buffer_[i] = rows[i * width + c];
+    write_rows(input_sets_[c], offset, n, column_buffer_.data(), "write inputs " + schema_.inputs[c].name);
   }
 }
 

@@ -20,7 +20,7 @@ namespace smbsim {
 
 inline constexpr const char* kFormatName = "smbsim";
 /// Major.minor: readers refuse another major version.
-inline constexpr const char* kFormatVersion = "1.4";
+inline constexpr const char* kFormatVersion = "1.5";
 inline constexpr std::array<double, 5> kQuantileLevels{0.05, 0.25, 0.5, 0.75, 0.95};
 
 struct Provenance {
@@ -42,6 +42,7 @@ class VariantWriter final : public OutcomeSink {
   void append_outcomes(std::int64_t first_run, std::int64_t count,
                        std::span<const double> rows) override;
   void append_path(std::int64_t run, std::span<const double> path) override;
+  void append_inputs(std::int64_t first_run, std::int64_t count, std::span<const double> rows) override;
   /// Writes the monthly aggregates, and each outcome column's mean over the runs
   /// where it is defined; call once, after the runs.
   void write_monthly(const MonthlyStats& stats);
@@ -58,6 +59,8 @@ class VariantWriter final : public OutcomeSink {
   H5Id outcomes_;
   H5Id run_scale_;
   std::vector<H5Id> columns_;
+  H5Id inputs_;
+  std::vector<H5Id> input_sets_;
   std::vector<H5Id> path_sets_;
   std::vector<double> column_buffer_;
   std::vector<Moments> column_moments_;  // per column, over runs where it is not NaN

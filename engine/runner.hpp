@@ -42,7 +42,8 @@ struct Block {
       : model(params),
         stats(months, schema.quantities, static_cast<int>(schema.causes.size())),
         observation(schema.quantities.size()),
-        outcome_width(schema.outcome_columns.size()) {
+        outcome_width(schema.outcome_columns.size()),
+        input_width(schema.inputs.size()) {
     if constexpr (LaneModel<M>) {
       static_assert(M::kLanes <= kMaxTileLanes);
       lane_rows.assign(observation.size() * M::kLanes, 0.0);
@@ -55,6 +56,11 @@ struct Block {
   std::vector<double> outcomes;  // runs x outcome_width
   std::span<double> outcome_row(std::int64_t i) {
     return {&outcomes[static_cast<std::size_t>(i) * outcome_width], outcome_width};
+  }
+  std::size_t input_width;
+  std::vector<double> inputs;  // runs x input_width: each run's sampled inputs
+  std::span<double> input_row(std::int64_t i) {
+    return {&inputs[static_cast<std::size_t>(i) * input_width], input_width};
   }
   std::vector<double> paths;     // traced runs x months x quantities
   std::vector<double> lane_rows;  // lane models: this month's observations, quantities x kLanes
@@ -71,6 +77,8 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
     const RunRandom random(cfg.seed, static_cast<std::uint64_t>(b.first + i));
     M& model = b.model;
     model.start(random);
+    if constexpr (ReportsInputs<M>)
+      if (b.input_width > 0) model.inputs(b.input_row(i));
     double* path = i < traced ? &b.paths[static_cast<std::size_t>(i) * months * q] : nullptr;
     for (int month = 1; month <= cfg.months; ++month) {
       model.step(month, random);
@@ -99,6 +107,8 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   for (std::int64_t tile = 0; tile < b.count; tile += M::kLanes) {
     const int count = static_cast<int>(std::min<std::int64_t>(M::kLanes, b.count - tile));
     model.start(cfg.seed, static_cast<std::uint64_t>(b.first + tile), count);
+    if constexpr (ReportsLaneInputs<M>)
+      for (int lane = 0; lane < count && b.input_width > 0; ++lane) model.inputs(lane, b.input_row(tile + lane));
     for (int month = 1; month <= cfg.months && model.lanes() > 0; ++month) {
       b.stats.prefetch(month);  // the histograms load while the model steps
       model.step(month);
@@ -133,6 +143,7 @@ void simulate_block(Block<M>& b, const RunConfig& cfg) {
   const auto months = static_cast<std::size_t>(cfg.months);
   const std::int64_t traced = std::clamp<std::int64_t>(cfg.first_run + cfg.paths - b.first, 0, b.count);
   b.outcomes.resize(static_cast<std::size_t>(b.count) * b.outcome_width);
+  b.inputs.resize(static_cast<std::size_t>(b.count) * b.input_width);
   b.paths.assign(static_cast<std::size_t>(traced) * months * q, NAN);
   simulate_block(b, cfg, traced);
 }
@@ -153,6 +164,7 @@ struct FinishedBlock {
   const BlockStats& stats;
   std::span<const double> outcomes;  ///< count x outcome columns
   std::span<const double> paths;     ///< its traced runs x months x quantities
+  std::span<const double> inputs;    ///< count x the model's inputs (empty: none)
 };
 
 /// Simulates blocks [first_block, end_block) of `cfg`'s runs in parallel and calls
@@ -198,15 +210,16 @@ void simulate_blocks(const typename M::Params& params, const ModelSchema& schema
             tbb::make_filter<detail::Block<M>*, void>(
                 tbb::filter_mode::serial_in_order, [&](detail::Block<M>* b) {
                   on_block(FinishedBlock{(b->first - cfg.first_run) / block_size, b->first, b->count, b->stats,
-                                         b->outcomes, b->paths});
+                                         b->outcomes, b->paths, b->inputs});
                 }));
   });
 }
 
-/// Hands a block's outcome rows and traced paths (each `path_len` long) to `sink`.
+/// Hands a block's outcome rows, traced paths (each `path_len` long) and inputs to `sink`.
 inline void deliver(OutcomeSink& sink, std::int64_t first, std::int64_t count, std::span<const double> outcomes,
-                    std::span<const double> paths, std::size_t path_len) {
+                    std::span<const double> paths, std::size_t path_len, std::span<const double> inputs = {}) {
   sink.append_outcomes(first, count, outcomes);
+  if (!inputs.empty()) sink.append_inputs(first, count, inputs);
   for (std::size_t i = 0; path_len > 0 && i * path_len < paths.size(); ++i)
     sink.append_path(first + static_cast<std::int64_t>(i), paths.subspan(i * path_len, path_len));
 }
@@ -221,7 +234,7 @@ MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, Ou
   const std::size_t path_len = static_cast<std::size_t>(cfg.months) * schema.quantities.size();
   simulate_blocks<M>(params, schema, cfg, 0, block_count(cfg), [&](const FinishedBlock& b) {
     total.merge(b.stats);
-    deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+    deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len, b.inputs);
     if (cfg.progress) cfg.progress->advance(b.count);
   });
   return total;

@@ -7,7 +7,7 @@
 
 #include <algorithm>
 #include <limits>
-#include <numeric>
+#include <sstream>
 
 namespace smbsim {
 namespace {
@@ -18,6 +18,14 @@ struct Overload : F... {
 };
 template <class... F>
 Overload(F...) -> Overload<F...>;
+/// Quantiles that never throw (a value out of the domain gives NaN, not an exception),
+/// computed in double, not promoted to long double: the beta's inverse, the costliest
+/// step of starting a run under a design, takes 0.8 us instead of 5.4 (bench/README.md).
+using Quiet = boost::math::policies::policy<
+    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
+    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
+    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
+    boost::math::policies::promote_double<false>>;
 }  // namespace
 
 double Uncertain::nominal() const {
@@ -72,44 +80,61 @@ double Uncertain::highest() const {
 }
 
 double Uncertain::quantile(double u) const {
-  u = std::clamp(u, 0.0, 1.0);
-  // Unbounded tails: the last representable shares short of 0 and 1 that Boost.Math
-  // inverts without overflow, far beyond any design's points.
-  const double open_u = std::clamp(u, 1e-12, 1.0 - 1e-12);
+  namespace bm = boost::math;
+  u = std::clamp(u, 0x1p-53, 1.0 - 0x1p-53);
   return std::visit(
       Overload{[](double v) { return v; },
-               [&](const boost::random::normal_distribution<double>& d) {
-                 if (!(d.sigma() > 0)) return d.mean();
-                 return boost::math::quantile(boost::math::normal_distribution<double>(d.mean(), d.sigma()), open_u);
+               [u](const boost::random::normal_distribution<double>& d) {
+                 return d.sigma() > 0 ? bm::quantile(bm::normal_distribution<double, Quiet>(d.mean(), d.sigma()), u) : d.mean();
                },
-               [&](const boost::random::lognormal_distribution<double>& d) {
-                 if (!(d.s() > 0)) return std::exp(d.m());
-                 return boost::math::quantile(boost::math::lognormal_distribution<double>(d.m(), d.s()), open_u);
+               [u](const boost::random::lognormal_distribution<double>& d) {
+                 return d.s() > 0 ? bm::quantile(bm::lognormal_distribution<double, Quiet>(d.m(), d.s()), u) : std::exp(d.m());
                },
-               [&](const boost::random::uniform_real_distribution<double>& d) {
-                 return d.a() + u * (d.b() - d.a());
+               [u](const boost::random::uniform_real_distribution<double>& d) { return d.a() + u * (d.b() - d.a()); },
+               [u](const boost::random::triangle_distribution<double>& d) {
+                 return d.a() < d.c() ? bm::quantile(bm::triangular_distribution<double, Quiet>(d.a(), d.b(), d.c()), u) : d.b();
                },
-               [&](const boost::random::triangle_distribution<double>& d) {
-                 return boost::math::quantile(boost::math::triangular_distribution<double>(d.a(), d.b(), d.c()), u);
+               [u](const boost::random::beta_distribution<double>& d) {
+                 return bm::quantile(bm::beta_distribution<double, Quiet>(d.alpha(), d.beta()), u);
                },
-               [&](const boost::random::beta_distribution<double>& d) {
-                 return boost::math::quantile(boost::math::beta_distribution<double>(d.alpha(), d.beta()), u);
-               },
-               [&](const Discrete& d) {
-                 // Values in increasing order with their weights, so the function is monotone.
-                 const auto p = d.pick.probabilities();
-                 std::vector<std::size_t> order(d.values.size());
-                 std::iota(order.begin(), order.end(), std::size_t{0});
-                 std::stable_sort(order.begin(), order.end(),
-                                  [&](std::size_t a, std::size_t b) { return d.values[a] < d.values[b]; });
-                 double cumulative = 0.0;
-                 for (std::size_t k : order) {
-                   cumulative += p[k];
-                   if (p[k] > 0 && cumulative >= u * (1.0 - 1e-12)) return d.values[k];
-                 }
-                 return d.values[order.back()];
+               [u](const Discrete& d) {
+                 for (std::size_t i = 0; i + 1 < d.by_value.size(); ++i)
+                   if (u <= d.cumulative[i]) return d.values[d.by_value[i]];
+                 return d.values[d.by_value.back()];
                }},
       dist_);
+}
+
+std::string Uncertain::describe() const {
+  std::ostringstream s;
+  s.precision(10);
+  std::visit(
+      Overload{[&](double v) { s << v; },
+               [&](const boost::random::normal_distribution<double>& d) {
+                 s << "normal(mean=" << d.mean() << ", sd=" << d.sigma() << ")";
+               },
+               [&](const boost::random::lognormal_distribution<double>& d) {
+                 s << "lognormal(median=" << std::exp(d.m()) << ", sigma=" << d.s() << ")";
+               },
+               [&](const boost::random::uniform_real_distribution<double>& d) {
+                 s << "uniform(low=" << d.a() << ", high=" << d.b() << ")";
+               },
+               [&](const boost::random::triangle_distribution<double>& d) {
+                 s << "triangular(low=" << d.a() << ", mode=" << d.b() << ", high=" << d.c() << ")";
+               },
+               [&](const boost::random::beta_distribution<double>& d) {
+                 s << "beta(a=" << d.alpha() << ", b=" << d.beta() << ")";
+               },
+               [&](const Discrete& d) {
+                 const auto p = d.pick.probabilities();
+                 s << "discrete(values=[";
+                 for (std::size_t i = 0; i < d.values.size(); ++i) s << (i ? ", " : "") << d.values[i];
+                 s << "], weights=[";
+                 for (std::size_t i = 0; i < p.size(); ++i) s << (i ? ", " : "") << p[i];
+                 s << "])";
+               }},
+      dist_);
+  return s.str();
 }
 
 }  // namespace smbsim

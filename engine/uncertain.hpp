@@ -11,8 +11,10 @@
 #include <boost/random/triangle_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <numeric>
 #include <string>
 #include <variant>
 #include <vector>
@@ -24,6 +26,8 @@ class Uncertain {
   struct Discrete {
     std::vector<double> values;
     boost::random::discrete_distribution<int, double> pick;
+    std::vector<std::size_t> by_value;  ///< indices of `values` in increasing order of value
+    std::vector<double> cumulative;     ///< running sums of the weights in that order (quantile)
   };
 
   Uncertain(double fixed = 0.0) : dist_(fixed) {}  // NOLINT: a number converts
@@ -45,7 +49,15 @@ class Uncertain {
     return Uncertain(boost::random::beta_distribution<double>(a, b));
   }
   static Uncertain discrete(std::vector<double> values, const std::vector<double>& weights) {
-    return Uncertain(Discrete{std::move(values), {weights.begin(), weights.end()}});
+    Discrete d{std::move(values), {weights.begin(), weights.end()}, {}, {}};
+    d.by_value.resize(d.values.size());
+    std::iota(d.by_value.begin(), d.by_value.end(), std::size_t{0});
+    std::stable_sort(d.by_value.begin(), d.by_value.end(),
+                     [&](std::size_t a, std::size_t b) { return d.values[a] < d.values[b]; });
+    const auto p = d.pick.probabilities();
+    double sum = 0.0;
+    for (const std::size_t k : d.by_value) d.cumulative.push_back(sum += p[k]);
+    return Uncertain(std::move(d));
   }
 
   bool is_fixed() const { return std::holds_alternative<double>(dist_); }
@@ -54,11 +66,14 @@ class Uncertain {
   /// The smallest and largest values a sample can take (infinite for unbounded ones).
   double lowest() const;
   double highest() const;
-  /// The inverse distribution function (Boost.Math): the value below which a share u of
-  /// samples falls, u in [0, 1] (unbounded distributions are cut at u = 1e-12 and
-  /// 1 - 1e-12). A discrete distribution gives the smallest value whose cumulative weight
-  /// reaches u. `sensitivity` builds its designs from it.
+  /// The inverse CDF (Boost.Math): the value below which a share u of samples falls, u
+  /// clamped to [2^-53, 1 - 2^-53] so unbounded tails stay finite. A discrete
+  /// distribution gives the smallest value whose cumulative weight, in increasing order of
+  /// value, reaches u, so the function is monotone (`sensitivity`'s tornado and designs
+  /// rely on it). Allocates nothing.
   double quantile(double u) const;
+  /// As written in a scenario, e.g. "triangular(low=0.1, mode=0.2, high=0.4)" or "0.5".
+  std::string describe() const;
 
   /// Which distribution (the index of Variant's alternatives, 0 = fixed); bench/ counts
   /// and times samples by kind.

@@ -131,6 +131,9 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
     s.outcome_columns.push_back({stem + "_times", "count", "How often the rule fired.", T::i32});
     s.outcome_columns.push_back({stem + "_first_month", "month", "Month the rule first fired (NaN: never).", T::f64});
   }
+  for (const auto& in : uncertain_inputs(spec))
+    s.inputs.push_back({in.path, in.units, in.description, in.dist->describe()});
+  s.design = spec.design;
   s.causes.assign(kFixedCauseNames.begin(), kFixedCauseNames.end());
   for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
   return s;
@@ -151,12 +154,26 @@ Firm::Firm(const FirmSpec& spec)
   // parameters (the same in every lane) nor those of shocks, loans, plans and rules the
   // scenario does not have (never read). A share that the books imply is written per
   // run (start_lane), so it moves even when the preset fixes it.
+  const std::vector<UncertainInput> inputs = uncertain_inputs(spec);
+  std::vector<std::string> input_names;
+  std::vector<std::uint64_t> input_streams;
+  for (const auto& in : inputs) {
+    input_names.push_back(in.path);
+    input_streams.push_back(substream_id(in.path));
+  }
+  auto add_decision = [&](const std::string& path) {
+    decision_streams_.push_back(substream_id(path));
+    const auto at = std::find(input_names.begin(), input_names.end(), path);
+    decision_input_.push_back(at == input_names.end() ? -1 : static_cast<int>(at - input_names.begin()));
+  };
   for (const auto& loan : spec.decisions.loans)
-    for (const char* field : {"principal", "rate"})
-      decision_streams_.push_back(substream_id("loans." + loan.name + "." + field));
+    for (const char* field : {"principal", "rate"}) add_decision("loans." + loan.name + "." + field);
   for (const auto& plan : spec.decisions.plans)
-    for (const char* field : {"cost", "fixed_costs", "revenue", "ramp_months"})
-      decision_streams_.push_back(substream_id("plans." + plan.name + "." + field));
+    for (const char* field : {"cost", "fixed_costs", "revenue", "ramp_months"}) add_decision("plans." + plan.name + "." + field);
+  input_count_ = inputs.size();
+  design_ = Design(spec.design, input_names, std::move(input_streams), kParameters);
+  point_.assign(input_count_, 0.0);
+  input_values_.assign(input_count_ * kLanes, NAN);
   loans_ = static_cast<int>(spec.decisions.loans.size());
   plans_ = static_cast<int>(spec.decisions.plans.size());
   rules_ = static_cast<int>(spec.decisions.rules.size());
@@ -233,17 +250,28 @@ void Firm::settle() {
   }
 }
 
+double Firm::draw_input(std::size_t j, const Uncertain& u, RandomStream stream) {
+  return design_.plain() ? u.sample(stream) : u.quantile(point_[j]);
+}
+
+void Firm::inputs(int lane, std::span<double> out) const {
+  std::copy_n(&input_values_[static_cast<std::size_t>(lane) * input_count_], input_count_, out.begin());
+}
+
 void Firm::start_lane(int lane, const RunRandom& random) {
   LaneState& s = *s_;
   auto d = [&](int row) -> double& { return s.d[row][lane]; };
   auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
   auto p = [&](Param id) { return s.param(id)[lane]; };
 
-  // [M§12] Per-run parameters, each from its own stream, clamped into their ranges (the
-  // fixed ones are already in place: they draw nothing).
-  for (const auto& [info, substream] : sampled_params_) {
-    auto prng = random.stream(kParameters, 0, substream);
-    s.param(info->id)[lane] = clamp_param(*info, (*spec_)[info->id].sample(prng));
+  // [M§12] Per-run parameters, each from its own stream (or the design's point),
+  // clamped into their ranges (the fixed ones are already in place: they draw nothing).
+  if (!design_.plain()) design_.point(seed_, s.run[lane], point_);
+  for (std::size_t j = 0; j < sampled_params_.size(); ++j) {
+    const auto& [info, substream] = sampled_params_[j];
+    const double x = clamp_param(*info, draw_input(j, (*spec_)[info->id], random.stream(kParameters, 0, substream)));
+    s.param(info->id)[lane] = x;
+    input_values_[static_cast<std::size_t>(lane) * input_count_ + j] = x;
   }
   // [M§1] The opening books, in USD: the keys in the books' units where given, the
   // preset's shares where not. The shares they imply go back into the parameter rows,

@@ -70,9 +70,15 @@ class Firm {
   /// Quantity q (Observed order) of lane i goes to rows[q * kLanes + i].
   void observe_lanes(std::span<double> rows) const;
   void outcome(int lane, std::span<double> out) const;
+  /// The run's sampled inputs (schema().inputs order), as the model uses them (clamped
+  /// into range); valid after start() and before the first step().
+  void inputs(int lane, std::span<double> out) const;
 
  private:
   void start_lane(int lane, const RunRandom& random);
+  /// Input j's value for this run: drawn from its own stream, or the design's point
+  /// through its inverse CDF; recorded for inputs().
+  double draw_input(std::size_t j, const Uncertain& u, RandomStream stream);
   void settle();
   void draw_normals(int month);
   void update_market();
@@ -109,6 +115,16 @@ class Firm {
   // The streams of loans' and plans' uncertain amounts, keyed by their paths
   // ("plans.second_site.revenue"), in the order start_decisions() draws them.
   std::vector<std::uint64_t> decision_streams_;
+  // The uncertain inputs [M§12]: sampled parameters first (as sampled_params_), then the
+  // loans' and plans' uncertain amounts; decision_input_[k] is the input that
+  // decision_streams_[k] feeds (-1: a fixed amount). The design gives each run's point
+  // when it is not plain random sampling; input_values_ holds a tile's draws (lanes x
+  // inputs) until the runner reads them.
+  std::vector<int> decision_input_;
+  Design design_;
+  std::vector<double> point_;
+  std::vector<double> input_values_;
+  std::size_t input_count_ = 0;
   std::vector<int> moved_double_rows_, moved_int_rows_;  // what compact() moves
   std::unique_ptr<LaneState> s_;
   std::uint64_t seed_ = 0;

@@ -28,18 +28,20 @@ void Firm::start_decisions(int lane, const RunRandom& random) {
   LaneState& s = *s_;
   const Decisions& decisions = spec_->decisions;
   // Each uncertain amount from its own stream, keyed by its path (decision_streams_),
-  // like every parameter [M§12].
-  auto draw = [&](const Uncertain& u, std::uint64_t substream, double low, double high) {
-    if (u.is_fixed()) return std::clamp(u.nominal(), low, high);
-    auto rng = random.stream(kParameters, 0, substream);
-    return std::clamp(u.sample(rng), low, high);
-  };
+  // or from the design's point, like every parameter [M§12].
   std::size_t stream = 0;
+  auto draw = [&](const Uncertain& u, std::size_t k, double low, double high) {
+    if (u.is_fixed()) return std::clamp(u.nominal(), low, high);
+    const auto j = static_cast<std::size_t>(decision_input_[k]);
+    const double x = std::clamp(draw_input(j, u, random.stream(kParameters, 0, decision_streams_[k])), low, high);
+    input_values_[static_cast<std::size_t>(lane) * input_count_ + j] = x;
+    return x;
+  };
   double owed = 0.0;
   for (int k = 0; k < loans_; ++k) {
     const LoanSpec& loan = decisions.loans[static_cast<std::size_t>(k)];
-    const double principal = draw(loan.principal, decision_streams_[stream++], 0.0, 1e13);
-    const double rate = draw(loan.rate, decision_streams_[stream++], 0.0, 5.0) / 12.0;
+    const double principal = draw(loan.principal, stream++, 0.0, 1e13);
+    const double rate = draw(loan.rate, stream++, 0.0, 5.0) / 12.0;
     s.d[rLoanPrincipal + k][lane] = principal;
     s.d[rLoanRate + k][lane] = rate;
     s.d[rLoanPayment + k][lane] = annuity_payment(principal, rate, loan.term_months);
@@ -53,10 +55,10 @@ void Firm::start_decisions(int lane, const RunRandom& random) {
   s.d[rLoansOwed][lane] = owed;
   for (int k = 0; k < plans_; ++k) {
     const PlanSpec& plan = decisions.plans[static_cast<std::size_t>(k)];
-    s.d[rPlanCost + k][lane] = draw(plan.cost, decision_streams_[stream++], 0.0, 1e13);
-    s.d[rPlanFixed + k][lane] = draw(plan.fixed_costs, decision_streams_[stream++], 0.0, 1e13);
-    s.d[rPlanRevenue + k][lane] = draw(plan.revenue, decision_streams_[stream++], 0.0, 1e13);
-    const double ramp = draw(plan.ramp_months, decision_streams_[stream++], 0.0, 1200.0);
+    s.d[rPlanCost + k][lane] = draw(plan.cost, stream++, 0.0, 1e13);
+    s.d[rPlanFixed + k][lane] = draw(plan.fixed_costs, stream++, 0.0, 1e13);
+    s.d[rPlanRevenue + k][lane] = draw(plan.revenue, stream++, 0.0, 1e13);
+    const double ramp = draw(plan.ramp_months, stream++, 0.0, 1200.0);
     s.d[rPlanKeep + k][lane] = ramp > 0.0 ? portable_exp(-1.0 / ramp) : 0.0;
     s.d[rPlanGap + k][lane] = 1.0;
     s.d[rPlanNet + k][lane] = 0.0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace smbsim::firm {
 
@@ -200,6 +201,34 @@ Mix default_disruption_weights() {
   Mix w;
   w << 0.25, 0.10, 0.10, 0.10, 0.30, 0.15;
   return w;
+}
+
+std::vector<UncertainInput> uncertain_inputs(const FirmSpec& spec) {
+  std::vector<UncertainInput> out;
+  for (const auto& p : kTable)
+    if (!spec[p.id].is_fixed())
+      out.push_back({std::string(p.path), std::string(p.unit), std::string(p.description), &spec[p.id], p.id});
+  // A loan's or plan's field: (its Uncertain, field, units, what it is; "@" is the name).
+  auto fields = [&](const std::string& kind, const std::string& name,
+                    std::initializer_list<std::tuple<const Uncertain*, const char*, const char*, const char*>> list) {
+    for (const auto& [u, field, units, what] : list) {
+      if (u->is_fixed()) continue;
+      std::string text = what;
+      text.replace(text.find('@'), 1, name);
+      out.push_back({kind + "." + name + "." + field, units, text, u, {}});
+    }
+  };
+  for (const auto& loan : spec.decisions.loans)
+    fields("loans", loan.name,
+           {{&loan.principal, "principal", "USD", "Principal of the loan @."},
+            {&loan.rate, "rate", "1/year", "Annual interest rate of the loan @."}});
+  for (const auto& plan : spec.decisions.plans)
+    fields("plans", plan.name,
+           {{&plan.cost, "cost", "USD", "One-off cost of the plan @, paid in its month."},
+            {&plan.fixed_costs, "fixed_costs", "USD/month", "Fixed costs the plan @ adds each month."},
+            {&plan.revenue, "revenue", "USD/month", "Monthly revenue of the plan @ at maturity, in today's market."},
+            {&plan.ramp_months, "ramp_months", "months", "Time constant of the plan @'s revenue ramp."}});
+  return out;
 }
 
 FirmSpec preset(Size size) {

@@ -3,6 +3,7 @@
 // for each size preset, allowed range, meaning and source. The scenario reader, the
 // per-run sampler, `smbsim validate` and docs/model.md all read this table, so a
 // parameter is described once.
+#include "engine/design.hpp"
 #include "engine/uncertain.hpp"
 #include "models/firm/capabilities.hpp"
 #include "models/firm/plans.hpp"
@@ -112,6 +113,9 @@ struct FirmSpec {
   /// Demand factor of months 1..12 of each simulated year (mean 1) [M§1].
   std::array<double, 12> seasonality{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   Decisions decisions;
+  /// How the uncertain inputs' per-run values are chosen: random, lhs or sobol, and
+  /// their rank correlations [M§12].
+  DesignSpec design;
 
   const Uncertain& operator[](Param p) const { return values[static_cast<std::size_t>(p)]; }
   Uncertain& operator[](Param p) { return values[static_cast<std::size_t>(p)]; }
@@ -121,6 +125,18 @@ struct FirmSpec {
 FirmSpec preset(Size size);
 Mix default_value_weights();
 Mix default_disruption_weights();
+
+/// An input of a FirmSpec that is drawn per run from a distribution: a parameter of
+/// the table, or an uncertain amount of a loan or plan [M§12]. In the order the model
+/// samples them: parameters in table order, then each loan's and plan's fields.
+struct UncertainInput {
+  std::string path;         ///< "market.fit", "plans.second_site.revenue"
+  std::string units;
+  std::string description;
+  const Uncertain* dist;    ///< points into the FirmSpec
+  std::optional<Param> param;  ///< the parameter, or none for a loan's or plan's field
+};
+std::vector<UncertainInput> uncertain_inputs(const FirmSpec& spec);
 
 /// Concrete per-run values, sampled from a FirmSpec's parameter stream.
 struct RunParams {

@@ -1,5 +1,6 @@
 #include "models/scenario/scenario.hpp"
 
+#include "models/scenario/correlations_reader.hpp"
 #include "models/scenario/decisions_reader.hpp"
 #include "models/scenario/default_scenario.hpp"
 #include "models/scenario/fragility_scenario.hpp"
@@ -57,7 +58,8 @@ namespace {
 const std::vector<std::string> kSections{"firm", "strategy", "alignment", "market", "disruption", "automation"};
 const std::vector<std::string> kSpecialPaths{"name", "description", "firm.size", "firm.established",
                                              "firm.seasonality", "automation.capability", "simulation.runs",
-                                             "simulation.months", "simulation.seed", "shocks", "loans", "plans", "rules"};
+                                             "simulation.months", "simulation.seed", "simulation.sampling",
+                                             "correlations", "shocks", "loans", "plans", "rules"};
 
 class Resolver {
  public:
@@ -122,6 +124,7 @@ class Resolver {
     resolved["automation"]["capability"] =
         std::string(firm::kCapabilityNames[static_cast<std::size_t>(spec.automation_capability)]);
     read_shocks(flat, spec.shocks, resolved, problems_);
+    read_correlations(flat, spec, resolved, problems_);
     check_unknown(flat);
     return spec;
   }
@@ -268,6 +271,7 @@ class Resolver {
     static const std::vector<std::string> known = known_paths();
     for (const auto& [path, e] : flat) {
       if (contains(known, path) || path == "variants") continue;
+      if (path.rfind("shocks.", 0) == 0) continue;  // a shock's field by name: read_shocks
       if (contains(kSections, path) || path == "simulation") {
         if (!e.node.IsMap() && !e.node.IsNull())
           fail(e, path, "expected a map of " + path + " settings, found " + describe(e.node));
@@ -302,9 +306,18 @@ Simulation resolve_simulation(const Flat& flat, std::vector<Diagnostic>& problem
   // Below 2^53: every whole number is exact as a double, so a larger seed is refused
   // instead of silently rounded (2^53 + 1 would read as 2^53).
   sim.seed = static_cast<std::uint64_t>(get("simulation.seed", {0, double(kMaxSeed), true}, double(sim.seed)));
+  if (auto it = flat.find("simulation.sampling"); it != flat.end()) {
+    const auto kind = it->second.node.IsScalar() ? sampling_from_name(it->second.node.Scalar()) : std::nullopt;
+    if (kind)
+      sim.sampling = *kind;
+    else
+      problems.push_back({it->second.where, "simulation.sampling",
+                          "expected one of random, lhs, sobol, found " + describe(it->second.node)});
+  }
   resolved["simulation"]["runs"] = sim.runs;
   resolved["simulation"]["months"] = sim.months;
   resolved["simulation"]["seed"] = sim.seed;
+  resolved["simulation"]["sampling"] = std::string(kSamplingNames[static_cast<std::size_t>(sim.sampling)]);
   return sim;
 }
 
@@ -472,6 +485,8 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   for (std::size_t i = 0; i < variants.size(); ++i) {
     YAML::Node resolved(YAML::NodeType::Map);
     FirmSpec spec = resolver.resolve(variants[i].second, sc.simulation.months, resolved);
+    spec.design.sampling = sc.simulation.sampling;
+    spec.design.runs = sc.simulation.runs;
     check_horizon(spec, variants[i].second, sc.simulation.months, problems);
     resolved_all["variants"][variants[i].first] = resolved;
     sc.variants.push_back({variants[i].first, variant_overrides[i], std::move(spec)});

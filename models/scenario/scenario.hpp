@@ -34,6 +34,7 @@ struct Simulation {
   std::int64_t runs = 10000;
   int months = 120;
   std::uint64_t seed = 1;
+  Sampling sampling = Sampling::random;  ///< how uncertain inputs are drawn [M§12]
 };
 inline constexpr int kMaxMonths = 1200;
 inline constexpr std::int64_t kMaxRuns = 1'000'000'000;

@@ -5,6 +5,7 @@
 #include "models/scenario/suggest.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace smbsim::scenario::detail {
 
@@ -14,6 +15,52 @@ const std::vector<std::string> kShockKeys{"name", "type", "rate", "month", "seve
 
 void fail(std::vector<Diagnostic>& problems, const Entry& e, const std::string& path, const std::string& message) {
   problems.push_back({e.where, path, message});
+}
+
+/// `shocks.NAME.FIELD` entries (from --set, --grid or a variant) put over the list's
+/// shock of that name: the list is copied, the field replaced. Returns where each
+/// replaced field was set, by (shock index, field).
+std::map<std::pair<std::size_t, std::string>, std::string> apply_named(const Flat& flat, Entry& list,
+                                                                       std::vector<Diagnostic>& problems) {
+  std::map<std::pair<std::size_t, std::string>, std::string> set_at;
+  bool copied = false;
+  for (auto it = flat.lower_bound("shocks."); it != flat.end() && it->first.rfind("shocks.", 0) == 0; ++it) {
+    const std::string& path = it->first;
+    const auto dot = path.find('.', 7);
+    const std::string name = path.substr(7, dot == std::string::npos ? std::string::npos : dot - 7);
+    const std::string key = dot == std::string::npos ? "" : path.substr(dot + 1);
+    if (!list.node.IsSequence()) {
+      fail(problems, it->second, path, "expected a list of shocks to find " + name + " in, found " + describe(list.node));
+      continue;
+    }
+    std::vector<std::string> names;
+    std::size_t index = list.node.size();
+    for (std::size_t i = 0; i < list.node.size(); ++i) {
+      const YAML::Node item = list.node[i];
+      const std::string n = item.IsMap() && item["name"] && item["name"].IsScalar() ? item["name"].Scalar() : "";
+      names.push_back(n);
+      if (n == name) index = i;
+    }
+    if (index == list.node.size()) {
+      const auto hint = closest(name, names);
+      std::string all;
+      for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+      fail(problems, it->second, path, "unknown shock " + name + (hint ? " (did you mean " + *hint + "?)" : "; the scenario's shocks are " + (all.empty() ? std::string("none") : all)));
+      continue;
+    }
+    if (key.empty() || key.find('.') != std::string::npos || key == "name" || !contains(kShockKeys, key)) {
+      const auto hint = key.empty() ? std::nullopt : closest(key, kShockKeys);
+      fail(problems, it->second, path, "expected shocks." + name + ".FIELD with FIELD one of type, rate, month, severity, duration, triggered_by, trigger_probability" + (hint && *hint != "name" ? " (did you mean " + *hint + "?)" : ""));
+      continue;
+    }
+    if (!copied) {  // the list is shared with other variants: change a copy
+      list.node = YAML::Clone(list.node);
+      copied = true;
+    }
+    list.node[index][key] = it->second.node;
+    set_at[{index, key}] = it->second.where;
+  }
+  return set_at;
 }
 }  // namespace
 
@@ -25,6 +72,8 @@ void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::N
   } else {
     list = {YAML::Load(embedded::default_shocks), "<default shocks>"};
   }
+  const YAML::Node written = list.node;  // as written, with its marks
+  const auto set_at = apply_named(flat, list, problems);
   resolved["shocks"] = YAML::Clone(list.node);  // a copy: sharing the file's nodes would chain every variant's memory together
   if (list.node.IsNull()) return;  // `shocks:` with nothing: no shocks
   if (!list.node.IsSequence()) {
@@ -36,7 +85,7 @@ void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::N
   for (std::size_t i = 0; i < list.node.size(); ++i) {
     const YAML::Node item = list.node[i];
     const std::string at = "shocks[" + std::to_string(i) + "]";
-    const Entry here{item, list.where == "<default shocks>" ? list.where : mark_of(item, source)};
+    const Entry here{item, list.where == "<default shocks>" ? list.where : mark_of(written[i], source)};
     if (!item.IsMap()) {
       fail(problems, here, at, "expected a map with name, type, rate or month, severity, duration; found " + describe(item));
       continue;
@@ -48,7 +97,11 @@ void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::N
     firm::ShockSpec s;
     for (const auto& kv : item) {
       const std::string key = kv.first.Scalar();
-      const Entry field{kv.second, list.where == "<default shocks>" ? list.where : mark_of(kv.second, source)};
+      const auto named = set_at.find({i, key});
+      const Entry field{kv.second, named != set_at.end()           ? named->second
+                                   : list.where == "<default shocks>" ? list.where
+                                   : written[i][key].IsDefined()       ? mark_of(written[i][key], source)
+                                                                      : here.where};  // e.g. an empty key
       const std::string path = at + "." + key;
       auto number = [&](const Range& r, double& out) {
         auto v = parse_uncertain(kv.second, r);

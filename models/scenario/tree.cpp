@@ -24,6 +24,7 @@ std::string number_text(double x) {
 
 
 std::string mark_of(const YAML::Node& node, const std::string& source) {
+  if (!node.IsDefined()) return source;  // a lookup that found nothing has no mark (and Mark() would throw)
   const YAML::Mark m = node.Mark();
   if (m.is_null() || m.line < 0) return source;
   return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);

@@ -31,7 +31,9 @@ class Ishigami {
     return {{{"y", "1", "The outcome.", Binning::linear(-20.0, 30.0, 100)}},
             {{"y", "1", "Ishigami function plus the run's noise.", ColumnSpec::Type::f64},
              {"failure_month", "month", "Never fails: 0.", ColumnSpec::Type::i32}},
-            {"none"}};
+            {"none"},
+            {},
+            {}};
   }
 
   /// The share of single runs' variance that is their own noise, in closed form.

@@ -27,7 +27,9 @@ class RandomWalk {
             {{"survived", "1", "1 if never absorbed.", ColumnSpec::Type::u8},
              {"failure_month", "month", "Month of absorption, 0 if never.", ColumnSpec::Type::i32},
              {"final_position", "1", "Position at the end (0 once absorbed).", ColumnSpec::Type::f64}},
-            {"absorbed"}};
+            {"absorbed"},
+            {},
+            {}};
   }
 
   explicit RandomWalk(const Params& p) : p_(p) {}

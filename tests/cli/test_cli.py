@@ -453,6 +453,95 @@ CLEANED_UP = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, sign
               signal.SIGALRM, signal.SIGQUIT]
 
 
+def spearman(a, b):
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+DESIGNED = """simulation: {runs: 2000, months: 24, sampling: SAMPLING}
+firm: {cash_buffer_days: {dist: uniform, low: 10, high: 60}}
+market:
+  fit: {dist: lognormal, median: 1, sigma: 0.3}
+  growth: {dist: normal, mean: 0.02, sd: 0.05}
+plans:
+  - {name: site, month: 3, revenue: {dist: triangular, low: 0, mode: 5000, high: 9000}}
+correlations:
+  - [market.fit, firm.cash_buffer_days, -0.6]
+"""
+
+
+class Inputs(Scratch):
+    """Per-run inputs in the file; designs, correlations; shocks reached by name."""
+
+    def test_inputs_are_stored_per_run_with_units_and_the_run_scale(self):
+        (self.dir / "d.yaml").write_text(DESIGNED.replace("SAMPLING", "lhs"))
+        run(["run", "d.yaml", "-o", "d.h5", "-q"], self.dir, check=0)
+        with h5py.File(self.dir / "d.h5") as f:
+            self.assertEqual(f.attrs["format_version"], "1.5")
+            g = f["variants/base/inputs"]
+            self.assertEqual(sorted(g), ["firm.cash_buffer_days", "market.fit", "market.growth", "plans.site.revenue"])
+            self.assertEqual(g.attrs["sampling"], "lhs")
+            self.assertEqual(g.attrs["design_runs"], 2000)
+            self.assertEqual(list(g.attrs["correlations"]), ["market.fit firm.cash_buffer_days -0.59999999999999998"])
+            for name, d in g.items():
+                self.assertEqual(d.shape, (2000,), name)
+                self.assertEqual(d.dtype, np.float64, name)
+                for key in ("units", "description", "distribution"):
+                    self.assertIn(key, d.attrs, name)
+                self.assertEqual(list(d.dims[0].keys()), ["run"], name)
+            self.assertEqual(g["firm.cash_buffer_days"].attrs["units"], "days")
+            self.assertEqual(g["plans.site.revenue"].attrs["distribution"], "triangular(low=0, mode=5000, high=9000)")
+            cash = g["firm.cash_buffer_days"][()]
+            # One run per stratum of the uniform input, and the requested rank correlation
+            # (n = 2000: Spearman's sd is about 0.015).
+            strata = np.minimum(((cash - 10) / 50 * 2000).astype(int), 1999)
+            self.assertEqual(len(set(strata)), 2000)
+            self.assertAlmostEqual(spearman(g["market.fit"][()], cash), -0.6, delta=0.05)
+            # The inputs pair with the outcomes: cash at the start, in days, is the input.
+            np.testing.assert_allclose(f["variants/base/outcomes/start_buffer_days"][()], cash, rtol=1e-12)
+        # A scenario with nothing uncertain has no inputs group.
+        run(["run", "--set", "firm.cash_buffer_days=20", "--runs", "100", "--months", "6", "-o", "f.h5", "-q"], self.dir, check=0)
+        with h5py.File(self.dir / "f.h5") as f:
+            self.assertNotIn("inputs", f["variants/base"])
+
+    def test_designs_are_the_same_with_any_threads(self):
+        for sampling in ("random", "lhs", "sobol"):
+            (self.dir / "d.yaml").write_text(DESIGNED.replace("SAMPLING", sampling))
+            sets = {}
+            for t in (1, 2):
+                run(["run", "d.yaml", "--threads", str(t), "-o", f"{sampling}{t}.h5", "-q"], self.dir, check=0)
+                sets[t] = datasets(self.dir / f"{sampling}{t}.h5")
+            assert_same_datasets(self, sets[1], sets[2], f"{sampling} with 2 threads")
+
+    def test_the_default_design_draws_what_it_always_drew(self):
+        # `sampling: random` without correlations: the same bits as no `sampling` at all.
+        run(["run", "--runs", "1000", "--months", "24", "-o", "a.h5", "-q"], self.dir, check=0)
+        run(["run", "--runs", "1000", "--months", "24", "--set", "simulation.sampling=random", "-o", "b.h5", "-q"], self.dir,
+            check=0)
+        a, b = datasets(self.dir / "a.h5"), datasets(self.dir / "b.h5")
+        for name in a:
+            if a[name].dtype != object:
+                self.assertEqual(a[name].tobytes(), b[name].tobytes(), name)
+        self.assertIn("variants/base/inputs/firm.cash_buffer_days", a)
+        with h5py.File(self.dir / "a.h5") as f:
+            self.assertEqual(f["variants/base/inputs"].attrs["sampling"], "random")
+            self.assertNotIn("correlations", f["variants/base/inputs"].attrs)
+
+    def test_shock_fields_by_name_in_set_and_grid(self):
+        p = run(["validate", "--set", "shocks.recession.severity=0.4"], self.dir, check=0)
+        self.assertRegex(p.stdout, r"name: recession[^-]*severity: 0\.4")
+        (self.dir / "s.yaml").write_text("simulation: {runs: 2000, months: 60}\n")
+        run(["sweep", "s.yaml", "--grid", "shocks.recession.rate=0.05,2", "-o", "g.h5", "-q"], self.dir, check=0)
+        with h5py.File(self.dir / "g.h5") as f:
+            names = list(f["variants"])
+            self.assertEqual(names, ["shocks.recession.rate=0.05", "shocks.recession.rate=2"])
+            survival = [f[f"variants/{n}/monthly/survival"][-1] for n in names]
+            self.assertGreater(survival[0], survival[1] + 0.05, "more recessions, fewer survivors")
+        p = run(["run", "--set", "shocks.recesion.rate=0.1"], self.dir, check=2)
+        self.assertIn("--set shocks.recesion.rate=0.1: shocks.recesion.rate: unknown shock recesion (did you mean recession?)",
+                      p.stderr)
+
+
 def default_signals():
     """In the child before exec: every signal at its default, none blocked, no core files."""
     for sig in CLEANED_UP:
