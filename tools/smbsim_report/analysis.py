@@ -69,16 +69,21 @@ def tornado(j, out, index):
     if not outputs:
         return []
     n_bars = max(len(o["bars"]) for o in outputs.values())
-    fig, axes = plt.subplots(1, len(outputs), figsize=(8 * len(outputs) + 2, 0.55 * n_bars + 3), squeeze=False)
+    cols = min(2, len(outputs))
+    rows = math.ceil(len(outputs) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(9 * cols + 1, (0.8 * n_bars + 2.4) * rows + 1), squeeze=False)
+    for ax in axes.flat[len(outputs):]:
+        ax.set_visible(False)
     q = j["tornado"].get("quantiles", [0.1, 0.9])
-    for ax, (name, o) in zip(axes[0], outputs.items()):
+    for ax, (name, o) in zip(axes.flat, outputs.items()):
         center, bars = num(o["center"]), o["bars"]
         y = np.arange(len(bars))[::-1]
         for side, c, label in (("low", "#1f5fa8", f"parameter at its {100 * q[0]:g}% value"),
                                ("high", "#d1495b", f"parameter at its {100 * q[1]:g}% value")):
-            v = np.array([num(b[side]["value"]) for b in bars])
-            lo = np.array([num(b[side]["lo"]) for b in bars])
-            hi = np.array([num(b[side]["hi"]) for b in bars])
+            # A bar's low and high are changes from the centre, paired run by run.
+            v = center + np.array([num(b[side]["value"]) for b in bars])
+            lo = center + np.array([num(b[side]["lo"]) for b in bars])
+            hi = center + np.array([num(b[side]["hi"]) for b in bars])
             ax.barh(y, v - center, left=center, color=c, alpha=0.75, height=0.6, label=label)
             ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt="none", ecolor="#222222", capsize=4, lw=1.5)
         ax.axvline(center, color="black", lw=1)
@@ -86,9 +91,13 @@ def tornado(j, out, index):
         ax.set_yticklabels([f"{plain(b['parameter'])}\n({b['low_value']:.3g} to {b['high_value']:.3g})" for b in bars],
                            fontsize=11)
         ax.set_xlabel(output_label(j, name))
-        ax.set_title(f"{output_label(j, name)} (centre {center:.3g})", fontsize=14)
+        if ((j.get("outputs") or {}).get(name) or {}).get("units") == "USD":
+            ax.xaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(money))
+        centre = money(center) if ((j.get("outputs") or {}).get(name) or {}).get("units") == "USD" else f"{center:.3g}"
+        ax.set_title(f"{output_label(j, name)} (all at their medians: {centre})", fontsize=14)
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].legend(frameon=False, loc="lower right", fontsize=11)
+    fig.subplots_adjust(wspace=0.55, hspace=0.6)
+    axes[0][0].legend(frameon=False, loc="best", fontsize=11)
     fig.suptitle("Tornado: each parameter at its low and high value, the others at their medians (95% intervals)", fontsize=16)
     return [Chart(save(fig, out, f"analysis{index}_tornado.png"), "Sensitivity: tornado",
                   f"Scenario {j.get('scenario', '')}, variant {j.get('variant', '')}")]
@@ -147,14 +156,14 @@ def prim(j, out, index):
         a, b = (max(lo, rlo) - rlo) / span, (min(hi, rhi) - rlo) / span
         bx.barh(k, 1, color="#dddddd", height=0.5)
         bx.barh(k, b - a, left=a, color=color(1), height=0.5)
-        bx.text(0.5, k + 0.36, f"{max(lo, rlo):.3g} to {min(hi, rhi):.3g} (of {rlo:.3g} to {rhi:.3g})",
-                ha="center", fontsize=11)
+        bx.text(0.5, k + 0.4, f"{max(lo, rlo):.3g} to {min(hi, rhi):.3g} (of {rlo:.3g} to {rhi:.3g})",
+                ha="center", va="center", fontsize=12)
     bx.set_yticks(range(len(limits)))
     bx.set_yticklabels([plain(n) for n in limits], fontsize=12)
     bx.set_xlim(0, 1)
     bx.set_xticks([0, 1])
     bx.set_xticklabels(["lowest drawn", "highest drawn"])
-    bx.invert_yaxis()
+    bx.set_ylim(len(limits) - 0.4, -0.6)  # the first limit on top, room for each one's values below it
     lo_d, hi_d = num(box.get("density_lo")), num(box.get("density_hi"))
     interval = f" [{100 * lo_d:.0f}, {100 * hi_d:.0f}]" if math.isfinite(lo_d) else ""
     bx.set_title(f"First box: density {100 * num(box['density']):.0f}%{interval}, "
