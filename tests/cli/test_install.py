@@ -84,6 +84,7 @@ class Install(unittest.TestCase):
         self.assertIn("--precision", complete("smbsim", "run", "--p"))
         self.assertIn("alignment.level=", complete("smbsim", "run", "--set", "alignment.l"))
         self.assertIn("cafe.yaml", complete("smbsim", "run", "ca"))
+        self.assertEqual(complete("smbsim", "report", "--an"), ["--analysis"])
 
     def test_man_page(self):
         page = (self.prefix / "share/man/man1/smbsim.1").read_text()

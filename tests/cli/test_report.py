@@ -305,6 +305,11 @@ class AllVariants(Base):
             for q in range(3):  # cash, revenue, alignment: each variant once, in order
                 self.assertEqual(sum(panels[q * pages:(q + 1) * pages], []), variants, name)
 
+    def test_smbsim_report_in_the_build_tree(self):
+        # `build/smbsim report` finds the tool beside it (a link into tools/) and passes itself.
+        p = sh([SMBSIM, "report", "v.h5", "-o", "via"], self.dir)
+        self.assertIn("Wrote via/report.html", p.stdout)
+
     def test_summary_gives_every_interval(self):
         import h5py
         import numpy as np
