@@ -88,6 +88,9 @@ def fans(variants, out, q, label, formatter, share_y):
             ax.fill_between(t, data[:, 0], data[:, 4], color=c, alpha=0.18, lw=0, label="90% of survivors")
             ax.fill_between(t, data[:, 1], data[:, 3], color=c, alpha=0.35, lw=0, label="50% of survivors")
             ax.plot(t, data[:, 2], color=c, lw=2.5, label="median")
+            lo, hi = v[q + "_median_ci"]
+            ax.plot(t, lo, color=c, lw=1, ls="--", label="median's 95% interval")
+            ax.plot(t, hi, color=c, lw=1, ls="--")
             ax.set_title(v["name"])
             ax.set_xlabel("Months since start")
             ax.grid(alpha=0.3)

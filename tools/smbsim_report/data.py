@@ -91,6 +91,8 @@ def read(path):
             for q in FANS:
                 if f"{q}_quantiles" in m:
                     v[q] = m[f"{q}_quantiles"][()]
+                    # The median's own 95% interval, month by month.
+                    v[q + "_median_ci"] = (m[f"{q}_quantiles_lo"][:, 2], m[f"{q}_quantiles_hi"][:, 2])
             variants.append(v)
     if not variants:
         raise BadInput(f"{path}: expected at least one variant, found none")
