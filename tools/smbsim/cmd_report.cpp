@@ -44,9 +44,11 @@ std::filesystem::path find_tool() {
 
 int cmd_report(const std::vector<std::string>& args, Io io) {
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    io.out << "Usage: smbsim report FILE.h5 [-o DIR] [--force] [--analysis FILE.json ...]\n\n"
-              "Charts and an HTML report of a result file: runs smbsim-report (beside this program,\n"
-              "else on PATH) with these arguments; `smbsim-report --help` lists them.\n";
+    // Without a file, a usage error: the text goes where errors go.
+    (args.empty() ? io.err : io.out)
+        << "Usage: smbsim report FILE.h5 [-o DIR] [--force] [--analysis FILE.json ...]\n\n"
+           "Charts and an HTML report of a result file: runs smbsim-report (beside this program,\n"
+           "else on PATH) with these arguments; `smbsim-report --help` lists them.\n";
     return args.empty() ? kInvalidInput : kOk;
   }
   const auto tool = find_tool();
