@@ -37,8 +37,16 @@ if(HELP2MAN)
                      COMMAND ${CMAKE_COMMAND} -DSMBSIM=$<TARGET_FILE:smbsim> -DHELP2MAN=${HELP2MAN} -DOUTPUT=${SMBSIM_MAN}
                              -P ${PROJECT_SOURCE_DIR}/cmake/ManPage.cmake
                      DEPENDS smbsim cmake/ManPage.cmake)
-  install(FILES ${SMBSIM_MAN} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
-  list(APPEND SMBSIM_INSTALL_OUTPUTS ${SMBSIM_MAN})
+  # smbsim-report(1) from its argparse --help (the version is the project's).
+  set(SMBSIM_REPORT_MAN ${PROJECT_BINARY_DIR}/man/smbsim-report.1)
+  file(GLOB SMBSIM_REPORT_SOURCES ${PROJECT_SOURCE_DIR}/tools/smbsim_report/*.py)
+  add_custom_command(OUTPUT ${SMBSIM_REPORT_MAN}
+                     COMMAND ${CMAKE_COMMAND} -E env COLUMNS=100 ${HELP2MAN} --no-info --version-string=${PROJECT_VERSION}
+                             --name "charts and an HTML report of an smbsim result file"
+                             --output ${SMBSIM_REPORT_MAN} ${PROJECT_SOURCE_DIR}/tools/smbsim-report
+                     DEPENDS tools/smbsim-report ${SMBSIM_REPORT_SOURCES} ${SMBSIM_MAN})
+  install(FILES ${SMBSIM_MAN} ${SMBSIM_REPORT_MAN} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  list(APPEND SMBSIM_INSTALL_OUTPUTS ${SMBSIM_MAN} ${SMBSIM_REPORT_MAN})
 else()
   message(STATUS "help2man not found: no man page (tools/install-deps installs it)")
 endif()

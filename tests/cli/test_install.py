@@ -41,7 +41,8 @@ class Install(unittest.TestCase):
     def test_layout(self):
         for path in ("bin/smbsim", "bin/smbsim-report", "share/smbsim/python/smbsim_report/cli.py",
                      "share/smbsim/scenarios/cafe.yaml", "share/doc/smbsim/README.md", "share/doc/smbsim/model.md",
-                     "share/bash-completion/completions/smbsim", "share/man/man1/smbsim.1"):
+                     "share/bash-completion/completions/smbsim", "share/man/man1/smbsim.1",
+                     "share/man/man1/smbsim-report.1"):
             self.assertTrue((self.prefix / path).is_file(), path)
         self.assertTrue(os.access(self.prefix / "bin/smbsim-report", os.X_OK))
 
@@ -92,6 +93,8 @@ class Install(unittest.TestCase):
         for command in ("run", "sweep", "sensitivity", "stress", "discover", "report"):
             self.assertIn(f".SS {command}", page)
         self.assertIn("--precision", page.replace("\\-", "-"))
+        report = (self.prefix / "share/man/man1/smbsim-report.1").read_text().replace("\\-", "-")
+        self.assertIn("--analysis", report)
 
 
 class Deb(unittest.TestCase):

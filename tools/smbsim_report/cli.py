@@ -67,11 +67,11 @@ def build(path, analyses, out, smbsim):
 def main(argv):
     p = argparse.ArgumentParser(prog="smbsim-report", description=USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="an smbsim result file (.h5)")
-    p.add_argument("-o", "--output", help="directory to write (default: FILE-report)")
+    p.add_argument("-o", "--output", metavar="DIR", help="directory to write (default: FILE-report)")
     p.add_argument("--force", action="store_true", help="replace an existing report directory")
     p.add_argument("--analysis", action="append", default=[], metavar="FILE.json",
                    help="the saved --json output of smbsim sensitivity, stress or discover (repeatable)")
-    p.add_argument("--smbsim", default=None,
+    p.add_argument("--smbsim", default=None, metavar="PATH",
                    help="the smbsim program, which words the findings (default: beside this program, "
                         "else the checkout's build/smbsim, else on PATH)")
     a = p.parse_args(argv)
