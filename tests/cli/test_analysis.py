@@ -178,6 +178,9 @@ class Discover(Scratch):
         self.assertAlmostEqual(box["limits"]["market_fit"][1], 0.8, delta=0.05)
         self.assertGreater(box["density"], 0.8)
         self.assertGreater(box["coverage"], 0.33)  # at most 0.057 / 0.150 = 0.38
+        for b in [box] + box["trajectory"]:  # each density with its 95% Wilson interval
+            self.assertLess(b["density_lo"], b["density"])
+            self.assertLess(b["density"], b["density_hi"])
         for side in box["quasi_p"].values():
             for qp in side.values():
                 self.assertLess(qp, 1e-6)

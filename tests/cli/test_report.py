@@ -277,6 +277,92 @@ class Report(ClientReport, Base):
         self.assertEqual(p.stderr, "pipe.h5: expected a result file, found a special file\n")
 
 
+def figcaptions(page):
+    import re
+    return [html.unescape(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", page)]
+
+
+class AllVariants(Base):
+    """Every variant drawn (issue: the fan charts showed the first four), and every interval
+    the page shows taken from `smbsim summarize --json`."""
+
+    def test_every_variant_has_its_fan_panel(self):
+        import h5py
+        (self.dir / "e.yaml").write_text("simulation: {runs: 200, months: 12}\n")
+        sh([SMBSIM, "sweep", "e.yaml", "--grid", "alignment.level=0.2,0.4,0.6,0.8", "--grid", "firm.size=micro,small",
+            "-o", "eight.h5", "-q"], self.dir)
+        for name, pages in (("sweep.h5", 1), ("eight.h5", 2)):
+            with h5py.File(self.dir / name) as f:
+                variants = list(f["variants"])
+            out = self.dir / f"all-{name}"
+            self.report(name, "-o", out.name)
+            page = (out / "report.html").read_text()
+            for q in ("cash", "revenue", "alignment"):
+                files = sorted(out.glob(f"fan_{q}*.png"))
+                self.assertEqual(len(files), pages, files)
+            panels = [c[len("Panels: "):].split("; ") for c in figcaptions(page) if c.startswith("Panels: ")]
+            self.assertEqual(len(panels), 3 * pages)
+            for q in range(3):  # cash, revenue, alignment: each variant once, in order
+                self.assertEqual(sum(panels[q * pages:(q + 1) * pages], []), variants, name)
+
+    def test_smbsim_report_in_the_build_tree(self):
+        # `build/smbsim report` finds the tool beside it (a link into tools/) and passes itself.
+        p = sh([SMBSIM, "report", "v.h5", "-o", "via"], self.dir)
+        self.assertIn("Wrote via/report.html", p.stdout)
+
+    def test_summary_gives_every_interval(self):
+        import h5py
+        import numpy as np
+        s = json.loads(sh([SMBSIM, "summarize", "sweep.h5", "--json"], self.dir).stdout)
+        with h5py.File(self.dir / "sweep.h5") as f:
+            for name, g in f["variants"].items():
+                v, o = s["variants"][name], g["outcomes"]
+                causes = [c.decode() for c in g["monthly/cause"][()]]
+                cause, month, n = o["failure_cause"][()], o["failure_month"][()], len(o["run"])
+                insolvent = int((cause >= 0).sum()) - int((cause == causes.index("closed")).sum())
+                self.assertAlmostEqual(v["endings"]["insolvent"]["p"], insolvent / n)
+                self.assertLess(v["endings"]["insolvent"]["lo"], v["endings"]["insolvent"]["hi"])
+                self.assertEqual(v["kpis"]["survived"]["share"], v["survival"]["end"])
+                for c, iv in v["insolvency_cause_intervals"].items():
+                    self.assertAlmostEqual(iv["p"], int((cause == causes.index(c)).sum()) / insolvent)
+                periods = v["ended_by_period"]["periods"]
+                self.assertEqual(v["ended_by_period"]["months"], 12)
+                self.assertEqual([(e["from"], e["to"]) for e in periods], [(1, 12), (13, 24)])
+                for e in periods:
+                    ended = int(((month >= e["from"]) & (month <= e["to"]) & (cause >= 0)).sum())
+                    self.assertAlmostEqual(e["share"]["p"], ended / n)
+                    self.assertLessEqual(e["share"]["lo"], e["share"]["p"])
+                    self.assertGreaterEqual(e["share"]["hi"], e["share"]["p"])
+        self.assertTrue(np.isfinite(v["survival"]["end"]["lo"]))
+
+
+class Analyses(Base):
+    """`--analysis` with the saved JSON of sensitivity, stress and discover: their four
+    charts (tornado, Sobol' indices over time, stress curve, PRIM trade-off and box)."""
+
+    def test_four_analysis_charts(self):
+        d, scenario = self.dir, str(SOURCE / "scenarios/default.yaml")
+        sh([SMBSIM, "run", scenario, "--runs", "3000", "--months", "36", "-o", "d.h5", "-q"], d)
+        (d / "sens.json").write_text(sh([SMBSIM, "sensitivity", scenario, "--samples", "32", "--replicates", "24",
+                                         "--months", "24", "--bootstrap", "100", "-q", "--json"], d).stdout)
+        (d / "stress.json").write_text(sh([SMBSIM, "stress", scenario, "--shock", "recession", "--runs", "1000",
+                                           "--months", "36", "--probability", "0.5", "--json"], d).stdout)
+        (d / "prim.json").write_text(sh([SMBSIM, "discover", "d.h5", "--json"], d).stdout)
+        self.assertTrue(json.loads((d / "prim.json").read_text())["boxes"], "no PRIM box to draw")
+        self.report("d.h5", "-o", "ra", "--analysis", "sens.json", "--analysis", "stress.json", "--analysis", "prim.json")
+        page = (d / "ra" / "report.html").read_text()
+        for title in ("Sensitivity: tornado", "Sensitivity: Sobol&#x27; indices over time", "Reverse stress test",
+                      "Scenario discovery: PRIM trade-off and first box"):
+            self.assertIn(f'<img alt="{title}"', page)
+        self.assertEqual(len(list((d / "ra").glob("analysis*.png"))), 4)
+        # Which file is which, its keys tell; anything else is one line and exit 2.
+        (d / "other.json").write_text('{"variants": {}}')
+        p = self.report("d.h5", "-o", "never", "--analysis", "other.json", check=2)
+        self.assertIn("expected the --json output of smbsim sensitivity, stress or discover", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+        self.assertFalse((d / "never").exists())
+
+
 class Readers(Base):
     def test_xarray_sees_named_dimensions(self):
         import xarray as xr

@@ -27,6 +27,7 @@ Commands:
   demo fragility      the same misalignment and shocks for micro, small, medium and large firms
   stress SCENARIO     reverse stress test: the shock severity at which the firm fails with probability P
   discover FILE.h5    scenario discovery (PRIM): the input ranges in which firms fail
+  report FILE.h5      charts and an HTML report (runs smbsim-report)
 
 Options:
   -h, --help          this text; `smbsim COMMAND --help` for a command's options
@@ -68,7 +69,9 @@ int run_cli(const std::vector<std::string>& args, Io io) {
     if (args[0] == "sensitivity") return cmd_sensitivity(rest, io);
     if (args[0] == "stress") return cmd_stress(rest, io);
     if (args[0] == "discover") return cmd_discover(rest, io);
-    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, sensitivity, stress, discover or demo (see smbsim --help)");
+    if (args[0] == "report") return cmd_report(rest, io);
+    if (args[0] == "--list-keys") return list_keys(io);
+    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, sensitivity, stress, discover, demo or report (see smbsim --help)");
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";
     return kRuntimeFailure;

@@ -46,5 +46,8 @@ int cmd_demo(const std::vector<std::string>& args, Io io);
 int cmd_stress(const std::vector<std::string>& args, Io io);
 int cmd_discover(const std::vector<std::string>& args, Io io);
 int cmd_sensitivity(const std::vector<std::string>& args, Io io);
+int cmd_report(const std::vector<std::string>& args, Io io);
+/// `smbsim --list-keys` (hidden, for the shell completion): the keys --set accepts.
+int list_keys(Io io);
 
 }  // namespace smbsim::cli

@@ -104,8 +104,9 @@ nlohmann::json box_json(const prim::Box& b, const std::vector<Column>& inputs, c
   nlohmann::json limits = nlohmann::json::object();
   for (std::size_t j = 0; j < inputs.size(); ++j)
     if (b.lo[j] != r.lo[j] || b.hi[j] != r.hi[j]) limits[inputs[j].name] = {b.lo[j], b.hi[j]};
-  return {{"limits", limits}, {"coverage", b.coverage}, {"density", b.density}, {"mass", b.mass},
-          {"runs", b.points}, {"cases", b.cases}, {"restricted", b.restricted}};
+  const Interval d = wilson_interval(b.cases, b.points);
+  return {{"limits", limits}, {"coverage", b.coverage}, {"density", b.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
+          {"mass", b.mass}, {"runs", b.points}, {"cases", b.cases}, {"restricted", b.restricted}};
 }
 }  // namespace
 
@@ -237,8 +238,13 @@ int cmd_discover(const std::vector<std::string>& args, Io io) {
       b["p_value"] = f.p_value;
       b["sentence"] = sentence(f, inputs, outcome);
       b["trajectory"] = nlohmann::json::array();
-      for (const auto& t : f.trajectory)
-        b["trajectory"].push_back({{"coverage", t.coverage}, {"density", t.density}, {"mass", t.mass}, {"restricted", t.restricted}});
+      for (const auto& t : f.trajectory) {
+        // The box's runs and cases from its shares, for the density's 95% Wilson interval.
+        const auto n = std::llround(t.mass * double(r.points));
+        const Interval d = wilson_interval(std::llround(t.density * double(n)), n);
+        b["trajectory"].push_back({{"coverage", t.coverage}, {"density", t.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
+                                   {"mass", t.mass}, {"restricted", t.restricted}});
+      }
       b["chosen"] = f.chosen;
       j["boxes"].push_back(b);
     }

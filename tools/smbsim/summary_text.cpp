@@ -260,6 +260,38 @@ nlohmann::json json_number(double x) { return std::isfinite(x) ? nlohmann::json(
 nlohmann::json json_interval(const Interval& i) {
   return {{"p", json_number(i.estimate)}, {"lo", json_number(i.lo)}, {"hi", json_number(i.hi)}};
 }
+
+bool is_share_column(const std::string& name) {
+  const auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+  return name == "survived" || ends("_started") || ends("_fired");
+}
+
+/// How the firms ended, each a share of runs with its Wilson interval (so the report
+/// draws and tabulates the terminal's figures): insolvent and closed in good order, the
+/// insolvencies by cause (shares of insolvencies), and the ends by year (by month under
+/// two years) from the survival curve.
+void add_endings(const VariantSummary& v, nlohmann::json& variant) {
+  std::int64_t closed = 0;
+  for (const auto& c : v.causes)
+    if (c.name == "closed") closed = c.count;
+  const std::int64_t insolvent = v.failures - closed;
+  variant["endings"] = {{"insolvent", json_interval(wilson_interval(insolvent, v.runs))},
+                        {"closed", json_interval(wilson_interval(closed, v.runs))}};
+  variant["insolvency_cause_intervals"] = nlohmann::json::object();
+  for (const auto& c : v.causes)
+    if (c.name != "closed") variant["insolvency_cause_intervals"][c.name] = json_interval(wilson_interval(c.count, insolvent));
+  const int months = static_cast<int>(v.survival_curve.size());
+  const int period = months >= 24 ? 12 : 1;
+  const auto alive = [&](int m) {
+    return m == 0 ? v.runs : std::llround(v.survival_curve[static_cast<std::size_t>(m - 1)] * static_cast<double>(v.runs));
+  };
+  nlohmann::json periods = nlohmann::json::array();
+  for (int from = 1; from <= months; from += period) {
+    const int to = std::min(months, from + period - 1);
+    periods.push_back({{"from", from}, {"to", to}, {"share", json_interval(wilson_interval(alive(from - 1) - alive(to), v.runs))}});
+  }
+  variant["ended_by_period"] = {{"months", period}, {"periods", periods}};
+}
 }  // namespace
 
 nlohmann::json summary_json(const Summary& s) {
@@ -284,8 +316,12 @@ nlohmann::json summary_json(const Summary& s) {
       variant["at_end"][q.name] = {{"units", q.units}, {"q05", json_interval(q.q05)}, {"median", json_interval(q.q50)},
                                    {"q95", json_interval(q.q95)}, {"mean", json_number(q.mean)}, {"sem", json_number(q.sem)}};
     variant["kpis"] = nlohmann::json::object();
-    for (const auto& c : v.columns)
+    for (const auto& c : v.columns) {
       variant["kpis"][c.name] = {{"mean", json_number(c.mean)}, {"sem", json_number(c.sem)}, {"n", c.count}, {"units", c.units}};
+      if (is_share_column(c.name) && c.count > 0 && std::isfinite(c.mean))  // a 0/1 column: its share of runs
+        variant["kpis"][c.name]["share"] = json_interval(wilson_interval(std::llround(c.mean * double(c.count)), c.count));
+    }
+    add_endings(v, variant);
     variant["paired_deltas"] = nlohmann::json::object();
     for (const auto& d : v.deltas)
       variant["paired_deltas"][d.column] = {{"mean", json_number(d.mean)}, {"lo", json_number(d.lo)}, {"hi", json_number(d.hi)}, {"pairs", d.pairs}};
