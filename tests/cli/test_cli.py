@@ -772,6 +772,11 @@ class DamagedResults(Scratch):
             "no variants": lambda f: [f["variants"].__delitem__(k) for k in list(f["variants"])],
             "without attribute overrides": lambda f: f["variants/base"].attrs.__delitem__("overrides"),
             "marked incomplete": lambda f: f.attrs.modify("complete", 0),
+            # A bit flip once made this length 2^51: read whole, it ran out of memory (exit 1).
+            "cause lists 1099511627776 names, more than 4096": lambda f: (
+                f["variants/base/monthly"].__delitem__("cause"),
+                f["variants/base/monthly"].create_dataset("cause", shape=(2**40,), chunks=(1024,),
+                                                          dtype=h5py.string_dtype())),
         }
         for expected, edit in cases.items():
             with self.subTest(expected):
