@@ -46,7 +46,7 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "Time constant of a new firm's customer ramp-up (0 = an established firm at full demand).", "[cal] BLS hazard in year 1"},
     {Param::cash_buffer_days, "firm.cash_buffer_days", "days", {27, 30, 45, 60}, 0, 36500, false,
      "Starting cash, in days of planned outflows (for a new venture: its founding capital, which must carry the ramp-up).", "[cal] BLS hazard in year 1 (default scenario); [JPMC] all small businesses 27 days (micro); [cal] BDS exit by size (larger presets)"},
-    {Param::credit_limit_months, "firm.credit_limit_months", "months", {1.0, 1.5, 2.0, 3.0}, 0, 1200, false,
+    {Param::credit_limit_months, "firm.credit_limit_months", "months", {1.0, 2.0, 2.5, 3.0}, 0, 1200, false,
      "Credit line limit, in months of planned revenue.", "[A] 'thinner margin for error'; [Fed]; [cal] BDS exit by size"},
     {Param::interest_rate, "firm.interest_rate", "1/year", {0.12, 0.10, 0.08, 0.06}, 0, 5, false,
      "Annual interest on the drawn credit line.", "[assume]"},

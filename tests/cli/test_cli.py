@@ -292,7 +292,8 @@ class Commands(Scratch):
         self.assertIn("revenue    at month 60 (survivors, USD/month)", p.stdout)
         self.assertNotIn("lost_segment", p.stdout)  # plain labels
         closing = "rules: [{name: shut, when: runway_months < 0.5 and month > 12, do: close}]\n"
-        (self.dir / "closing.yaml").write_text("simulation: {runs: 400, months: 60}\n" + closing)
+        thin = "firm: {credit_limit_months: 0.5, segments: 2}\n"  # a start-up's: some close with cash left, some cannot
+        (self.dir / "closing.yaml").write_text("simulation: {runs: 400, months: 60}\n" + thin + closing)
         p = run(["run", "closing.yaml", "-o", "closing.h5"], self.dir)
         self.assertRegex(p.stdout, r"failures +\d+ of 400 \(\d+ insolvent, \d+ closed in good order\)")
         self.assertIn("closed in good order", p.stdout)
