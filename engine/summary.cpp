@@ -108,8 +108,12 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   for (auto a : alive) v.survival_curve.push_back(static_cast<double>(a) / static_cast<double>(std::max<std::int64_t>(v.runs, 1)));
 
   // Failures by cause and month.
+  // Bounded before it is read: a damaged length would otherwise allocate without limit.
+  constexpr std::size_t kMaxCauseNames = 4096;
   if (!link_exists(file, monthly + "cause") || dataset_dims(file, monthly + "cause").size() != 1)
     damaged(monthly + "cause missing or not a list");
+  if (const auto n = dataset_dims(file, monthly + "cause")[0]; n > kMaxCauseNames)
+    damaged(monthly + "cause lists " + std::to_string(n) + " names, more than " + std::to_string(kMaxCauseNames));
   const auto causes = read_strings(file, monthly + "cause");
   const std::size_t nc = causes.size();
   expect_shape(file, monthly + "failures", {m, nc});

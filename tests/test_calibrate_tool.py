@@ -129,6 +129,9 @@ class Table(unittest.TestCase):
         table = cal.targets()
         fitted = [t.name for t in table if t.kind == "fitted"]
         self.assertEqual(fitted, ["survival 1 y", "survival 2 y", "survival 5 y", "survival 10 y",
+                                  "exit rate ages 1-5, 1-4 employees (micro)",
+                                  "exit rate ages 1-5, 10-19 employees (small)",
+                                  "exit rate ages 1-5, 20-99 employees (medium)",
                                   "median buffer days, employer firms (month 36)"])
         self.assertTrue(all(t.kind in ("fitted", "out_of_sample") for t in table))
         self.assertEqual(len({t.name for t in table}), len(table))
