@@ -437,6 +437,24 @@ class Sensitivity(Scratch):
             self.assertIn(part, text)
 
 
+    def test_correlated_inputs_are_refused_unless_ignored_and_then_said(self):
+        # Sobol' indices need independent inputs: a scenario with correlations is refused
+        # (one line, exit 2) unless --ignore-correlations, which the output then reports.
+        (self.dir / "c.yaml").write_text(DESIGNED.replace("SAMPLING", "random"))
+        small = ["--samples", "16", "--replicates", "8", "--runs", "50", "--months", "12", "--bootstrap", "100", "-q"]
+        p = run(["sensitivity", "c.yaml"] + small, self.dir, check=2)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        for part in ("correlations", "[market.fit, firm.cash_buffer_days, -0.6]", "--ignore-correlations"):
+            self.assertIn(part, p.stderr)
+        out = json.loads(run(["sensitivity", "c.yaml", "--json", "--ignore-correlations"] + small, self.dir, check=0).stdout)
+        self.assertIs(out["correlations_ignored"], True)
+        self.assertEqual(out["ignored_correlations"], [["market.fit", "firm.cash_buffer_days", -0.6]])
+        text = run(["sensitivity", "c.yaml", "--ignore-correlations"] + small, self.dir, check=0).stdout
+        self.assertIn("correlations IGNORED", text)
+        self.assertIs(json.loads(self.sensitivity(["--json"]))["correlations_ignored"], False)
+
+
 class ScenarioLibrary(Scratch):
     def test_every_scenario_validates_and_runs(self):
         files = sorted((SOURCE / "scenarios").glob("*.yaml"))

@@ -31,6 +31,11 @@ nlohmann::json sensitivity_json(const SensitivityResult& r) {
   j["variant"] = r.variant;
   j["seed"] = r.seed;
   j["months"] = r.months;
+  j["correlations_ignored"] = !r.correlations_ignored.empty();
+  if (!r.correlations_ignored.empty()) {
+    j["ignored_correlations"] = nlohmann::json::array();
+    for (const auto& c : r.correlations_ignored) j["ignored_correlations"].push_back({c.a, c.b, c.rank});
+  }
   j["design"] = {{"sequence", sobol::sequence_name(r.sequence)},
                  {"rows", r.rows},
                  {"points", r.rows * static_cast<std::int64_t>(r.inputs.size() + 2)},
@@ -148,6 +153,11 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
       << r.rows << " rows (" << r.rows * static_cast<std::int64_t>(d + 2) << " points) x " << r.replicates
       << " runs each on common random numbers = " << r.runs << " runs; " << r.bootstrap << " bootstrap resamples; "
       << format_double("%.1f", r.seconds) << " s\n";
+  if (!r.correlations_ignored.empty()) {
+    out << "  correlations IGNORED (--ignore-correlations): the scenario correlates";
+    for (const auto& c : r.correlations_ignored) out << " " << c.a << " ~ " << c.b << " " << format_double("%g", c.rank) << ";";
+    out << " these indices treat its inputs as independent\n";
+  }
   if (r.precision) {
     out << "  precision: total-index intervals within +-" << *r.precision << ": "
         << (r.precision_met                         ? "met"
@@ -249,6 +259,8 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
       ("threads", po::value<std::string>(), "worker threads (default: all cores); results do not depend on it")
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a field, e.g. --set 'market.volatility={dist: uniform, low: 0.2, high: 0.4}' (repeatable)")
+      ("ignore-correlations", po::bool_switch(),
+       "analyse a scenario with correlations: as if its inputs were independent (said in the output)")
       ("quiet,q", po::bool_switch(), "no progress bar");
   const auto parsed = parse_command(
       args, visible, "scenario",
@@ -287,6 +299,7 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
     o.tornado_quantile = parse_fraction("--tornado-quantile", text("tornado-quantile"), 0.001, 0.49);
   o.threads = ro.threads;
   o.progress = !ro.quiet;
+  o.ignore_correlations = vm["ignore-correlations"].as<bool>();
   const scenario::Scenario sc = load_scenario_for(ro);
   std::size_t variant = 0;
   if (vm.count("variant")) {

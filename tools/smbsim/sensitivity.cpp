@@ -4,6 +4,7 @@
 #include "engine/progress.hpp"
 #include "models/firm/firm.hpp"
 #include "tools/smbsim/cli.hpp"
+#include "tools/smbsim/summary_text.hpp"
 
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
@@ -160,6 +161,15 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     throw UsageError("SCENARIO: expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
                      ", found none: give the uncertain ones as distributions, or --set one (e.g. --set "
                      "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')");
+  const auto& correlations = base.design.correlations;
+  if (!correlations.empty() && !o.ignore_correlations) {
+    std::string pairs;
+    for (const auto& c : correlations)
+      pairs += (pairs.empty() ? "" : ", ") + ("[" + c.a + ", " + c.b + ", " + format_double("%g", c.rank) + "]");
+    throw UsageError("SCENARIO: expected independent inputs (Sobol' indices assume them), found correlations: " + pairs +
+                     " in variant " + v.name + ": remove them, or give --ignore-correlations to analyse the inputs as if "
+                     "independent");
+  }
   const int d = static_cast<int>(factors.size());
   const int months = sc.simulation.months;
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
@@ -175,6 +185,7 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   res.precision = o.precision;
   res.tornado_quantile = o.tornado_quantile;
   res.tornado_runs = o.tornado_runs;
+  res.correlations_ignored = correlations;
   for (const auto& f : factors)
     res.inputs.push_back({f.path, Uncertain::kKindNames[f.dist->kind()], f.value(o.tornado_quantile), f.value(0.5),
                           f.value(1.0 - o.tornado_quantile)});

@@ -28,6 +28,9 @@ struct SensitivityOptions {
   std::int64_t tornado_runs = 10000;
   int threads = 0;
   bool progress = true;
+  /// Analyse a variant with `correlations:` as if its inputs were independent (Sobol'
+  /// indices as defined here need independent inputs); without it such a variant is refused.
+  bool ignore_correlations = false;
 };
 
 /// One uncertain parameter: its path, distribution and the values the tornado uses.
@@ -59,6 +62,9 @@ struct SensitivityResult {
   std::uint64_t seed = 0;
   int months = 0;
   std::vector<SensitivityInput> inputs;
+  /// The variant's rank correlations, treated as independent (--ignore-correlations);
+  /// empty if it has none.
+  std::vector<Correlation> correlations_ignored;
   sobol::Sequence sequence = sobol::Sequence::sobol;
   std::int64_t rows = 0, replicates = 0, runs = 0;
   int bootstrap = 0;
@@ -82,7 +88,8 @@ struct SensitivityResult {
 };
 
 /// Runs the analysis on one variant of the scenario. Throws UsageError if the variant
-/// has no parameter given as a distribution.
+/// has no parameter given as a distribution, or has correlations and
+/// options.ignore_correlations is not set.
 SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& options);
 
 /// Total-index half-width that decides `precision`: the widest over the outputs and
