@@ -406,6 +406,7 @@ class Sensitivity(Scratch):
             self.assertGreater(by_param["firm.cash_buffer_days"]["total"]["value"], 0.8, name)
             o = out["outputs"][name]
             self.assertTrue(0 < o["randomness"]["value"] <= 1, name)
+        self.assertEqual(out["design"]["common_runs"], "row")
         self.assertEqual(out["curve"]["months"], list(range(1, 37)))
         self.assertEqual(len(out["curve"]["indices"]["firm.cash_buffer_days"]["total"]["value"]), 36)
         bars = out["tornado"]["outputs"]["survival_36"]["bars"]
@@ -413,6 +414,15 @@ class Sensitivity(Scratch):
         self.assertGreater(bars[0]["swing"]["lo"], 0)  # more capital, more survivors
         self.assertLess(bars[0]["low_value"], bars[0]["high_value"])
         self.assertEqual(bars[1]["swing"], {"value": 0.0, "lo": 0.0, "hi": 0.0})
+
+    def test_every_point_on_the_same_runs(self):
+        # --common-runs all: the design before each row had its own runs; the inert
+        # parameter is still exactly 0, and the intervals resample blocks of runs too.
+        out = json.loads(self.sensitivity(["--json", "--set", self.INERT, "--common-runs", "all"]))
+        self.assertEqual(out["design"]["common_runs"], "all")
+        for name, by_param in out["indices"].items():
+            self.assertEqual(by_param["automation.dip"]["total"], {"value": 0.0, "lo": 0.0, "hi": 0.0}, name)
+            self.assertGreater(by_param["firm.cash_buffer_days"]["total"]["value"], 0.8, name)
 
     def test_a_design_point_is_the_variant_that_set_makes(self):
         # The tornado's centre has every parameter at its median: the same runs as

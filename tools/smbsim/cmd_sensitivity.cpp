@@ -40,6 +40,7 @@ nlohmann::json sensitivity_json(const SensitivityResult& r) {
                  {"rows", r.rows},
                  {"points", r.rows * static_cast<std::int64_t>(r.inputs.size() + 2)},
                  {"replicates", r.replicates},
+                 {"common_runs", r.shared_runs ? "all" : "row"},
                  {"runs", r.runs},
                  {"bootstrap", r.bootstrap},
                  {"curve_bootstrap", r.curve_bootstrap},
@@ -151,7 +152,8 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
   out << "Sensitivity of " << r.scenario << " (variant " << r.variant << "): " << d << " uncertain parameter"
       << (d > 1 ? "s" : "") << "\n  " << (r.sequence == sobol::Sequence::sobol ? "Sobol' design" : "random design") << " of "
       << r.rows << " rows (" << r.rows * static_cast<std::int64_t>(d + 2) << " points) x " << r.replicates
-      << " runs each on common random numbers = " << r.runs << " runs; " << r.bootstrap << " bootstrap resamples; "
+      << (r.shared_runs ? " runs each, the same at every point = " : " runs each, each row its own (shared by its points) = ")
+      << r.runs << " runs; " << r.bootstrap << " bootstrap resamples; "
       << format_double("%.1f", r.seconds) << " s\n";
   if (!r.correlations_ignored.empty()) {
     out << "  correlations IGNORED (--ignore-correlations): the scenario correlates";
@@ -246,10 +248,12 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
   visible.add_options()
       ("json", po::bool_switch(), "print one JSON object instead of the tables")
       ("samples", po::value<std::string>(), "rows of the design's matrices A and B (default 1024; a power of 2 suits the Sobol' sequence)")
-      ("replicates", po::value<std::string>(), "runs per design point, on common random numbers (default 200)")
+      ("replicates", po::value<std::string>(), "runs per design point, on common random numbers (default 25; 200 with --common-runs all)")
       ("precision", po::value<std::string>(), "double the rows until every total index's 95% interval is within +-H, e.g. 0.03")
       ("max-samples", po::value<std::string>(), "with --precision: at most this many rows (default 16384)")
       ("design", po::value<std::string>(), "sobol (scrambled quasi-random, default) or random")
+      ("common-runs", po::value<std::string>(),
+       "row (default): each row of the design its own runs, shared by its points; all: every point the same runs")
       ("bootstrap", po::value<std::string>(), "bootstrap resamples for the intervals (default 1000)")
       ("tornado-quantile", po::value<std::string>(), "the tornado's ends: this quantile and 1 minus it (default 0.05)")
       ("variant", po::value<std::string>(), "the scenario's variant to analyse (default: the first)")
@@ -279,7 +283,7 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
   SensitivityOptions o;
   auto text = [&](const char* key) { return vm[key].as<std::string>(); };
   if (vm.count("samples")) o.samples = parse_whole("--samples", text("samples"), 16, 1 << 20);
-  if (vm.count("replicates")) o.replicates = parse_whole("--replicates", text("replicates"), 2, 1000000);
+
   if (vm.count("precision")) o.precision = parse_fraction("--precision", text("precision"), 0.001, 0.5);
   if (vm.count("max-samples")) {
     if (!o.precision) throw UsageError("--max-samples: expected it only with --precision, found it without");
@@ -294,6 +298,15 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
     else if (d == "random") o.sequence = sobol::Sequence::random;
     else throw UsageError("--design: expected sobol or random, found \"" + d + "\"");
   }
+  if (vm.count("common-runs")) {
+    const std::string c = text("common-runs");
+    if (c != "row" && c != "all") throw UsageError("--common-runs: expected row or all, found \"" + c + "\"");
+    o.shared_runs = c == "all";
+  }
+  // Each row its own runs: few per point are best (the noise is removed and averages over
+  // the rows); every point on the same runs: many, since their error does not average.
+  if (o.shared_runs) o.replicates = 200;
+  if (vm.count("replicates")) o.replicates = parse_whole("--replicates", text("replicates"), 2, 1000000);
   if (vm.count("bootstrap")) o.bootstrap = static_cast<int>(parse_whole("--bootstrap", text("bootstrap"), 100, 100000));
   if (vm.count("tornado-quantile"))
     o.tornado_quantile = parse_fraction("--tornado-quantile", text("tornado-quantile"), 0.001, 0.49);

@@ -22,6 +22,7 @@ constexpr double kZ95 = 1.959963984540054;
 /// evenly spaced months (memory and bootstrap time grow with the curve's points).
 constexpr int kMaxCurvePoints = 240;
 constexpr int kCurveBootstrap = 200;
+constexpr std::size_t kCurveChunk = 12;
 
 /// An uncertain parameter of a firm specification and how a design point fixes it.
 struct Factor {
@@ -181,6 +182,7 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   res.months = months;
   res.sequence = o.sequence;
   res.replicates = o.replicates;
+  res.shared_runs = o.shared_runs;
   res.bootstrap = o.bootstrap;
   res.precision = o.precision;
   res.tornado_quantile = o.tornado_quantile;
@@ -219,6 +221,7 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   DesignRunConfig cfg;
   cfg.seed = sc.simulation.seed;
   cfg.runs = o.replicates;
+  cfg.row_points = o.shared_runs ? 0 : d + 2;
   cfg.months = months;
   cfg.threads = threads;
   std::int64_t rows = o.samples, done_points = 0;
@@ -228,10 +231,22 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     for (auto& p : headline) {
       p.groups = groups;
       p.group_runs = group_runs;
+      p.runs_per_row = !o.shared_runs;
       p.sum.resize(static_cast<std::size_t>(points * groups));
       p.squares.resize(static_cast<std::size_t>(points * groups));
     }
-    for (auto& p : curve) p.mean.resize(static_cast<std::size_t>(points));
+    // The curve: with each row its own runs, its points' halves too (the noise to remove);
+    // survival is 0 or 1, so no squares.
+    for (auto& p : curve) {
+      if (o.shared_runs) {
+        p.mean.resize(static_cast<std::size_t>(points));
+        continue;
+      }
+      p.groups = 2;
+      p.group_runs = {static_cast<double>(o.replicates / 2), static_cast<double>(o.replicates - o.replicates / 2)};
+      p.runs_per_row = p.binary = true;
+      p.sum.resize(static_cast<std::size_t>(points * 2));
+    }
     Progress progress("sobol " + std::to_string(rows) + " rows", (points - done_points) * o.replicates,
                       o.progress && Progress::stderr_is_terminal());
     cfg.progress = &progress;
@@ -258,12 +273,17 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
           }
           // The curve: survivors to each month, from the failure months.
           for (std::size_t c = 0; c < res.curve_months.size(); ++c) {
-            std::int64_t alive = 0;
+            std::int64_t alive[2] = {0, 0};  // in the first and the second half of the runs
             for (std::size_t run = 0; run < n; ++run) {
               const double fm = r[run * width + cols.failure_month];
-              alive += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
+              alive[run < n / 2 ? 0 : 1] += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
             }
-            curve[c].mean[kk] = static_cast<double>(alive) / static_cast<double>(n);
+            if (o.shared_runs) {
+              curve[c].mean[kk] = static_cast<double>(alive[0] + alive[1]) / static_cast<double>(n);
+            } else {
+              curve[c].sum[kk * 2] = static_cast<double>(alive[0]);
+              curve[c].sum[kk * 2 + 1] = static_cast<double>(alive[1]);
+            }
           }
         });
     progress.finish();
@@ -274,10 +294,11 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     const double widest = widest_total_half_width(res.indices);
     res.convergence.emplace_back(rows, widest);
     if (widest <= *o.precision) break;
-    // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); the part of
-    // the R runs every point shares stays. If the widest interval shrank by less than a
-    // tenth, that part dominates: more rows will not help, more replicates will.
-    if (res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+    // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); with every
+    // point on the same runs, the part of those R runs stays. If the widest interval
+    // shrank by less than a tenth, that part dominates: more rows will not help, more
+    // replicates will. (With each row its own runs, both parts shrink with the rows.)
+    if (o.shared_runs && res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
       res.precision_met = false;
       res.precision_limit = "replicates";
       break;
@@ -292,7 +313,14 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   // The curve's bands from fewer resamples: a band drawn month by month needs less than
   // the headline intervals, and the curve has a hundred and more outputs.
   res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
-  arena.execute([&] { res.curve = sobol::estimate(curve, d, rows, res.curve_bootstrap, sc.simulation.seed); });
+  // A few months at a time: the estimator keeps each output's values at every row for
+  // its resamples, and the resamples do not depend on the outputs, so the same numbers.
+  for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
+    const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
+    arena.execute([&] {
+      for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
+    });
+  }
   res.runs = done_points * o.replicates;
 
   // The tornado: point 0 has every parameter at its median, point 1 + 2i parameter i at
@@ -302,6 +330,7 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   {
     Progress progress("tornado", tornado_points * o.tornado_runs, o.progress && Progress::stderr_is_terminal());
     cfg.runs = o.tornado_runs;
+    cfg.row_points = 0;  // one set of runs for every bar: paired differences
     cfg.progress = &progress;
     run_design<firm::Firm>(
         0, tornado_points, cfg,

@@ -19,7 +19,10 @@ namespace smbsim::cli {
 
 struct SensitivityOptions {
   std::int64_t samples = 1024;     ///< rows of A and B (the first design, with precision)
-  std::int64_t replicates = 200;   ///< runs per design point
+  std::int64_t replicates = 25;    ///< runs per design point (the command's default with shared runs: 200)
+  /// Every point the same runs (true), or each row its own runs, shared by its A, B and
+  /// AB_i points (false: the runs' error then averages over the rows too).
+  bool shared_runs = false;
   std::optional<double> precision; ///< grow the design until total-index intervals are +-this
   std::int64_t max_samples = 16384;
   sobol::Sequence sequence = sobol::Sequence::sobol;
@@ -67,6 +70,7 @@ struct SensitivityResult {
   std::vector<Correlation> correlations_ignored;
   sobol::Sequence sequence = sobol::Sequence::sobol;
   std::int64_t rows = 0, replicates = 0, runs = 0;
+  bool shared_runs = false;
   int bootstrap = 0;
   int curve_bootstrap = 0;  ///< the curve's intervals: fewer resamples
   std::vector<SensitivityOutput> outputs;      ///< survival at the horizons, final cash, failure month
