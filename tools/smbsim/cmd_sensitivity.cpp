@@ -4,6 +4,7 @@
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/sensitivity.hpp"
 #include "tools/smbsim/summary_text.hpp"
+#include "tools/smbsim/together.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -326,7 +327,9 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
     if (!found) throw UsageError("--variant: expected one of the scenario's variants (" + names + "), found \"" + name + "\"");
   }
   o.tornado_runs = sc.simulation.runs;
-  const SensitivityResult r = run_sensitivity(sc, variant, o);
+  check_sensitivity(sc, variant, o);
+  const SensitivityResult r = on_all_ranks([&] { return run_sensitivity(sc, variant, o); });
+  if (!Ranks::world().root()) return kOk;  // rank 0 prints
   if (vm["json"].as<bool>()) {
     io.out << sensitivity_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {

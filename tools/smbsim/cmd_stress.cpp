@@ -4,6 +4,7 @@
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/stress.hpp"
 #include "tools/smbsim/summary_text.hpp"
+#include "tools/smbsim/together.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -105,7 +106,9 @@ int cmd_stress(const std::vector<std::string>& args, Io io) {
   }
 
   const auto start = std::chrono::steady_clock::now();
-  const StressResult r = cash ? cash_test(variant->spec, st) : stress_test(variant->spec, st);
+  // Under mpirun the ranks share the runs (stress.hpp) and rank 0 prints.
+  const StressResult r = on_all_ranks([&] { return cash ? cash_test(variant->spec, st) : stress_test(variant->spec, st); });
+  if (!Ranks::world().root()) return kOk;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<Interval> answers;
   for (double p : probabilities) answers.push_back(critical_quantile(r.critical, p));

@@ -2,6 +2,7 @@
 
 #include "engine/design_runner.hpp"
 #include "engine/progress.hpp"
+#include "engine/ranks_runner.hpp"
 #include "models/firm/firm.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/summary_text.hpp"
@@ -133,6 +134,37 @@ class RunValues {
 /// r * G / R, G = min(R, kGroups).
 constexpr int kGroups = 10;
 
+/// Under MPI each rank runs one contiguous range of points [start, start + count)
+/// (rank_blocks), writing each point's record into `parts` (record k of a part of width w
+/// at [k w, (k + 1) w)); this brings every rank's records to rank 0, in point order, as
+/// one process would have them (bits, nothing added up). One process: nothing to do.
+struct Part {
+  std::vector<double>* values;
+  std::size_t width;
+};
+void gather_points(const Ranks& ranks, const char* what, std::int64_t start, std::int64_t count,
+                   const std::vector<Part>& parts) {
+  if (!ranks.distributed()) return;
+  const auto [first, end] = ranks.block_range(count, ranks.rank());
+  detail::RankTiming().say("smbsim: rank %d of %d: %s %lld-%lld of %lld-%lld\n", ranks.rank(), ranks.size(), what,
+                           static_cast<long long>(start + first), static_cast<long long>(start + end - 1),
+                           static_cast<long long>(start), static_cast<long long>(start + count - 1));
+  std::vector<double> mine;
+  for (std::int64_t k = start + first; k < start + end; ++k)
+    for (const Part& p : parts) {
+      const auto at = p.values->begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * p.width);
+      mine.insert(mine.end(), at, at + static_cast<std::ptrdiff_t>(p.width));
+    }
+  const std::vector<double> all = ranks.gather(mine);
+  if (!ranks.root()) return;
+  auto from = all.begin();
+  for (std::int64_t k = start; k < start + count; ++k)
+    for (const Part& p : parts) {
+      std::copy_n(from, p.width, p.values->begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * p.width));
+      from += static_cast<std::ptrdiff_t>(p.width);
+    }
+}
+
 Interval paired(std::span<const double> a, std::span<const double> b) {
   const std::size_t n = a.size();
   double s = 0;
@@ -153,16 +185,13 @@ double widest_total_half_width(const std::vector<sobol::OutputIndices>& indices)
   return widest;
 }
 
-SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
-  const auto start = std::chrono::steady_clock::now();
+void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
   const scenario::Variant& v = sc.variants.at(variant);
-  const firm::FirmSpec& base = v.spec;
-  const std::vector<Factor> factors = uncertain_factors(base);
-  if (factors.empty())
+  if (uncertain_factors(v.spec).empty())
     throw UsageError("SCENARIO: expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
                      ", found none: give the uncertain ones as distributions, or --set one (e.g. --set "
                      "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')");
-  const auto& correlations = base.design.correlations;
+  const auto& correlations = v.spec.design.correlations;
   if (!correlations.empty() && !o.ignore_correlations) {
     std::string pairs;
     for (const auto& c : correlations)
@@ -171,9 +200,20 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
                      " in variant " + v.name + ": remove them, or give --ignore-correlations to analyse the inputs as if "
                      "independent");
   }
+}
+
+SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  check_sensitivity(sc, variant, o);
+  const scenario::Variant& v = sc.variants.at(variant);
+  const firm::FirmSpec& base = v.spec;
+  const std::vector<Factor> factors = uncertain_factors(base);
+  const auto& correlations = base.design.correlations;
   const int d = static_cast<int>(factors.size());
   const int months = sc.simulation.months;
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  const Ranks& ranks = Ranks::world();
+  const bool show = o.progress && ranks.root() && Progress::stderr_is_terminal();
 
   SensitivityResult res;
   res.scenario = sc.name;
@@ -247,12 +287,13 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
       p.runs_per_row = p.binary = true;
       p.sum.resize(static_cast<std::size_t>(points * 2));
     }
-    Progress progress("sobol " + std::to_string(rows) + " rows", (points - done_points) * o.replicates,
-                      o.progress && Progress::stderr_is_terminal());
+    // This rank's share of the new points (all of them in one process).
+    const auto [mine, mine_end] = ranks.block_range(points - done_points, ranks.rank());
+    Progress progress("sobol " + std::to_string(rows) + " rows", (mine_end - mine) * o.replicates, show);
     cfg.progress = &progress;
     tbb::enumerable_thread_specific<std::vector<double>> scratch;
     run_design<firm::Firm>(
-        done_points, points - done_points, cfg,
+        done_points + mine, mine_end - mine, cfg,
         [&](std::int64_t k) { return spec_at([&](int i) { return factors[static_cast<std::size_t>(i)].value(u.point(k, i)); }); },
         [&](std::int64_t k, std::span<const double> r, std::size_t width) {
           std::vector<double>& values = scratch.local();
@@ -287,27 +328,40 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
           }
         });
     progress.finish();
+    std::vector<Part> parts;
+    for (auto& p : headline) parts.insert(parts.end(), {{&p.sum, p.sum.size() / static_cast<std::size_t>(points)},
+                                                       {&p.squares, p.squares.size() / static_cast<std::size_t>(points)}});
+    for (auto& p : curve) {
+      auto& values = o.shared_runs ? p.mean : p.sum;
+      parts.push_back({&values, values.size() / static_cast<std::size_t>(points)});
+    }
+    gather_points(ranks, "design points", done_points, points - done_points, parts);
     done_points = points;
     res.rows = rows;
-    arena.execute([&] { res.indices = sobol::estimate(headline, d, rows, o.bootstrap, sc.simulation.seed); });
-    if (!o.precision) break;
-    const double widest = widest_total_half_width(res.indices);
-    res.convergence.emplace_back(rows, widest);
-    if (widest <= *o.precision) break;
-    // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); with every
-    // point on the same runs, the part of those R runs stays. If the widest interval
-    // shrank by less than a tenth, that part dominates: more rows will not help, more
-    // replicates will. (With each row its own runs, both parts shrink with the rows.)
-    if (o.shared_runs && res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+    // Rank 0 estimates and decides whether to grow the design; the others follow.
+    auto grow = [&] {
+      arena.execute([&] { res.indices = sobol::estimate(headline, d, rows, o.bootstrap, sc.simulation.seed); });
+      if (!o.precision) return false;
+      const double widest = widest_total_half_width(res.indices);
+      res.convergence.emplace_back(rows, widest);
+      if (widest <= *o.precision) return false;
+      // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); with every
+      // point on the same runs, the part of those R runs stays. If the widest interval
+      // shrank by less than a tenth, that part dominates: more rows will not help, more
+      // replicates will. (With each row its own runs, both parts shrink with the rows.)
       res.precision_met = false;
-      res.precision_limit = "replicates";
-      break;
-    }
-    if (rows * 2 > o.max_samples) {
-      res.precision_met = false;
-      res.precision_limit = "max_samples";
-      break;
-    }
+      if (o.shared_runs && res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+        res.precision_limit = "replicates";
+        return false;
+      }
+      if (rows * 2 > o.max_samples) {
+        res.precision_limit = "max_samples";
+        return false;
+      }
+      res.precision_met = true;
+      return true;
+    };
+    if (!ranks.broadcast(ranks.root() && grow())) break;
     rows *= 2;
   }
   // The curve's bands from fewer resamples: a band drawn month by month needs less than
@@ -315,25 +369,29 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
   // A few months at a time: the estimator keeps each output's values at every row for
   // its resamples, and the resamples do not depend on the outputs, so the same numbers.
-  for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
-    const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
-    arena.execute([&] {
-      for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
-    });
-  }
+  if (ranks.root())
+    for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
+      const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
+      arena.execute([&] {
+        for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
+      });
+    }
   res.runs = done_points * o.replicates;
 
   // The tornado: point 0 has every parameter at its median, point 1 + 2i parameter i at
   // its low quantile and 2 + 2i at its high one, all on the same runs.
   const std::int64_t tornado_points = 1 + 2 * static_cast<std::int64_t>(d);
-  std::vector<std::vector<double>> tv(static_cast<std::size_t>(tornado_points));
+  const auto n = static_cast<std::size_t>(o.tornado_runs);
+  std::vector<double> tv(static_cast<std::size_t>(tornado_points) * outputs * n);  // point, output, run
   {
-    Progress progress("tornado", tornado_points * o.tornado_runs, o.progress && Progress::stderr_is_terminal());
+    const auto [mine, mine_end] = ranks.block_range(tornado_points, ranks.rank());
+    Progress progress("tornado", (mine_end - mine) * o.tornado_runs, show);
     cfg.runs = o.tornado_runs;
     cfg.row_points = 0;  // one set of runs for every bar: paired differences
     cfg.progress = &progress;
+    tbb::enumerable_thread_specific<std::vector<double>> scratch;
     run_design<firm::Firm>(
-        0, tornado_points, cfg,
+        mine, mine_end - mine, cfg,
         [&](std::int64_t k) {
           return spec_at([&](int i) {
             const auto& f = factors[static_cast<std::size_t>(i)];
@@ -342,13 +400,18 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
           });
         },
         [&](std::int64_t k, std::span<const double> r, std::size_t width) {
-          run_values(r, width, o.tornado_runs, tv[static_cast<std::size_t>(k)]);
+          std::vector<double>& values = scratch.local();
+          run_values(r, width, o.tornado_runs, values);
+          std::copy(values.begin(), values.end(), tv.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * outputs * n));
         });
     progress.finish();
   }
-  const auto n = static_cast<std::size_t>(o.tornado_runs);
+  gather_points(ranks, "tornado points", 0, tornado_points, {{&tv, outputs * n}});
+  if (!ranks.root()) return res;  // rank 0 has the results
   for (std::size_t out = 0; out < outputs; ++out) {
-    auto slice = [&](std::int64_t k) { return std::span<const double>(&tv[static_cast<std::size_t>(k)][out * n], n); };
+    auto slice = [&](std::int64_t k) {
+      return std::span<const double>(&tv[(static_cast<std::size_t>(k) * outputs + out) * n], n);
+    };
     TornadoOutput t;
     double s = 0;
     for (double x : slice(0)) s += x;

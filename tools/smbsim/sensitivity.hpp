@@ -91,9 +91,13 @@ struct SensitivityResult {
   double seconds = 0;
 };
 
-/// Runs the analysis on one variant of the scenario. Throws UsageError if the variant
-/// has no parameter given as a distribution, or has correlations and
-/// options.ignore_correlations is not set.
+/// Throws UsageError if the variant has no parameter given as a distribution, or has
+/// correlations and options.ignore_correlations is not set.
+void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& options);
+
+/// Runs the analysis on one variant of the scenario (check_sensitivity() first). Under
+/// MPI every rank calls it: the ranks share the design points and the tornado's points,
+/// and rank 0 alone returns the whole result (the others, a partial one).
 SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& options);
 
 /// Total-index half-width that decides `precision`: the widest over the outputs and
