@@ -196,8 +196,21 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
   for (const auto& x : r.indices) out << std::setw(13) << (std::isnan(x.noise.estimate) ? "-" : percent(x.noise.estimate, 1));
   out << "\n  (runs' own randomness: the share of the variance between single runs that no parameter\n"
          "  explains: the market, the shocks and the rest of each run's luck; replicate noise: the\n"
-         "  share of the design's variance that is left from averaging only "
-      << r.replicates << " runs per point)\n";
+         "  share of the design's variance that is noise from averaging only "
+      << r.replicates << " runs per point" << (r.shared_runs ? ")\n" : ", removed from the indices)\n");
+  // With each row its own runs the noise is removed, but where it is most of the design's
+  // variance (parameters that explain little of a run), more runs per point are the
+  // cheaper way to narrow the intervals: at noise share s, R q runs (q = s / (1 - s))
+  // bring it to a half, so suggest twice that, for a third.
+  double worst = 0;
+  for (const auto& x : r.indices)
+    if (!std::isnan(x.noise.estimate)) worst = std::max(worst, x.noise.estimate);
+  if (!r.shared_runs && worst > 0.5 && worst < 1) {
+    const double runs = 2.0 * static_cast<double>(r.replicates) * worst / (1 - worst);
+    out << "  The replicate noise is over half the design's variance: the intervals would narrow faster with\n"
+           "  more runs per point than with more rows (try --replicates "
+        << static_cast<std::int64_t>(std::ceil(runs / 25) * 25) << ").\n";
+  }
 
   // The curve: total index of survival, month by month.
   out << "\nTotal index of survival, month 1 to " << r.months << " (each column a stretch of months; full bar = 1):\n";
