@@ -1,10 +1,10 @@
 #pragma once
 // Running a model at many points of a design (each point its own parameters), the same
 // runs at every point (or at every point of a row): run r draws from the streams of
-// (seed, r), so the points are paired on common random numbers. Only the per-run outcome rows are
-// kept (no monthly statistics): a point's rows go to a callback as soon as its runs
-// are done. Points run in parallel, each on one thread; what a point returns depends
-// only on its parameters, the seed and the run count, never on threads.
+// (seed, r), so the points are paired on common random numbers. Only the per-run
+// outcome rows are kept (no monthly statistics): a point's rows go to a callback as soon
+// as its runs are done. Points run in parallel, each on one thread; what a point returns
+// depends only on its parameters, the seed and its run indices, never on threads.
 #include "engine/model_schema.hpp"
 #include "engine/progress.hpp"
 #include "engine/random_stream.hpp"

@@ -108,7 +108,14 @@ std::vector<double> Ranks::gather(std::span<const double> part) const {
 bool Ranks::broadcast(bool flag) const {
   if (!mpi_) return flag;
   int value = flag ? 1 : 0;
-  check(MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  // The other ranks may wait long (rank 0 bootstrapping): asleep, not spinning in MPI,
+  // which would take a core from rank 0 on a shared node.
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Ibcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD, &request), "MPI_Ibcast");
+  for (int done = 0; !done;) {
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (!done) ::usleep(2000);
+  }
   return value != 0;
 }
 

@@ -364,18 +364,6 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     if (!ranks.broadcast(ranks.root() && grow())) break;
     rows *= 2;
   }
-  // The curve's bands from fewer resamples: a band drawn month by month needs less than
-  // the headline intervals, and the curve has a hundred and more outputs.
-  res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
-  // A few months at a time: the estimator keeps each output's values at every row for
-  // its resamples, and the resamples do not depend on the outputs, so the same numbers.
-  if (ranks.root())
-    for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
-      const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
-      arena.execute([&] {
-        for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
-      });
-    }
   res.runs = done_points * o.replicates;
 
   // The tornado: point 0 has every parameter at its median, point 1 + 2i parameter i at
@@ -407,7 +395,19 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     progress.finish();
   }
   gather_points(ranks, "tornado points", 0, tornado_points, {{&tv, outputs * n}});
-  if (!ranks.root()) return res;  // rank 0 has the results
+  // Rank 0 alone estimates from here on, after the last exchange: the others are done.
+  if (!ranks.root()) return res;
+  // The curve's bands from fewer resamples: a band drawn month by month needs less than
+  // the headline intervals, and the curve has a hundred and more outputs.
+  res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
+  // A few months at a time: the estimator keeps each output's values at every row for
+  // its resamples, and the resamples do not depend on the outputs, so the same numbers.
+  for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
+    const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
+    arena.execute([&] {
+      for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
+    });
+  }
   for (std::size_t out = 0; out < outputs; ++out) {
     auto slice = [&](std::int64_t k) {
       return std::span<const double>(&tv[(static_cast<std::size_t>(k) * outputs + out) * n], n);
