@@ -1,10 +1,10 @@
 #pragma once
 // Running a model at many points of a design (each point its own parameters), the same
-// runs at every point: run r of every point draws from the streams of (seed, r), so
-// the points are paired on common random numbers. Only the per-run outcome rows are
-// kept (no monthly statistics): a point's rows go to a callback as soon as its runs
-// are done. Points run in parallel, each on one thread; what a point returns depends
-// only on its parameters, the seed and the run count, never on threads.
+// runs at every point (or at every point of a row): run r draws from the streams of
+// (seed, r), so the points are paired on common random numbers. Only the per-run
+// outcome rows are kept (no monthly statistics): a point's rows go to a callback as soon
+// as its runs are done. Points run in parallel, each on one thread; what a point returns
+// depends only on its parameters, the seed and its run indices, never on threads.
 #include "engine/model_schema.hpp"
 #include "engine/progress.hpp"
 #include "engine/random_stream.hpp"
@@ -73,7 +73,10 @@ void run_outcomes(const typename M::Params& params, std::uint64_t seed, std::int
 
 struct DesignRunConfig {
   std::uint64_t seed = 1;
-  std::int64_t runs = 100;  ///< runs per point: run indices [0, runs) at every point
+  std::int64_t runs = 100;  ///< runs per point: run indices [0, runs) at every point...
+  /// ...or, if positive, points come in rows of this many and row j runs [j runs, (j + 1)
+  /// runs): common random numbers within a row, other runs for every row.
+  std::int64_t row_points = 0;
   int months = 120;
   int threads = 0;          ///< 0: all cores
   Progress* progress = nullptr;  ///< advanced by `runs` per finished point
@@ -96,7 +99,8 @@ void run_design(std::int64_t first, std::int64_t count, const DesignRunConfig& c
       std::vector<double>& rows = buffers.local();
       for (std::int64_t k = range.begin(); k < range.end(); ++k) {
         const typename M::Params params = params_of(k);
-        run_outcomes<M>(params, cfg.seed, 0, cfg.runs, cfg.months, rows);
+        const std::int64_t first_run = cfg.row_points > 0 ? k / cfg.row_points * cfg.runs : 0;
+        run_outcomes<M>(params, cfg.seed, first_run, cfg.runs, cfg.months, rows);
         const std::size_t width = rows.size() / static_cast<std::size_t>(std::max<std::int64_t>(cfg.runs, 1));
         reduce(k, std::span<const double>(rows), width);
         if (cfg.progress) {

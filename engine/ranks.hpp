@@ -59,6 +59,15 @@ class Ranks {
   Agreement agree(int code);
   bool agreed() const { return agreed_; }
 
+  /// Collective: every rank's `part`, concatenated in rank order, on rank 0 (the other
+  /// ranks get nothing back). The doubles travel as bits and nothing is added up, so parts
+  /// computed over the contiguous ranges of rank_blocks() arrive in global order, exactly
+  /// as one process holds them (for results that are not blocks of runs: the design points
+  /// of a sensitivity analysis, the runs of a stress test). Call only after agree().
+  std::vector<double> gather(std::span<const double> part) const;
+  /// Collective: rank 0's `flag` on every rank (rank 0 decides, e.g. whether to go on).
+  bool broadcast(bool flag) const;
+
   /// Ends the whole job now: prints "smbsim: rank R of K: MESSAGE" on stderr, then
   /// MPI_Abort, which stops every rank (rank 0's signal handler removes its temporary file).
   [[noreturn]] void abort(const std::string& message, int code) const;

@@ -78,6 +78,47 @@ Ranks::Agreement Ranks::agree(int code) {
   return {all[0], all[1]};
 }
 
+std::vector<double> Ranks::gather(std::span<const double> part) const {
+  if (!mpi_) return {part.begin(), part.end()};
+  auto count_of = [](std::size_t n) {
+    if (n > static_cast<std::size_t>(INT_MAX)) throw std::runtime_error("gather: over 2^31 values from the ranks");
+    return static_cast<int>(n);
+  };
+  const int mine = count_of(part.size());
+  std::vector<int> counts(static_cast<std::size_t>(size_), 0), starts(static_cast<std::size_t>(size_), 0);
+  check(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather");
+  std::vector<double> all;
+  if (root()) {
+    std::size_t total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      starts[r] = count_of(total);
+      total += static_cast<std::size_t>(counts[r]);
+    }
+    all.resize(static_cast<std::size_t>(count_of(total)));
+  }
+  // (A rank with nothing to send still passes a valid pointer.)
+  const double none = 0;
+  double sink = 0;
+  check(MPI_Gatherv(part.empty() ? &none : part.data(), mine, MPI_DOUBLE, all.empty() ? &sink : all.data(), counts.data(),
+                    starts.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD),
+        "MPI_Gatherv");
+  return all;
+}
+
+bool Ranks::broadcast(bool flag) const {
+  if (!mpi_) return flag;
+  int value = flag ? 1 : 0;
+  // The other ranks may wait long (rank 0 bootstrapping): asleep, not spinning in MPI,
+  // which would take a core from rank 0 on a shared node.
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Ibcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD, &request), "MPI_Ibcast");
+  for (int done = 0; !done;) {
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (!done) ::usleep(2000);
+  }
+  return value != 0;
+}
+
 void Ranks::abort(const std::string& message, int code) const {
   std::fprintf(stderr, "smbsim: rank %d of %d: %s\n", rank_, size_, message.c_str());
   std::fflush(stderr);

@@ -17,6 +17,9 @@ Ranks::Agreement Ranks::agree(int code) {
   return {code, code};
 }
 
+std::vector<double> Ranks::gather(std::span<const double> part) const { return {part.begin(), part.end()}; }
+bool Ranks::broadcast(bool flag) const { return flag; }
+
 void Ranks::abort(const std::string& message, int code) const {
   std::fprintf(stderr, "smbsim: %s\n", message.c_str());
   std::_Exit(code);

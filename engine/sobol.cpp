@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <stdexcept>
 
 namespace smbsim::sobol {
 
@@ -39,15 +40,58 @@ enum Stat : int { kMean, kVariance, kNoise, kRandomness, kFirst0 };
 struct Sample {
   std::vector<double> y, h, w;
   bool replicated = false;
+  /// Each row its own runs: per row (stride 1 + 2d) the replicate noise to remove, from
+  /// the row's own blocks: the noise variance of A plus that of B, then per parameter
+  /// Cov(noise B, noise AB_i - noise A), then Var(noise A - noise AB_i). Empty otherwise.
+  std::vector<double> c;
 };
 
+/// The noise terms of every row of a design with its own runs per row (Sample::c). With
+/// G blocks of n_g runs (N in all) and block means m_g of a point whose mean is m,
+/// sum_g n_g (m_g - m)(m'_g - m') / ((G - 1) N) estimates the covariance of the noise in
+/// two points' means without bias (one-way ANOVA: the blocks are independent runs).
+void row_noise(const PointValues& v, int d, std::vector<double>& c) {
+  if (v.groups < 2) throw std::logic_error("sobol: a design with its own runs per row needs at least 2 blocks of runs");
+  const auto g = static_cast<std::size_t>(v.groups), stride = static_cast<std::size_t>(d + 2);
+  const std::size_t n = v.sum.size() / g / stride, cs = static_cast<std::size_t>(1 + 2 * d);
+  double runs = 0;
+  for (double r : v.group_runs) runs += r;
+  const double scale = 1.0 / (static_cast<double>(g - 1) * runs);
+  c.assign(n * cs, 0.0);
+  std::vector<double> dev(stride * g);
+  for (std::size_t t = 0; t < n; ++t) {
+    for (std::size_t m = 0; m < stride; ++m) {
+      const double* sum = &v.sum[(t * stride + m) * g];
+      double total = 0;
+      for (std::size_t q = 0; q < g; ++q) total += sum[q];
+      for (std::size_t q = 0; q < g; ++q) dev[m * g + q] = sum[q] / v.group_runs[q] - total / runs;
+    }
+    auto form = [&](auto&& term) {
+      double x = 0;
+      for (std::size_t q = 0; q < g; ++q) x += v.group_runs[q] * term(q);
+      return x * scale;
+    };
+    const double* a = &dev[0];
+    const double* b = &dev[g];
+    double* out = &c[t * cs];
+    out[0] = form([&](std::size_t q) { return a[q] * a[q] + b[q] * b[q]; });
+    for (std::size_t i = 0; i < static_cast<std::size_t>(d); ++i) {
+      const double* ab = &dev[(2 + i) * g];
+      out[1 + i] = form([&](std::size_t q) { return b[q] * (ab[q] - a[q]); });
+      out[1 + static_cast<std::size_t>(d) + i] = form([&](std::size_t q) { return (a[q] - ab[q]) * (a[q] - ab[q]); });
+    }
+  }
+}
+
 /// Fills `s` from rows `rows` (identity: 0, 1, ...) and, for replicated values, the
-/// blocks `draws` (their first half against their second for the noise).
+/// blocks `draws` (their first half against their second for the noise); `noise` is
+/// row_noise() of a design with its own runs per row (whose draws are every block).
 void materialize(const PointValues& v, int d, std::span<const std::uint32_t> rows, bool identity,
-                 std::span<const std::uint32_t> draws, Sample& s) {
+                 std::span<const std::uint32_t> draws, std::span<const double> noise, Sample& s) {
   const std::size_t n = rows.size(), stride = static_cast<std::size_t>(d + 2);
   s.y.resize(n * stride);
   s.replicated = v.groups > 0;
+  s.c.clear();
   if (!s.replicated) {
     for (std::size_t t = 0; t < n; ++t) {
       const std::size_t k = (identity ? t : rows[t]) * stride;
@@ -65,11 +109,16 @@ void materialize(const PointValues& v, int d, std::span<const std::uint32_t> row
   // Halves of n1 and n2 runs: the difference of their means, scaled so that its
   // variance over 4 is the noise variance of the mean of all runs.
   const double scale = 2.0 / std::sqrt(runs * (1.0 / n1 + 1.0 / n2));
+  if (v.runs_per_row) {
+    const auto cs = static_cast<std::size_t>(1 + 2 * d);
+    s.c.resize(n * cs);
+    for (std::size_t t = 0; t < n; ++t) std::copy_n(&noise[(identity ? t : rows[t]) * cs], cs, &s.c[t * cs]);
+  }
   for (std::size_t t = 0; t < n; ++t)
     for (std::size_t m = 0; m < stride; ++m) {
       const std::size_t k = (identity ? t : rows[t]) * stride + m;
       const double* sum = &v.sum[k * g];
-      const double* sq = &v.squares[k * g];
+      const double* sq = v.binary ? sum : &v.squares[k * g];
       double s1 = 0, s2 = 0, q2 = 0;
       for (std::size_t q = 0; q < draws.size(); ++q) {
         (q < half ? s1 : s2) += sum[draws[q]];
@@ -80,6 +129,22 @@ void materialize(const PointValues& v, int d, std::span<const std::uint32_t> row
       s.h[t * stride + m] = scale * (s1 / n1 - s2 / n2);
       s.w[t * stride + m] = std::max(0.0, (q2 - runs * mean * mean) / (runs - 1.0));
     }
+}
+
+/// Rows `rows` of a design whose rows have their own runs (`full`: every row, in order).
+void pick_rows(const Sample& full, int d, std::span<const std::uint32_t> rows, Sample& s) {
+  const auto stride = static_cast<std::size_t>(d + 2), cs = static_cast<std::size_t>(1 + 2 * d);
+  const std::size_t n = rows.size();
+  s.replicated = full.replicated;
+  s.h.clear();
+  s.y.resize(n * stride);
+  s.w.resize(n * stride);
+  s.c.resize(n * cs);
+  for (std::size_t t = 0; t < n; ++t) {
+    std::copy_n(&full.y[rows[t] * stride], stride, &s.y[t * stride]);
+    std::copy_n(&full.w[rows[t] * stride], stride, &s.w[t * stride]);
+    std::copy_n(&full.c[rows[t] * cs], cs, &s.c[t * cs]);
+  }
 }
 
 void statistics(const Sample& s, int d, std::vector<double>& out) {
@@ -105,6 +170,31 @@ void statistics(const Sample& s, int d, std::vector<double>& out) {
   moments(y, mean, var);
   out[kMean] = mean;
   out[kVariance] = var;
+  if (!s.c.empty()) {
+    // Each row its own runs: every term less the row's own replicate noise.
+    const auto cs = static_cast<std::size_t>(1 + 2 * d);
+    double noise_var = 0.0, within = 0.0, unused = 0.0;
+    for (std::size_t t = 0; t < n; ++t) noise_var += s.c[t * cs];
+    noise_var /= two_n;
+    if (var > 0) out[kNoise] = noise_var / var;
+    moments(s.w.data(), within, unused);
+    const double between = var - noise_var;
+    if (within + std::max(0.0, between) > 0) out[kRandomness] = within / (within + std::max(0.0, between));
+    if (!(between > 0)) return;
+    for (int i = 0; i < d; ++i) {
+      const auto ii = static_cast<std::size_t>(i);
+      double first = 0.0, total = 0.0;
+      for (std::size_t t = 0; t < n; ++t) {
+        const std::size_t k = t * stride;
+        const double a = y[k], b = y[k + 1] - mean, ab = y[k + 2 + ii];
+        first += b * (ab - a) - s.c[t * cs + 1 + ii];
+        total += (a - ab) * (a - ab) - s.c[t * cs + 1 + static_cast<std::size_t>(d) + ii];
+      }
+      out[static_cast<std::size_t>(kFirst0 + i)] = first / static_cast<double>(n) / between;
+      out[static_cast<std::size_t>(kFirst0 + d + i)] = total / two_n / between;
+    }
+    return;
+  }
   if (s.replicated) {
     double m = 0.0, v = 0.0, within = 0.0, unused = 0.0;
     moments(s.h.data(), m, v);
@@ -190,12 +280,19 @@ std::vector<OutputIndices> estimate(std::span<const PointValues> outputs, int di
   const std::vector<std::uint32_t> all(static_cast<std::size_t>(rows));
   std::vector<std::uint32_t> in_order(static_cast<std::size_t>(groups));
   for (std::size_t g = 0; g < in_order.size(); ++g) in_order[g] = static_cast<std::uint32_t>(g);
+  auto every_block = [&](std::size_t o) {
+    return std::span<const std::uint32_t>(in_order).first(static_cast<std::size_t>(outputs[o].groups));
+  };
   std::vector<std::vector<double>> point(count);
+  std::vector<Sample> whole(count);  // each row its own runs: the design's values, kept for the resamples
   {
     Sample sample;
+    std::vector<double> noise;
     for (std::size_t o = 0; o < count; ++o) {
-      materialize(outputs[o], dims, all, true, in_order, sample);
-      statistics(sample, dims, point[o]);
+      if (outputs[o].runs_per_row) row_noise(outputs[o], dims, noise);
+      Sample& x = outputs[o].runs_per_row ? whole[o] : sample;
+      materialize(outputs[o], dims, all, true, every_block(o), noise, x);
+      statistics(x, dims, point[o]);
     }
   }
   // boot[(o * stats + s) * reps + b]: statistic s of output o on resample b.
@@ -212,7 +309,11 @@ std::vector<OutputIndices> estimate(std::span<const PointValues> outputs, int di
       bootstrap_rows(seed, b, rows, x.rows);
       bootstrap_groups(seed, b, groups, x.draws);
       for (std::size_t o = 0; o < count; ++o) {
-        materialize(outputs[o], dims, x.rows, false, x.draws, x.sample);
+        // A row with its own runs is resampled whole, runs and all: nothing to recompute.
+        if (outputs[o].runs_per_row)
+          pick_rows(whole[o], dims, x.rows, x.sample);
+        else
+          materialize(outputs[o], dims, x.rows, false, x.draws, {}, x.sample);
         statistics(x.sample, dims, x.one);
         for (std::size_t s = 0; s < stats; ++s) boot[(o * stats + s) * reps + static_cast<std::size_t>(b)] = x.one[s];
       }

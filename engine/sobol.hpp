@@ -62,6 +62,14 @@ struct PointValues {
   int groups = 0;
   std::vector<double> sum, squares;
   std::vector<double> group_runs;
+  /// Each row its own runs (common random numbers only within a row: DesignRunConfig's
+  /// row_points) rather than the same runs at every point. Then the rows are independent,
+  /// runs and all: the bootstrap resamples rows only, and the estimators remove the
+  /// replicate noise (below) so that the indices are those of the points' expected values.
+  bool runs_per_row = false;
+  /// Every run's value is 0 or 1, so a block's sum of squares is its sum: `squares` is
+  /// left empty (half the memory, for the survival curve's many outputs).
+  bool binary = false;
 };
 
 /// Bootstrap resample b of n rows (or of n blocks of runs; drawn with replacement from a
@@ -96,6 +104,12 @@ struct OutputIndices {
 ///   V    = Var over A and B of the point values (divisor 2n)
 ///   S_i  = (1/n) sum_j f(B)_j (f(AB_i)_j - f(A)_j) / V       Saltelli et al. 2010, (b)
 ///   ST_i = (1/2n) sum_j (f(A)_j - f(AB_i)_j)^2 / V          Jansen 1999, (f)
+/// With runs_per_row, each term less its replicate noise, estimated within the row from
+/// the blocks' means (an unbiased between-blocks estimate of the noise's (co)variance):
+///   V - mean noise variance;  f(B)(f(AB_i) - f(A)) - Cov(noise B, noise AB_i - noise A);
+///   (f(A) - f(AB_i))^2 - Var(noise A - noise AB_i).
+/// Then the indices are of the points' expected values (the survival probability, not the
+/// mean of R runs), without the bias that noise of its own at every row would give them.
 std::vector<OutputIndices> estimate(std::span<const PointValues> outputs, int dims, std::int64_t rows,
                                     int replicates, std::uint64_t seed, double level = 0.95);
 

@@ -45,6 +45,51 @@ sobol::PointValues ishigami_values(const sobol::UnitDesign& u) {
                                      -kPi + 2 * kPi * u.point(k, 2)));
   return v;
 }
+
+/// Ishigami plus noise (models/testing/ishigami.hpp) at every point of `u` through the
+/// design runner (cfg: seed, runs per point, rows), each point's runs in `groups` blocks;
+/// `common`: on common random numbers, else each point noise of its own.
+sobol::PointValues noisy_ishigami(const sobol::UnitDesign& u, double noise, int groups, DesignRunConfig cfg, bool common) {
+  sobol::PointValues v;
+  v.groups = groups;
+  v.group_runs.assign(static_cast<std::size_t>(groups), static_cast<double>(cfg.runs / groups));
+  v.sum.resize(static_cast<std::size_t>(u.points() * groups));
+  v.squares = v.sum;
+  cfg.months = 1;
+  run_design<testing::Ishigami>(
+      0, u.points(), cfg,
+      [&](std::int64_t k) {
+        testing::Ishigami::Params p;
+        for (int i = 0; i < u.dims; ++i) p.x[i] = -kPi + 2 * kPi * u.point(k, i);
+        p.noise = noise;
+        p.salt = common ? 0 : static_cast<std::uint64_t>(k) + 1;
+        return p;
+      },
+      [&](std::int64_t k, std::span<const double> r, std::size_t width) {
+        for (std::int64_t i = 0; i < cfg.runs; ++i) {
+          const double y = r[static_cast<std::size_t>(i) * width];
+          const auto slot = static_cast<std::size_t>(k * groups + i * groups / cfg.runs);
+          v.sum[slot] += y;
+          v.squares[slot] += y * y;
+        }
+      });
+  return v;
+}
+
+/// The indices of noisy_ishigami() with an inert x4: x1..x3's intervals hold the closed
+/// form, x4's are exactly 0.
+void check_noisy_ishigami(const sobol::OutputIndices& r) {
+  const auto truth = sobol::ishigami_indices();
+  for (int i = 0; i < 3; ++i) {
+    INFO("x" << i + 1 << ": first " << r.first[i].estimate << " [" << r.first[i].lo << ", " << r.first[i].hi
+             << "] total " << r.total[i].estimate << " [" << r.total[i].lo << ", " << r.total[i].hi << "]");
+    CHECK(holds(r.first[i], truth.first[i]));
+    CHECK(holds(r.total[i], truth.total[i]));
+  }
+  CHECK(r.total[3].estimate == 0.0);
+  CHECK(r.total[3].hi == 0.0);
+  CHECK(r.first[3].estimate == 0.0);
+}
 }  // namespace
 
 TEST_CASE("quantile inverts each distribution as its sampler draws it") {
@@ -174,49 +219,17 @@ TEST_CASE("Ishigami through the engine: replicates on common random numbers") {
   const int dims = 4;  // x4 has no effect
   const auto u = sobol::unit_design(dims, rows, sobol::Sequence::sobol, 99);
   auto analyse = [&](bool common) {
-    // Blocks of runs / 8 runs: 8 per point.
-    const int groups = 8;
-    sobol::PointValues v;
-    v.groups = groups;
-    v.group_runs.assign(groups, static_cast<double>(runs / groups));
-    v.sum.resize(static_cast<std::size_t>(u.points() * groups));
-    v.squares = v.sum;
     DesignRunConfig cfg;
     cfg.seed = 5;
     cfg.runs = runs;
-    cfg.months = 1;
-    run_design<Ishigami>(
-        0, u.points(), cfg,
-        [&](std::int64_t k) {
-          Ishigami::Params p;
-          for (int i = 0; i < dims; ++i) p.x[i] = -kPi + 2 * kPi * u.point(k, i);
-          p.noise = noise;
-          p.salt = common ? 0 : static_cast<std::uint64_t>(k) + 1;
-          return p;
-        },
-        [&](std::int64_t k, std::span<const double> r, std::size_t width) {
-          for (std::int64_t i = 0; i < runs; ++i) {
-            const double y = r[static_cast<std::size_t>(i) * width];
-            const auto slot = static_cast<std::size_t>(k * groups + i * groups / runs);
-            v.sum[slot] += y;
-            v.squares[slot] += y * y;
-          }
-        });
+    const auto v = noisy_ishigami(u, noise, 8, cfg, common);  // blocks of runs / 8 runs
     return sobol::estimate(std::vector<sobol::PointValues>{v}, dims, rows, 500, 5)[0];
   };
   const auto truth = sobol::ishigami_indices();
   const auto r = analyse(true);
-  for (int i = 0; i < 3; ++i) {
-    INFO("x" << i + 1 << ": first " << r.first[i].estimate << " [" << r.first[i].lo << ", " << r.first[i].hi
-             << "] total " << r.total[i].estimate << " [" << r.total[i].lo << ", " << r.total[i].hi << "]");
-    CHECK(holds(r.first[i], truth.first[i]));
-    CHECK(holds(r.total[i], truth.total[i]));
-  }
-  // The inert parameter: on common random numbers its points are the same runs, so its
-  // indices are exactly 0.
-  CHECK(r.total[3].estimate == 0.0);
-  CHECK(r.total[3].hi == 0.0);
-  CHECK(r.first[3].estimate == 0.0);
+  // Every index within its interval; the inert x4: on common random numbers its points
+  // are the same runs, so its indices are exactly 0.
+  check_noisy_ishigami(r);
   // The runs' own randomness, against its closed form; the replicate noise left in the
   // point means is small (it scales with 1/runs; x1 sets the noise's size).
   INFO("randomness " << r.randomness.estimate << " [" << r.randomness.lo << ", " << r.randomness.hi << "], closed form "
@@ -232,6 +245,35 @@ TEST_CASE("Ishigami through the engine: replicates on common random numbers") {
   INFO("independent: x4 total " << independent.total[3].estimate << ", noise " << independent.noise.estimate);
   CHECK(independent.total[3].estimate > 0.5 * noise_var / (truth.variance + noise_var));
   CHECK(independent.noise.estimate == Approx(noise_var / (truth.variance + noise_var)).epsilon(0.25));
+}
+
+TEST_CASE("Ishigami through the engine: each row its own runs, the replicate noise removed") {
+  using testing::Ishigami;
+  // Much noise and few runs per point: the noise is a quarter of the design's variance.
+  const double noise = 4.0;
+  const std::int64_t rows = 2048, runs = 8;
+  const int dims = 4;
+  const auto u = sobol::unit_design(dims, rows, sobol::Sequence::sobol, 7);
+  DesignRunConfig cfg;
+  cfg.seed = 11;
+  cfg.runs = runs;
+  cfg.row_points = dims + 2;  // row j runs [j runs, (j + 1) runs)
+  sobol::PointValues v = noisy_ishigami(u, noise, 8, cfg, true);
+  const auto truth = sobol::ishigami_indices();
+  v.runs_per_row = true;
+  const auto r = sobol::estimate(std::vector<sobol::PointValues>{v}, dims, rows, 500, 5)[0];
+  // Within a row the inert x4's points are the same runs: exactly 0, noise and all.
+  check_noisy_ishigami(r);
+  const double noise_var = 7.0 / 3.0 * noise * noise / runs;
+  INFO("noise " << r.noise.estimate << " [" << r.noise.lo << ", " << r.noise.hi << "]");
+  CHECK(holds(r.noise, noise_var / (truth.variance + noise_var)));
+  CHECK(holds(r.randomness, Ishigami::randomness_share(noise)));
+  // The same values taken as the means of shared runs, the noise left in: x2's indices
+  // shrink by the noise's share, far outside their intervals.
+  v.runs_per_row = false;
+  const auto raw = sobol::estimate(std::vector<sobol::PointValues>{v}, dims, rows, 200, 5)[0];
+  INFO("uncorrected x2 total " << raw.total[1].estimate << " [" << raw.total[1].lo << ", " << raw.total[1].hi << "]");
+  CHECK(raw.total[1].hi < truth.total[1] - 0.05);
 }
 
 namespace {

@@ -52,7 +52,7 @@ class Stress(Scratch):
     def test_severity_rises_with_the_probability_and_a_direct_run_agrees(self):
         # Probabilities between failure without the shock's force and at severity 1.
         probe = self.stress("--probability", "0.5")
-        base, worst = probe["curve"][0]["failure"], probe["curve"][-1]["failure"]
+        base, worst = probe["grid"][0]["failure"], probe["grid"][-1]["failure"]
         self.assertLess(base + 0.1, worst, "a recession at month 1 must matter")
         ps = [base + (worst - base) * f for f in (0.2, 0.5, 0.8)]
         out = self.stress("--probability", ",".join(f"{p:.3f}" for p in ps), "--threads", "2")
@@ -65,8 +65,8 @@ class Stress(Scratch):
         self.assertLess(values[0], values[1])
         self.assertLess(values[1], values[2])
         # The failure curve rises with severity (allowing sampling noise of non-monotone runs).
-        curve = [c["failure"] for c in out["curve"]]
-        self.assertLessEqual(curve[0], curve[-1])
+        grid = [c["failure"] for c in out["grid"]]
+        self.assertLessEqual(grid[0], grid[-1])
         self.assertLess(out["non_monotone"]["share"], 0.05)
 
         # A plain run with the recession written into the scenario at the middle answer:
@@ -91,7 +91,7 @@ class Stress(Scratch):
     def test_probability_below_the_base_failure_is_severity_zero_and_above_reach_is_none(self):
         # Costs doubling for a few months does not fail every firm (about 92% at severity 1).
         out = self.stress("--probability", "0.001,0.999", shock="input_costs")
-        self.assertLess(out["curve"][-1]["failure"], 0.999)
+        self.assertLess(out["grid"][-1]["failure"], 0.999)
         low, high = out["quantiles"]
         self.assertEqual(low["value"], 0)
         self.assertFalse(high["reached"])
@@ -106,7 +106,7 @@ class Stress(Scratch):
         self.assertLess(p1["value"], p2["value"])
         self.assertEqual(out["cash"]["value"], p1["value"])
         # Survival rises with cash.
-        survival = [c["survival"] for c in out["curve"]]
+        survival = [c["survival"] for c in out["grid"]]
         self.assertLess(survival[0], survival[-1])
         cash = p2["value"]  # repr round-trips the double exactly
         # The scenario with firm.cash in place of its cash_buffer_days (the reader takes one).
@@ -122,6 +122,31 @@ class Stress(Scratch):
         self.assertLessEqual(lo, 0.6, f"direct survival {alive / n:.4f} with ${cash}")
         self.assertLessEqual(0.6, hi, f"direct survival {alive / n:.4f} with ${cash}")
         self.assertLessEqual(abs(alive / n - 0.6), 1 / n + out["non_monotone"]["share"] + 1e-9)
+
+    def test_curve_gives_every_probability_from_the_same_runs(self):
+        # `curve`: the answer at P = 0.05, 0.10, ..., 0.95 with its interval, in exactly
+        # this shape (the report draws it); it rises with P and is the headline at the
+        # requested P.
+        for extra, key in ((["--shock", "recession"], "severity"), (["--cash"], "cash")):
+            out = json.loads(run(["stress", str(SOURCE / "scenarios/default.yaml"), *extra, "--probability", "0.35,0.7",
+                                  "--runs", "1500", "--months", "36", "--json"], self.dir).stdout)
+            curve = out["curve"]
+            self.assertEqual([c["probability"] for c in curve], [k / 20 for k in range(1, 20)])
+            for c in curve:
+                self.assertEqual(sorted(c), ["hi", "lo", "probability", "value"])
+            values = [math.inf if c["value"] is None else c["value"] for c in curve]
+            self.assertEqual(values, sorted(values), key)
+            reached = [c for c in curve if c["value"] is not None]
+            self.assertGreater(len(reached), 3, key)
+            for c in reached:
+                self.assertLessEqual(c["lo"], c["value"])
+                if c["hi"] is not None:
+                    self.assertLessEqual(c["value"], c["hi"])
+            at = {c["probability"]: c for c in curve}
+            for q in out["quantiles"]:
+                want = {k: q[k] for k in ("value", "lo", "hi")}
+                self.assertEqual({k: at[q["probability"]][k] for k in ("value", "lo", "hi")}, want, key)
+            self.assertEqual(out[key]["value"], at[0.35]["value"])
 
     def test_same_answer_with_1_and_3_threads(self):
         args = ["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", "lost_segment", "--probability", "0.6",

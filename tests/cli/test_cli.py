@@ -407,6 +407,7 @@ class Sensitivity(Scratch):
             self.assertGreater(by_param["firm.cash_buffer_days"]["total"]["value"], 0.8, name)
             o = out["outputs"][name]
             self.assertTrue(0 < o["randomness"]["value"] <= 1, name)
+        self.assertEqual(out["design"]["common_runs"], "row")
         self.assertEqual(out["curve"]["months"], list(range(1, 37)))
         self.assertEqual(len(out["curve"]["indices"]["firm.cash_buffer_days"]["total"]["value"]), 36)
         bars = out["tornado"]["outputs"]["survival_36"]["bars"]
@@ -414,6 +415,15 @@ class Sensitivity(Scratch):
         self.assertGreater(bars[0]["swing"]["lo"], 0)  # more capital, more survivors
         self.assertLess(bars[0]["low_value"], bars[0]["high_value"])
         self.assertEqual(bars[1]["swing"], {"value": 0.0, "lo": 0.0, "hi": 0.0})
+
+    def test_every_point_on_the_same_runs(self):
+        # --common-runs all: the design before each row had its own runs; the inert
+        # parameter is still exactly 0, and the intervals resample blocks of runs too.
+        out = json.loads(self.sensitivity(["--json", "--set", self.INERT, "--common-runs", "all"]))
+        self.assertEqual(out["design"]["common_runs"], "all")
+        for name, by_param in out["indices"].items():
+            self.assertEqual(by_param["automation.dip"]["total"], {"value": 0.0, "lo": 0.0, "hi": 0.0}, name)
+            self.assertGreater(by_param["firm.cash_buffer_days"]["total"]["value"], 0.8, name)
 
     def test_a_design_point_is_the_variant_that_set_makes(self):
         # The tornado's centre has every parameter at its median: the same runs as
@@ -436,6 +446,24 @@ class Sensitivity(Scratch):
         for part in ("Total-order Sobol' indices", "First-order indices", "runs' own randomness", "replicate noise",
                      "Tornado: survival to month 36", "firm.cash_buffer_days", "precision: total-index intervals within"):
             self.assertIn(part, text)
+
+
+    def test_correlated_inputs_are_refused_unless_ignored_and_then_said(self):
+        # Sobol' indices need independent inputs: a scenario with correlations is refused
+        # (one line, exit 2) unless --ignore-correlations, which the output then reports.
+        (self.dir / "c.yaml").write_text(DESIGNED.replace("SAMPLING", "random"))
+        small = ["--samples", "16", "--replicates", "8", "--runs", "50", "--months", "12", "--bootstrap", "100", "-q"]
+        p = run(["sensitivity", "c.yaml"] + small, self.dir, check=2)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        for part in ("correlations", "[market.fit, firm.cash_buffer_days, -0.6]", "--ignore-correlations"):
+            self.assertIn(part, p.stderr)
+        out = json.loads(run(["sensitivity", "c.yaml", "--json", "--ignore-correlations"] + small, self.dir, check=0).stdout)
+        self.assertIs(out["correlations_ignored"], True)
+        self.assertEqual(out["ignored_correlations"], [["market.fit", "firm.cash_buffer_days", -0.6]])
+        text = run(["sensitivity", "c.yaml", "--ignore-correlations"] + small, self.dir, check=0).stdout
+        self.assertIn("correlations IGNORED", text)
+        self.assertIs(json.loads(self.sensitivity(["--json"]))["correlations_ignored"], False)
 
 
 class ScenarioLibrary(Scratch):

@@ -8,6 +8,7 @@ ranks are oversubscribed (--oversubscribe) and, as root, Open MPI must be told t
 intended (OMPI_ALLOW_RUN_AS_ROOT*).
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,8 +33,8 @@ def mpirun(np, args, cwd, extra=()):
     return [MPIEXEC, "--oversubscribe", "-np", str(np), *extra, SMBSIM, *args]
 
 
-def run(cmd, cwd, check=None, timeout=300):
-    p = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+def run(cmd, cwd, check=None, timeout=300, env=ENV):
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check is not None:
         assert p.returncode == check, f"exit {p.returncode} for {cmd}\nstdout: {p.stdout}\nstderr: {p.stderr}"
     return p
@@ -113,6 +114,62 @@ class SameBits(Scratch):
         run([SMBSIM, *args, "-o", "plain.h5"], self.dir, check=0)
         run(mpirun(3, [*args, "--threads", "1", "-o", "np3.h5"], self.dir), self.dir, check=0)
         self.assert_same_results("plain.h5", "np3.h5", "on 3 ranks with one block")
+
+
+class Analyses(Scratch):
+    """sensitivity and stress print JSON: K ranks print the same bytes as one process (the
+    sensitivity's own timing, "seconds", aside)."""
+    INERT = "automation.dip={dist: uniform, low: 0.05, high: 0.2}"
+
+    def same_output(self, args, cases, strip=lambda text: text):
+        """The same bytes on each (ranks, threads) as one process; returns the last job's
+        stderr, where SMBSIM_RANK_TIMING makes each rank say what share it took."""
+        plain = run([SMBSIM, *args, "--threads", "2"], self.dir, check=0).stdout
+        self.assertTrue(plain.startswith("{"), plain)
+        for np, threads in cases:
+            p = run(mpirun(np, [*args, "--threads", str(threads)], self.dir), self.dir, check=0,
+                    env=dict(ENV, SMBSIM_RANK_TIMING="1"))
+            self.assertEqual(strip(p.stdout), strip(plain), f"{args[0]} on {np} ranks x {threads} threads")
+        return p.stderr
+
+    def assert_shared(self, stderr, np, what, start, count):
+        """Each rank took its contiguous share of [start, start + count), as rank_blocks splits it."""
+        base, extra = divmod(count, np)
+        for r in range(np):
+            first = start + r * base + min(r, extra)
+            last = first + base + (1 if r < extra else 0) - 1
+            self.assertIn(f"rank {r} of {np}: {what} {first}-{last} of", stderr)
+
+    def test_sensitivity_on_1_2_and_3_ranks(self):
+        # --precision grows the design from 24 to 48 rows: the second stage's points are
+        # split over the ranks again, and rank 0 decides for all.
+        args = ["sensitivity", "--set", self.INERT, "--samples", "24", "--precision", "0.001", "--max-samples", "48",
+                "--replicates", "10", "--runs", "301", "--months", "24", "--bootstrap", "100", "-q", "--json"]
+        without_time = lambda text: re.sub(r'"seconds":[^,}]*', "", text)
+        err = self.same_output(args, [(1, 1), (2, 1), (2, 2), (3, 1)], without_time)
+        # Two parameters: 4 points a row; 24 rows, then 24 more; the tornado's 5 points.
+        self.assert_shared(err, 3, "design points", 0, 96)
+        self.assert_shared(err, 3, "design points", 96, 96)
+        self.assert_shared(err, 3, "tornado points", 0, 5)
+        self.same_output(args + ["--common-runs", "all"], [(3, 1)], without_time)
+
+    def test_stress_on_1_2_and_3_ranks(self):
+        scenario = str(SOURCE / "scenarios/default.yaml")
+        common = ["--probability", "0.3,0.6", "--runs", "701", "--months", "36", "--json"]
+        err = self.same_output(["stress", scenario, "--shock", "recession", *common], [(1, 1), (2, 1), (2, 2), (3, 1)])
+        self.assert_shared(err, 3, "runs", 0, 701)
+        err = self.same_output(["stress", scenario, "--cash", *common], [(2, 1)])
+        self.assert_shared(err, 2, "runs", 0, 701)
+
+    def test_stress_with_more_ranks_than_runs(self):
+        # Two runs on three ranks: rank 2 searches none and sends nothing.
+        self.same_output(["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", "recession", "--probability",
+                          "0.5", "--runs", "2", "--months", "24", "--json"], [(3, 1)])
+
+    def test_bad_input_fails_every_rank_with_one_message(self):
+        p = run(mpirun(3, ["sensitivity", "--common-runs", "some"], self.dir), self.dir)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stderr.count("--common-runs"), 1, p.stderr)
 
 
 class Failures(Scratch):

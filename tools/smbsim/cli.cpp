@@ -34,7 +34,8 @@ Options:
   --version           version and git commit
 
 Under mpirun or srun, run, sweep and demo share the runs among the ranks and rank 0 writes
-one file, the same bits as one process (docs/cluster.md).
+one file, the same bits as one process; sensitivity and stress share their work and rank 0
+prints what one process would (docs/cluster.md).
 
 Exit codes: 0 success, 1 runtime failure (e.g. output not writable), 2 invalid input or usage.
 )";

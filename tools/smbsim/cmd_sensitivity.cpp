@@ -4,6 +4,7 @@
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/sensitivity.hpp"
 #include "tools/smbsim/summary_text.hpp"
+#include "tools/smbsim/together.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,10 +32,16 @@ nlohmann::json sensitivity_json(const SensitivityResult& r) {
   j["variant"] = r.variant;
   j["seed"] = r.seed;
   j["months"] = r.months;
+  j["correlations_ignored"] = !r.correlations_ignored.empty();
+  if (!r.correlations_ignored.empty()) {
+    j["ignored_correlations"] = nlohmann::json::array();
+    for (const auto& c : r.correlations_ignored) j["ignored_correlations"].push_back({c.a, c.b, c.rank});
+  }
   j["design"] = {{"sequence", sobol::sequence_name(r.sequence)},
                  {"rows", r.rows},
                  {"points", r.rows * static_cast<std::int64_t>(r.inputs.size() + 2)},
                  {"replicates", r.replicates},
+                 {"common_runs", r.shared_runs ? "all" : "row"},
                  {"runs", r.runs},
                  {"bootstrap", r.bootstrap},
                  {"curve_bootstrap", r.curve_bootstrap},
@@ -146,8 +153,14 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
   out << "Sensitivity of " << r.scenario << " (variant " << r.variant << "): " << d << " uncertain parameter"
       << (d > 1 ? "s" : "") << "\n  " << (r.sequence == sobol::Sequence::sobol ? "Sobol' design" : "random design") << " of "
       << r.rows << " rows (" << r.rows * static_cast<std::int64_t>(d + 2) << " points) x " << r.replicates
-      << " runs each on common random numbers = " << r.runs << " runs; " << r.bootstrap << " bootstrap resamples; "
+      << (r.shared_runs ? " runs each, the same at every point = " : " runs each, each row its own (shared by its points) = ")
+      << r.runs << " runs; " << r.bootstrap << " bootstrap resamples; "
       << format_double("%.1f", r.seconds) << " s\n";
+  if (!r.correlations_ignored.empty()) {
+    out << "  correlations IGNORED (--ignore-correlations): the scenario correlates";
+    for (const auto& c : r.correlations_ignored) out << " " << c.a << " ~ " << c.b << " " << format_double("%g", c.rank) << ";";
+    out << " these indices treat its inputs as independent\n";
+  }
   if (r.precision) {
     out << "  precision: total-index intervals within +-" << *r.precision << ": "
         << (r.precision_met                         ? "met"
@@ -183,8 +196,21 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
   for (const auto& x : r.indices) out << std::setw(13) << (std::isnan(x.noise.estimate) ? "-" : percent(x.noise.estimate, 1));
   out << "\n  (runs' own randomness: the share of the variance between single runs that no parameter\n"
          "  explains: the market, the shocks and the rest of each run's luck; replicate noise: the\n"
-         "  share of the design's variance that is left from averaging only "
-      << r.replicates << " runs per point)\n";
+         "  share of the design's variance that is noise from averaging only "
+      << r.replicates << " runs per point" << (r.shared_runs ? ")\n" : ", removed from the indices)\n");
+  // With each row its own runs the noise is removed, but where it is most of the design's
+  // variance (parameters that explain little of a run), more runs per point are the
+  // cheaper way to narrow the intervals: at noise share s, R q runs (q = s / (1 - s))
+  // bring it to a half, so suggest twice that, for a third.
+  double worst = 0;
+  for (const auto& x : r.indices)
+    if (!std::isnan(x.noise.estimate)) worst = std::max(worst, x.noise.estimate);
+  if (!r.shared_runs && worst > 0.5 && worst < 1) {
+    const double runs = 2.0 * static_cast<double>(r.replicates) * worst / (1 - worst);
+    out << "  The replicate noise is over half the design's variance: the intervals would narrow faster with\n"
+           "  more runs per point than with more rows (try --replicates "
+        << static_cast<std::int64_t>(std::ceil(runs / 25) * 25) << ").\n";
+  }
 
   // The curve: total index of survival, month by month.
   out << "\nTotal index of survival, month 1 to " << r.months << " (each column a stretch of months; full bar = 1):\n";
@@ -236,10 +262,12 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
   visible.add_options()
       ("json", po::bool_switch(), "print one JSON object instead of the tables")
       ("samples", po::value<std::string>(), "rows of the design's matrices A and B (default 1024; a power of 2 suits the Sobol' sequence)")
-      ("replicates", po::value<std::string>(), "runs per design point, on common random numbers (default 200)")
+      ("replicates", po::value<std::string>(), "runs per design point, on common random numbers (default 25; 200 with --common-runs all)")
       ("precision", po::value<std::string>(), "double the rows until every total index's 95% interval is within +-H, e.g. 0.03")
       ("max-samples", po::value<std::string>(), "with --precision: at most this many rows (default 16384)")
       ("design", po::value<std::string>(), "sobol (scrambled quasi-random, default) or random")
+      ("common-runs", po::value<std::string>(),
+       "row (default): each row of the design its own runs, shared by its points; all: every point the same runs")
       ("bootstrap", po::value<std::string>(), "bootstrap resamples for the intervals (default 1000)")
       ("tornado-quantile", po::value<std::string>(), "the tornado's ends: this quantile and 1 minus it (default 0.05)")
       ("variant", po::value<std::string>(), "the scenario's variant to analyse (default: the first)")
@@ -249,6 +277,8 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
       ("threads", po::value<std::string>(), "worker threads (default: all cores); results do not depend on it")
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a field, e.g. --set 'market.volatility={dist: uniform, low: 0.2, high: 0.4}' (repeatable)")
+      ("ignore-correlations", po::bool_switch(),
+       "analyse a scenario with correlations: as if its inputs were independent (said in the output)")
       ("quiet,q", po::bool_switch(), "no progress bar");
   const auto parsed = parse_command(
       args, visible, "scenario",
@@ -267,7 +297,7 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
   SensitivityOptions o;
   auto text = [&](const char* key) { return vm[key].as<std::string>(); };
   if (vm.count("samples")) o.samples = parse_whole("--samples", text("samples"), 16, 1 << 20);
-  if (vm.count("replicates")) o.replicates = parse_whole("--replicates", text("replicates"), 2, 1000000);
+
   if (vm.count("precision")) o.precision = parse_fraction("--precision", text("precision"), 0.001, 0.5);
   if (vm.count("max-samples")) {
     if (!o.precision) throw UsageError("--max-samples: expected it only with --precision, found it without");
@@ -282,11 +312,21 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
     else if (d == "random") o.sequence = sobol::Sequence::random;
     else throw UsageError("--design: expected sobol or random, found \"" + d + "\"");
   }
+  if (vm.count("common-runs")) {
+    const std::string c = text("common-runs");
+    if (c != "row" && c != "all") throw UsageError("--common-runs: expected row or all, found \"" + c + "\"");
+    o.shared_runs = c == "all";
+  }
+  // Each row its own runs: few per point are best (the noise is removed and averages over
+  // the rows); every point on the same runs: many, since their error does not average.
+  if (o.shared_runs) o.replicates = 200;
+  if (vm.count("replicates")) o.replicates = parse_whole("--replicates", text("replicates"), 2, 1000000);
   if (vm.count("bootstrap")) o.bootstrap = static_cast<int>(parse_whole("--bootstrap", text("bootstrap"), 100, 100000));
   if (vm.count("tornado-quantile"))
     o.tornado_quantile = parse_fraction("--tornado-quantile", text("tornado-quantile"), 0.001, 0.49);
   o.threads = ro.threads;
   o.progress = !ro.quiet;
+  o.ignore_correlations = vm["ignore-correlations"].as<bool>();
   const scenario::Scenario sc = load_scenario_for(ro);
   std::size_t variant = 0;
   if (vm.count("variant")) {
@@ -300,7 +340,9 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
     if (!found) throw UsageError("--variant: expected one of the scenario's variants (" + names + "), found \"" + name + "\"");
   }
   o.tornado_runs = sc.simulation.runs;
-  const SensitivityResult r = run_sensitivity(sc, variant, o);
+  check_sensitivity(sc, variant, o);
+  const SensitivityResult r = on_all_ranks([&] { return run_sensitivity(sc, variant, o); });
+  if (!Ranks::world().root()) return kOk;  // rank 0 prints
   if (vm["json"].as<bool>()) {
     io.out << sensitivity_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {

@@ -4,6 +4,7 @@
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/stress.hpp"
 #include "tools/smbsim/summary_text.hpp"
+#include "tools/smbsim/together.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -105,7 +106,9 @@ int cmd_stress(const std::vector<std::string>& args, Io io) {
   }
 
   const auto start = std::chrono::steady_clock::now();
-  const StressResult r = cash ? cash_test(variant->spec, st) : stress_test(variant->spec, st);
+  // Under mpirun the ranks share the runs (stress.hpp) and rank 0 prints.
+  const StressResult r = on_all_ranks([&] { return cash ? cash_test(variant->spec, st) : stress_test(variant->spec, st); });
+  if (!Ranks::world().root()) return kOk;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<Interval> answers;
   for (double p : probabilities) answers.push_back(critical_quantile(r.critical, p));
@@ -141,9 +144,18 @@ int cmd_stress(const std::vector<std::string>& args, Io io) {
     j[quantity] = answer(0);
     j["quantiles"] = nlohmann::json::array();
     for (std::size_t k = 0; k < answers.size(); ++k) j["quantiles"].push_back(answer(k));
+    // The answer at every P from 0.05 to 0.95, from the same critical values: the curve
+    // a report draws (value against probability, with its band).
     j["curve"] = nlohmann::json::array();
+    for (int k = 1; k <= 19; ++k) {
+      const double p = k / 20.0;
+      const Interval a = critical_quantile(r.critical, p);
+      j["curve"].push_back({{"probability", p}, {"value", number_or_null(a.estimate)}, {"lo", number_or_null(a.lo)},
+                            {"hi", number_or_null(a.hi)}});
+    }
+    j["grid"] = nlohmann::json::array();
     for (const auto& c : r.curve)
-      j["curve"].push_back({{quantity, c.value}, {event, c.share.estimate}, {"lo", c.share.lo}, {"hi", c.share.hi}});
+      j["grid"].push_back({{quantity, c.value}, {event, c.share.estimate}, {"lo", c.share.lo}, {"hi", c.share.hi}});
     j["non_monotone"] = {{"runs", r.non_monotone}, {"share", non_monotone}};
     j["resolution"] = r.resolution;
     io.out << j.dump() << "\n";

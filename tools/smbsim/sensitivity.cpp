@@ -2,8 +2,10 @@
 
 #include "engine/design_runner.hpp"
 #include "engine/progress.hpp"
+#include "engine/ranks_runner.hpp"
 #include "models/firm/firm.hpp"
 #include "tools/smbsim/cli.hpp"
+#include "tools/smbsim/summary_text.hpp"
 
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
@@ -21,6 +23,7 @@ constexpr double kZ95 = 1.959963984540054;
 /// evenly spaced months (memory and bootstrap time grow with the curve's points).
 constexpr int kMaxCurvePoints = 240;
 constexpr int kCurveBootstrap = 200;
+constexpr std::size_t kCurveChunk = 12;
 
 /// An uncertain parameter of a firm specification and how a design point fixes it.
 struct Factor {
@@ -131,6 +134,37 @@ class RunValues {
 /// r * G / R, G = min(R, kGroups).
 constexpr int kGroups = 10;
 
+/// Under MPI each rank runs one contiguous range of points [start, start + count)
+/// (rank_blocks), writing each point's record into `parts` (record k of a part of width w
+/// at [k w, (k + 1) w)); this brings every rank's records to rank 0, in point order, as
+/// one process would have them (bits, nothing added up). One process: nothing to do.
+struct Part {
+  std::vector<double>* values;
+  std::size_t width;
+};
+void gather_points(const Ranks& ranks, const char* what, std::int64_t start, std::int64_t count,
+                   const std::vector<Part>& parts) {
+  if (!ranks.distributed()) return;
+  const auto [first, end] = ranks.block_range(count, ranks.rank());
+  detail::RankTiming().say("smbsim: rank %d of %d: %s %lld-%lld of %lld-%lld\n", ranks.rank(), ranks.size(), what,
+                           static_cast<long long>(start + first), static_cast<long long>(start + end - 1),
+                           static_cast<long long>(start), static_cast<long long>(start + count - 1));
+  std::vector<double> mine;
+  for (std::int64_t k = start + first; k < start + end; ++k)
+    for (const Part& p : parts) {
+      const auto at = p.values->begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * p.width);
+      mine.insert(mine.end(), at, at + static_cast<std::ptrdiff_t>(p.width));
+    }
+  const std::vector<double> all = ranks.gather(mine);
+  if (!ranks.root()) return;
+  auto from = all.begin();
+  for (std::int64_t k = start; k < start + count; ++k)
+    for (const Part& p : parts) {
+      std::copy_n(from, p.width, p.values->begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * p.width));
+      from += static_cast<std::ptrdiff_t>(p.width);
+    }
+}
+
 Interval paired(std::span<const double> a, std::span<const double> b) {
   const std::size_t n = a.size();
   double s = 0;
@@ -151,18 +185,35 @@ double widest_total_half_width(const std::vector<sobol::OutputIndices>& indices)
   return widest;
 }
 
-SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
-  const auto start = std::chrono::steady_clock::now();
+void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
   const scenario::Variant& v = sc.variants.at(variant);
-  const firm::FirmSpec& base = v.spec;
-  const std::vector<Factor> factors = uncertain_factors(base);
-  if (factors.empty())
+  if (uncertain_factors(v.spec).empty())
     throw UsageError("SCENARIO: expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
                      ", found none: give the uncertain ones as distributions, or --set one (e.g. --set "
                      "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')");
+  const auto& correlations = v.spec.design.correlations;
+  if (!correlations.empty() && !o.ignore_correlations) {
+    std::string pairs;
+    for (const auto& c : correlations)
+      pairs += (pairs.empty() ? "" : ", ") + ("[" + c.a + ", " + c.b + ", " + format_double("%g", c.rank) + "]");
+    throw UsageError("SCENARIO: expected independent inputs (Sobol' indices assume them), found correlations: " + pairs +
+                     " in variant " + v.name + ": remove them, or give --ignore-correlations to analyse the inputs as if "
+                     "independent");
+  }
+}
+
+SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  check_sensitivity(sc, variant, o);
+  const scenario::Variant& v = sc.variants.at(variant);
+  const firm::FirmSpec& base = v.spec;
+  const std::vector<Factor> factors = uncertain_factors(base);
+  const auto& correlations = base.design.correlations;
   const int d = static_cast<int>(factors.size());
   const int months = sc.simulation.months;
   const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+  const Ranks& ranks = Ranks::world();
+  const bool show = o.progress && ranks.root() && Progress::stderr_is_terminal();
 
   SensitivityResult res;
   res.scenario = sc.name;
@@ -171,10 +222,12 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   res.months = months;
   res.sequence = o.sequence;
   res.replicates = o.replicates;
+  res.shared_runs = o.shared_runs;
   res.bootstrap = o.bootstrap;
   res.precision = o.precision;
   res.tornado_quantile = o.tornado_quantile;
   res.tornado_runs = o.tornado_runs;
+  res.correlations_ignored = correlations;
   for (const auto& f : factors)
     res.inputs.push_back({f.path, Uncertain::kKindNames[f.dist->kind()], f.value(o.tornado_quantile), f.value(0.5),
                           f.value(1.0 - o.tornado_quantile)});
@@ -208,6 +261,7 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   DesignRunConfig cfg;
   cfg.seed = sc.simulation.seed;
   cfg.runs = o.replicates;
+  cfg.row_points = o.shared_runs ? 0 : d + 2;
   cfg.months = months;
   cfg.threads = threads;
   std::int64_t rows = o.samples, done_points = 0;
@@ -217,16 +271,29 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     for (auto& p : headline) {
       p.groups = groups;
       p.group_runs = group_runs;
+      p.runs_per_row = !o.shared_runs;
       p.sum.resize(static_cast<std::size_t>(points * groups));
       p.squares.resize(static_cast<std::size_t>(points * groups));
     }
-    for (auto& p : curve) p.mean.resize(static_cast<std::size_t>(points));
-    Progress progress("sobol " + std::to_string(rows) + " rows", (points - done_points) * o.replicates,
-                      o.progress && Progress::stderr_is_terminal());
+    // The curve: with each row its own runs, its points' halves too (the noise to remove);
+    // survival is 0 or 1, so no squares.
+    for (auto& p : curve) {
+      if (o.shared_runs) {
+        p.mean.resize(static_cast<std::size_t>(points));
+        continue;
+      }
+      p.groups = 2;
+      p.group_runs = {static_cast<double>(o.replicates / 2), static_cast<double>(o.replicates - o.replicates / 2)};
+      p.runs_per_row = p.binary = true;
+      p.sum.resize(static_cast<std::size_t>(points * 2));
+    }
+    // This rank's share of the new points (all of them in one process).
+    const auto [mine, mine_end] = ranks.block_range(points - done_points, ranks.rank());
+    Progress progress("sobol " + std::to_string(rows) + " rows", (mine_end - mine) * o.replicates, show);
     cfg.progress = &progress;
     tbb::enumerable_thread_specific<std::vector<double>> scratch;
     run_design<firm::Firm>(
-        done_points, points - done_points, cfg,
+        done_points + mine, mine_end - mine, cfg,
         [&](std::int64_t k) { return spec_at([&](int i) { return factors[static_cast<std::size_t>(i)].value(u.point(k, i)); }); },
         [&](std::int64_t k, std::span<const double> r, std::size_t width) {
           std::vector<double>& values = scratch.local();
@@ -247,53 +314,72 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
           }
           // The curve: survivors to each month, from the failure months.
           for (std::size_t c = 0; c < res.curve_months.size(); ++c) {
-            std::int64_t alive = 0;
+            std::int64_t alive[2] = {0, 0};  // in the first and the second half of the runs
             for (std::size_t run = 0; run < n; ++run) {
               const double fm = r[run * width + cols.failure_month];
-              alive += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
+              alive[run < n / 2 ? 0 : 1] += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
             }
-            curve[c].mean[kk] = static_cast<double>(alive) / static_cast<double>(n);
+            if (o.shared_runs) {
+              curve[c].mean[kk] = static_cast<double>(alive[0] + alive[1]) / static_cast<double>(n);
+            } else {
+              curve[c].sum[kk * 2] = static_cast<double>(alive[0]);
+              curve[c].sum[kk * 2 + 1] = static_cast<double>(alive[1]);
+            }
           }
         });
     progress.finish();
+    std::vector<Part> parts;
+    for (auto& p : headline) parts.insert(parts.end(), {{&p.sum, p.sum.size() / static_cast<std::size_t>(points)},
+                                                       {&p.squares, p.squares.size() / static_cast<std::size_t>(points)}});
+    for (auto& p : curve) {
+      auto& values = o.shared_runs ? p.mean : p.sum;
+      parts.push_back({&values, values.size() / static_cast<std::size_t>(points)});
+    }
+    gather_points(ranks, "design points", done_points, points - done_points, parts);
     done_points = points;
     res.rows = rows;
-    arena.execute([&] { res.indices = sobol::estimate(headline, d, rows, o.bootstrap, sc.simulation.seed); });
-    if (!o.precision) break;
-    const double widest = widest_total_half_width(res.indices);
-    res.convergence.emplace_back(rows, widest);
-    if (widest <= *o.precision) break;
-    // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); the part of
-    // the R runs every point shares stays. If the widest interval shrank by less than a
-    // tenth, that part dominates: more rows will not help, more replicates will.
-    if (res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+    // Rank 0 estimates and decides whether to grow the design; the others follow.
+    auto grow = [&] {
+      arena.execute([&] { res.indices = sobol::estimate(headline, d, rows, o.bootstrap, sc.simulation.seed); });
+      if (!o.precision) return false;
+      const double widest = widest_total_half_width(res.indices);
+      res.convergence.emplace_back(rows, widest);
+      if (widest <= *o.precision) return false;
+      // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); with every
+      // point on the same runs, the part of those R runs stays. If the widest interval
+      // shrank by less than a tenth, that part dominates: more rows will not help, more
+      // replicates will. (With each row its own runs, both parts shrink with the rows.)
       res.precision_met = false;
-      res.precision_limit = "replicates";
-      break;
-    }
-    if (rows * 2 > o.max_samples) {
-      res.precision_met = false;
-      res.precision_limit = "max_samples";
-      break;
-    }
+      if (o.shared_runs && res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+        res.precision_limit = "replicates";
+        return false;
+      }
+      if (rows * 2 > o.max_samples) {
+        res.precision_limit = "max_samples";
+        return false;
+      }
+      res.precision_met = true;
+      return true;
+    };
+    if (!ranks.broadcast(ranks.root() && grow())) break;
     rows *= 2;
   }
-  // The curve's bands from fewer resamples: a band drawn month by month needs less than
-  // the headline intervals, and the curve has a hundred and more outputs.
-  res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
-  arena.execute([&] { res.curve = sobol::estimate(curve, d, rows, res.curve_bootstrap, sc.simulation.seed); });
   res.runs = done_points * o.replicates;
 
   // The tornado: point 0 has every parameter at its median, point 1 + 2i parameter i at
   // its low quantile and 2 + 2i at its high one, all on the same runs.
   const std::int64_t tornado_points = 1 + 2 * static_cast<std::int64_t>(d);
-  std::vector<std::vector<double>> tv(static_cast<std::size_t>(tornado_points));
+  const auto n = static_cast<std::size_t>(o.tornado_runs);
+  std::vector<double> tv(static_cast<std::size_t>(tornado_points) * outputs * n);  // point, output, run
   {
-    Progress progress("tornado", tornado_points * o.tornado_runs, o.progress && Progress::stderr_is_terminal());
+    const auto [mine, mine_end] = ranks.block_range(tornado_points, ranks.rank());
+    Progress progress("tornado", (mine_end - mine) * o.tornado_runs, show);
     cfg.runs = o.tornado_runs;
+    cfg.row_points = 0;  // one set of runs for every bar: paired differences
     cfg.progress = &progress;
+    tbb::enumerable_thread_specific<std::vector<double>> scratch;
     run_design<firm::Firm>(
-        0, tornado_points, cfg,
+        mine, mine_end - mine, cfg,
         [&](std::int64_t k) {
           return spec_at([&](int i) {
             const auto& f = factors[static_cast<std::size_t>(i)];
@@ -302,13 +388,30 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
           });
         },
         [&](std::int64_t k, std::span<const double> r, std::size_t width) {
-          run_values(r, width, o.tornado_runs, tv[static_cast<std::size_t>(k)]);
+          std::vector<double>& values = scratch.local();
+          run_values(r, width, o.tornado_runs, values);
+          std::copy(values.begin(), values.end(), tv.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * outputs * n));
         });
     progress.finish();
   }
-  const auto n = static_cast<std::size_t>(o.tornado_runs);
+  gather_points(ranks, "tornado points", 0, tornado_points, {{&tv, outputs * n}});
+  // Rank 0 alone estimates from here on, after the last exchange: the others are done.
+  if (!ranks.root()) return res;
+  // The curve's bands from fewer resamples: a band drawn month by month needs less than
+  // the headline intervals, and the curve has a hundred and more outputs.
+  res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
+  // A few months at a time: the estimator keeps each output's values at every row for
+  // its resamples, and the resamples do not depend on the outputs, so the same numbers.
+  for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
+    const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
+    arena.execute([&] {
+      for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
+    });
+  }
   for (std::size_t out = 0; out < outputs; ++out) {
-    auto slice = [&](std::int64_t k) { return std::span<const double>(&tv[static_cast<std::size_t>(k)][out * n], n); };
+    auto slice = [&](std::int64_t k) {
+      return std::span<const double>(&tv[(static_cast<std::size_t>(k) * outputs + out) * n], n);
+    };
     TornadoOutput t;
     double s = 0;
     for (double x : slice(0)) s += x;

@@ -19,7 +19,10 @@ namespace smbsim::cli {
 
 struct SensitivityOptions {
   std::int64_t samples = 1024;     ///< rows of A and B (the first design, with precision)
-  std::int64_t replicates = 200;   ///< runs per design point
+  std::int64_t replicates = 25;    ///< runs per design point (the command's default with shared runs: 200)
+  /// Every point the same runs (true), or each row its own runs, shared by its A, B and
+  /// AB_i points (false: the runs' error then averages over the rows too).
+  bool shared_runs = false;
   std::optional<double> precision; ///< grow the design until total-index intervals are +-this
   std::int64_t max_samples = 16384;
   sobol::Sequence sequence = sobol::Sequence::sobol;
@@ -28,6 +31,9 @@ struct SensitivityOptions {
   std::int64_t tornado_runs = 10000;
   int threads = 0;
   bool progress = true;
+  /// Analyse a variant with `correlations:` as if its inputs were independent (Sobol'
+  /// indices as defined here need independent inputs); without it such a variant is refused.
+  bool ignore_correlations = false;
 };
 
 /// One uncertain parameter: its path, distribution and the values the tornado uses.
@@ -59,8 +65,12 @@ struct SensitivityResult {
   std::uint64_t seed = 0;
   int months = 0;
   std::vector<SensitivityInput> inputs;
+  /// The variant's rank correlations, treated as independent (--ignore-correlations);
+  /// empty if it has none.
+  std::vector<Correlation> correlations_ignored;
   sobol::Sequence sequence = sobol::Sequence::sobol;
   std::int64_t rows = 0, replicates = 0, runs = 0;
+  bool shared_runs = false;
   int bootstrap = 0;
   int curve_bootstrap = 0;  ///< the curve's intervals: fewer resamples
   std::vector<SensitivityOutput> outputs;      ///< survival at the horizons, final cash, failure month
@@ -81,8 +91,13 @@ struct SensitivityResult {
   double seconds = 0;
 };
 
-/// Runs the analysis on one variant of the scenario. Throws UsageError if the variant
-/// has no parameter given as a distribution.
+/// Throws UsageError if the variant has no parameter given as a distribution, or has
+/// correlations and options.ignore_correlations is not set.
+void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& options);
+
+/// Runs the analysis on one variant of the scenario (check_sensitivity() first). Under
+/// MPI every rank calls it: the ranks share the design points and the tornado's points,
+/// and rank 0 alone returns the whole result (the others, a partial one).
 SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& options);
 
 /// Total-index half-width that decides `precision`: the widest over the outputs and

@@ -1,5 +1,6 @@
 #include "tools/smbsim/stress.hpp"
 
+#include "engine/ranks_runner.hpp"
 #include "models/firm/books.hpp"
 #include "models/firm/firm.hpp"
 
@@ -78,10 +79,19 @@ std::vector<unsigned char> runs_fail(const firm::FirmSpec& spec, std::uint64_t s
 }
 
 StressResult critical_values(const Search& search, const StressSettings& st) {
-  const auto n = static_cast<std::size_t>(st.runs);
+  // Under MPI each rank searches one contiguous range of the runs (a run's fate does not
+  // depend on which runs it is simulated with); rank 0 gathers the critical values in run
+  // order and adds up the counts, integers, so the result is one process's to the bit.
+  const Ranks& ranks = Ranks::world();
+  const auto [first_run, end_run] = ranks.block_range(st.runs, ranks.rank());
+  if (ranks.distributed())
+    detail::RankTiming().say("smbsim: rank %d of %d: runs %lld-%lld of 0-%lld\n", ranks.rank(), ranks.size(),
+                             static_cast<long long>(first_run), static_cast<long long>(end_run - 1),
+                             static_cast<long long>(st.runs - 1));
+  const auto n = static_cast<std::size_t>(end_run - first_run);
   const std::vector<double>& grid = search.grid;
   std::vector<std::int64_t> all(n);
-  for (std::size_t i = 0; i < n; ++i) all[i] = static_cast<std::int64_t>(i);
+  for (std::size_t i = 0; i < n; ++i) all[i] = first_run + static_cast<std::int64_t>(i);
   auto event = [&](double x, const std::vector<std::int64_t>& runs) {
     auto failed = runs_fail(search.spec_at(x), st.seed, st.months, runs, st.threads);
     if (search.survival)
@@ -94,39 +104,48 @@ StressResult critical_values(const Search& search, const StressSettings& st) {
   StressResult r;
   std::vector<int> first(n, -1);
   std::vector<unsigned char> lost_above(n, 0);  // no event at some grid value above its first
+  std::vector<double> counts(grid.size() + 1, 0.0);  // events per grid value, then non-monotone runs
   for (std::size_t g = 0; g < grid.size(); ++g) {
     const auto happened = event(grid[g], all);
-    std::int64_t k = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      k += happened[i];
+      counts[g] += happened[i];
       if (happened[i] && first[i] < 0) first[i] = static_cast<int>(g);
       if (!happened[i] && first[i] >= 0) lost_above[i] = 1;
     }
-    r.curve.push_back({grid[g], wilson_interval(k, st.runs)});
   }
-  for (auto s : lost_above) r.non_monotone += s;
+  for (auto s : lost_above) counts.back() += s;
 
   // Bisection inside the first interval with the event (none at lo, the event at hi).
   // Runs that share an interval share its midpoint, so they are simulated together.
   r.critical.assign(n, std::numeric_limits<double>::infinity());
   std::vector<double> lo(n), hi(n);
-  std::vector<std::int64_t> open;
+  std::vector<std::int64_t> open;  // run indices
+  auto at = [&](std::int64_t run) { return static_cast<std::size_t>(run - first_run); };
   for (std::size_t i = 0; i < n; ++i) {
     if (first[i] == 0) r.critical[i] = grid.front();
     if (first[i] <= 0) continue;
     lo[i] = grid[static_cast<std::size_t>(first[i] - 1)];
     hi[i] = grid[static_cast<std::size_t>(first[i])];
-    open.push_back(static_cast<std::int64_t>(i));
+    open.push_back(all[i]);
   }
   for (int step = 0; step < st.bisections; ++step) {
     std::map<double, std::vector<std::int64_t>> by_mid;  // ascending runs within each
-    for (auto i : open) by_mid[(lo[std::size_t(i)] + hi[std::size_t(i)]) / 2].push_back(i);
+    for (auto run : open) by_mid[(lo[at(run)] + hi[at(run)]) / 2].push_back(run);
     for (const auto& [mid, runs] : by_mid) {
       const auto happened = event(mid, runs);
-      for (std::size_t k = 0; k < runs.size(); ++k) (happened[k] ? hi : lo)[std::size_t(runs[k])] = mid;
+      for (std::size_t k = 0; k < runs.size(); ++k) (happened[k] ? hi : lo)[at(runs[k])] = mid;
     }
   }
-  for (auto i : open) r.critical[std::size_t(i)] = hi[std::size_t(i)];
+  for (auto run : open) r.critical[at(run)] = hi[at(run)];
+  if (ranks.distributed()) {
+    r.critical = ranks.gather(r.critical);
+    const std::vector<double> parts = ranks.gather(counts);
+    std::fill(counts.begin(), counts.end(), 0.0);
+    for (std::size_t k = 0; k < parts.size(); ++k) counts[k % counts.size()] += parts[k];  // whole numbers: exact
+  }
+  for (std::size_t g = 0; g < grid.size(); ++g)
+    r.curve.push_back({grid[g], wilson_interval(static_cast<std::int64_t>(counts[g]), st.runs)});
+  r.non_monotone = static_cast<std::int64_t>(counts.back());
   for (std::size_t g = 1; g < grid.size(); ++g)
     r.resolution = std::max(r.resolution, (grid[g] - grid[g - 1]) / std::pow(2.0, st.bisections));
   return r;

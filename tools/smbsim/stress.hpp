@@ -59,6 +59,9 @@ struct Search {
   std::vector<double> grid;
   bool survival = false;
 };
+/// Under MPI every rank calls it and searches one contiguous range of the runs; rank 0
+/// returns the whole result (critical values in run order, the counts added up: the same
+/// bits as one process), the others their own part.
 StressResult critical_values(const Search& search, const StressSettings& settings);
 
 /// The severity search (settings.shock striking at settings.month).
