@@ -22,8 +22,8 @@ SMBSIM = None
 SOURCE = None
 
 
-def run(args, cwd, check=None):
-    p = subprocess.run([SMBSIM] + args, cwd=cwd, capture_output=True, text=True, timeout=600)
+def run(args, cwd, check=None, input=""):
+    p = subprocess.run([SMBSIM] + args, cwd=cwd, capture_output=True, text=True, timeout=600, input=input)
     if check is not None:
         assert p.returncode == check, f"exit {p.returncode} for {args}\nstdout: {p.stdout}\nstderr: {p.stderr}"
     return p
@@ -243,6 +243,38 @@ class Commands(Scratch):
                     ["demo", "--help"], ["sensitivity", "--help"], ["--version"]):
             p = run(cmd, self.dir, check=0)
             self.assertIn("smbsim", p.stdout)
+
+    def test_bare_smbsim_and_short_version(self):
+        p = run([], self.dir, check=2)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("Usage: smbsim COMMAND", p.stderr)
+        self.assertEqual(run(["-V"], self.dir, check=0).stdout, run(["--version"], self.dir, check=0).stdout)
+
+    def test_scenario_from_standard_input(self):
+        text = "name: piped\nsimulation: {runs: 200, months: 12}\n"
+        (self.dir / "piped.yaml").write_text(text)
+        run(["run", "piped.yaml", "-q", "-o", "file.h5"], self.dir, check=0)
+        run(["run", "-", "-q", "-o", "stdin.h5"], self.dir, check=0, input=text)
+        with h5py.File(self.dir / "file.h5") as a, h5py.File(self.dir / "stdin.h5") as b:
+            self.assertTrue(np.array_equal(a["variants/base/outcomes/final_cash"][()],
+                                           b["variants/base/outcomes/final_cash"][()]))
+            self.assertEqual(a.attrs["scenario_given"], b.attrs["scenario_given"])
+        self.assertIn("# <stdin>: valid", run(["validate", "-"], self.dir, check=0, input=text).stdout)
+        p = run(["validate", "-"], self.dir, check=2, input="simulation:\n  runs: many\n")
+        self.assertRegex(p.stderr, r"^<stdin>:2:\d+: simulation.runs: expected a whole number")
+        p = run(["run", "-", "-o", "x.h5"], self.dir, check=2, input="")
+        self.assertEqual(p.stderr, "<stdin>: expected a scenario on standard input, found nothing\n")
+
+    def test_run_and_sweep_json_is_what_summarize_json_prints(self):
+        (self.dir / "s.yaml").write_text("simulation: {runs: 300, months: 24}\n")
+        for cmd in (["run", "s.yaml"], ["sweep", "s.yaml", "--grid", "alignment.level=0.2,0.8"]):
+            with self.subTest(cmd[0]):
+                p = run(cmd + ["--json", "-q", "-o", cmd[0] + ".h5"], self.dir, check=0)
+                self.assertEqual(p.stdout, run(["summarize", cmd[0] + ".h5", "--json"], self.dir, check=0).stdout)
+                json.loads(p.stdout)
+        p = run(["run", "--precision", "0.1", "--months", "12", "--json", "-q", "-o", "p.h5"], self.dir, check=0)
+        self.assertIn("needs", p.stderr)
+        json.loads(p.stdout)
 
     def test_precision_picks_the_run_count(self):
         p = run(["run", "--precision", "0.03", "--months", "60", "-o", "p.h5", "-q"], self.dir, check=0)
