@@ -19,7 +19,6 @@
 namespace smbsim {
 
 namespace {
-constexpr double kZ95 = 1.959963984540054;
 
 // A result file is untrusted input (edited, truncated, bit-flipped): every attribute and
 // every shape is checked against the others before anything is indexed with it, and

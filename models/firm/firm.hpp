@@ -17,6 +17,8 @@
 
 namespace smbsim::firm {
 
+struct Books;
+
 inline constexpr int kMaxSegments = 16;
 /// Months between steps of the market's tastes [M§6].
 inline constexpr int kTasteStepMonths = 3;
@@ -76,6 +78,13 @@ class Firm {
 
  private:
   void start_lane(int lane, const RunRandom& random);
+  // start_lane's parts, in the model's sections.
+  void start_parameters(int lane, const RunRandom& random);  // [M§12]
+  Books start_books(int lane);                                // [M§1]
+  void start_alignment(int lane);                             // [M§3]
+  void start_fit(int lane, const RunRandom& random);         // [M§6]
+  void start_shocks(int lane, const RunRandom& random);      // [M§7]
+  void start_disruption(int lane, const RunRandom& random);  // [M§8]
   /// Input j's value for this run: drawn from its own stream, or the design's point
   /// through its inverse CDF; recorded for inputs().
   double draw_input(std::size_t j, const Uncertain& u, RandomStream stream);
@@ -101,7 +110,12 @@ class Firm {
   void update_plans(int month);
   void plan_flows(double season);
   void loan_flows(int month);
+  void update_capabilities();
+  void update_customers();
   void update_cash(int month);
+  /// The cause of each failure of this month: a rule's orderly closure, or the
+  /// attributed cause [M§7].
+  void record_failures(int month);
   void update_staff();
   int attribute_failure(int lane, int month) const;
 

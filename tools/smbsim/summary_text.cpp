@@ -70,7 +70,7 @@ std::vector<std::string> names_with(const VariantSummary& v, const std::string& 
 }
 
 std::string share_with_interval(const ColumnSummary& c) {
-  const double half = 1.959963984540054 * c.sem;
+  const double half = kZ95 * c.sem;
   return percent(c.mean) + " [" + format_double("%.1f", 100 * std::max(0.0, c.mean - half)) + ", " +
          format_double("%.1f", 100 * std::min(1.0, c.mean + half)) + "]";
 }
