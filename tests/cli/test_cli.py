@@ -126,6 +126,26 @@ class Files(Scratch):
         run(["run", "-q", "--runs", "20", "--months", "6"], self.dir, check=0)
         self.assertTrue((self.dir / "default.h5").exists())
 
+    def test_traced_paths_do_not_hold_memory(self):
+        # Paths go through a temporary file a tile at a time: 20,000 traced runs (9 x 120
+        # doubles each) cost a few tiles' buffers, not the ~180 MB of five blocks' paths
+        # in flight that they cost when held in memory; the file is gone at the end.
+        def max_rss_mb(paths):
+            code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+                    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+            p = subprocess.run([sys.executable, "-c", code, SMBSIM, "run", "-q", "--runs", "40000", "--threads", "2",
+                                "--paths", str(paths), "-o", f"p{paths}.h5"], cwd=self.dir, capture_output=True,
+                               text=True, env=dict(os.environ, TMPDIR=str(self.dir)), timeout=600)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return int(p.stdout.split()[-1]) / 1024
+        extra = max_rss_mb(20000) - max_rss_mb(0)
+        self.assertLess(extra, 80, f"{extra:.0f} MB more with 20,000 paths")
+        self.assertEqual(sorted(f.name for f in self.dir.iterdir()), ["p0.h5", "p20000.h5"])
+        with h5py.File(self.dir / "p20000.h5") as f:
+            cash = f["variants/base/paths/cash"]
+            self.assertEqual(cash.shape, (20000, 120))
+            self.assertTrue(np.isfinite(cash[19999, 0]))
+
     def test_file_layout_and_h5dump(self):
         run(["run", "--runs", "300", "--months", "24", "--paths", "5", "-o", "r.h5"], self.dir, check=0)
         with h5py.File(self.dir / "r.h5") as f:
