@@ -847,6 +847,20 @@ class DamagedResults(Scratch):
                 self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertGreater(codes.get(2, 0), 0)
 
+    def test_a_read_past_the_time_limit_is_stopped(self):
+        # A file that takes far longer than the limit to read (400 variants) stands in for
+        # one whose damage makes libhdf5 loop: the read is stopped, exit 1, one line.
+        (self.dir / "s.yaml").write_text("simulation: {runs: 20, months: 12}\n")
+        values = ",".join(str(i / 1000) for i in range(400))
+        run(["sweep", "s.yaml", "--grid", f"alignment.level={values}", "-q", "-o", "many.h5"], self.dir, check=0)
+        start = time.time()
+        p = run(["summarize", "many.h5", "--time-limit", "0.005"], self.dir, check=1)
+        self.assertLess(time.time() - start, 30)
+        self.assertEqual(p.stderr, "many.h5: expected to read the result file within 0.005 s (--time-limit), "
+                                   "found the read still going; stopped it\n")
+        self.assertEqual(p.stdout, "")
+        run(["summarize", "many.h5"], self.dir, check=0)
+
     def test_pipes_directories_and_unreadable_files(self):
         os.mkfifo(self.dir / "pipe.h5")
         (self.dir / "dir.h5").mkdir()
