@@ -54,6 +54,7 @@ double months_lived(const LaneState& s, int lane) { return std::max(s.i[iMonths]
 struct OutcomeColumn {
   ColumnSpec spec;
   double (*value)(const LaneState& s, int lane);
+  const char* kpi = nullptr;  ///< a summary's KPI line shows its mean under these words
 };
 using T = ColumnSpec::Type;
 const OutcomeColumn kOutcomeColumns[] = {
@@ -71,17 +72,17 @@ const OutcomeColumn kOutcomeColumns[] = {
     {{"max_drawdown", "USD", "Largest fall of net cash from a previous peak.", T::f64},
      [](const LaneState& s, int l) { return s.d[rMaxDrawdown][l]; }},
     {{"mean_alignment", "1", "Alignment index averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }, "alignment"},
     {{"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }, "spend on strategy"},
     {{"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }, "customer value"},
     {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }, "friction"},
     {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64},
      [](const LaneState& s, int l) {
        return s.i[iRealignedMonth][l] > 0 ? double(s.i[iRealignedMonth][l] - s.i[iDisruptionMonth][l]) : NAN;
-     }},
+     }, "months to realign"},
     {{"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64},
      [](const LaneState& s, int l) { return s.d[rStartBufferDays][l]; }},
     {{"market_fit", "1", "The run's product-market fit (segment average).", T::f64},
@@ -96,6 +97,16 @@ const OutcomeColumn kOutcomeColumns[] = {
      [](const LaneState& s, int l) { return s.d[rStaff][l] * s.param(Param::headcount)[l]; }},
 };
 }  // namespace
+
+const std::vector<KpiColumn>& summary_kpis() {
+  static const std::vector<KpiColumn> kpis = [] {
+    std::vector<KpiColumn> k;
+    for (const auto& column : kOutcomeColumns)
+      if (column.kpi) k.push_back({column.spec.name, column.kpi});
+    return k;
+  }();
+  return kpis;
+}
 
 ModelSchema Firm::schema(const FirmSpec& spec) {
   ModelSchema s;

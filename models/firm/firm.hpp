@@ -46,6 +46,14 @@ enum Observed : int {
   kFriction, kObservedCount
 };
 
+/// An outcome column a summary shows among its KPIs, and the words it shows it with: the
+/// flagged rows of the outcome table (firm.cpp), in its order.
+struct KpiColumn {
+  std::string name;
+  std::string label;
+};
+const std::vector<KpiColumn>& summary_kpis();
+
 class Firm {
  public:
   using Params = FirmSpec;
@@ -113,6 +121,7 @@ class Firm {
   void update_capabilities();
   void update_customers();
   void update_cash(int month);
+  void update_kpis(int month);
   /// The cause of each failure of this month: a rule's orderly closure, or the
   /// attributed cause [M§7].
   void record_failures(int month);

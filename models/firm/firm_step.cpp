@@ -483,7 +483,6 @@ void Firm::update_cash(int month) {
   const double* interest_rate = p(Param::interest_rate);
   const double* repay_share = p(Param::repay_share);
   const double* payout_share = p(Param::payout_share);
-  const bool year_end = month % 12 == 0;
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
     // [M§1] Demand in units of planned output, then what the staff can deliver.
@@ -543,17 +542,35 @@ void Firm::update_cash(int month) {
     debt = repay_cut ? limit : debt;
     s.d[rCash][lane] = cash;
     s.d[rDebt][lane] = debt;
-
-    // KPIs [M§11].
+    // What the month's KPIs read (update_kpis).
     s.d[rBaseRevenue][lane] = base_revenue;
     s.d[rRevenue][lane] = revenue;
     s.d[rProfit][lane] = profit;
+    s.s[sOutflows][lane] = outflows;
+    // Regular outflows: instalments included, one-offs not [M§16].
+    s.d[rOutflows][lane] = outflows - s.s[fxOneOff][lane] - hiring_bill + s.s[sLoanRepaid][lane];
+    s.s[sLimit][lane] = limit;
+    // Waste from misalignment, for attribution.
+    s.s[sWaste][lane] = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]);
+  }
+  update_kpis(month);
+  record_failures(month);
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_kpis(int month) {
+  // [M§11] The month's KPIs and running sums, and whether the firm fails.
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const bool year_end = month % 12 == 0;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    const double cash = s.d[rCash][lane], debt = s.d[rDebt][lane], limit = s.s[sLimit][lane];
+    const double revenue = s.d[rRevenue][lane], profit = s.d[rProfit][lane], outflows = s.s[sOutflows][lane];
     s.d[rBufferDays][lane] = outflows > 0.0 ? cash / outflows * kDaysPerMonth : 0.0;
-    // Runway: months that cash and unused credit pay the month's regular outflows
-    // (instalments included, one-offs not) [M§16].
-    const double regular = outflows - s.s[fxOneOff][lane] - hiring_bill + s.s[sLoanRepaid][lane];
+    // Runway: months that cash and unused credit pay the month's regular outflows.
+    const double regular = s.d[rOutflows][lane];
     const double available = cash + std::max(limit - debt, 0.0);
-    s.d[rOutflows][lane] = regular;
     s.d[rRunway][lane] = regular > 0.0 ? available / regular : 1e9;
     s.i[iMonths][lane] += 1;
     s.d[rCumulativeProfit][lane] += profit;
@@ -572,14 +589,12 @@ void Firm::update_cash(int month) {
     s.d[rSumValue][lane] += s.d[rValue][lane];
     s.d[rSumFriction][lane] += s.d[rFriction][lane];
     // Smoothed waste from misalignment and smoothed operating deficit, for attribution.
-    const double waste = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]);
-    s.d[rWasteEma][lane] += 0.2 * (waste - s.d[rWasteEma][lane]);
+    s.d[rWasteEma][lane] += 0.2 * (s.s[sWaste][lane] - s.d[rWasteEma][lane]);
     s.d[rDeficitEma][lane] += 0.2 * (std::max(0.0, -profit) - s.d[rDeficitEma][lane]);
     // The firm fails when it owes more than its (possibly cut) credit line.
     const bool fails = (s.i[iFailureMonth][lane] == 0) & (debt > limit + 1e-9);
     s.i[iFailureMonth][lane] = fails ? month : s.i[iFailureMonth][lane];
   }
-  record_failures(month);
 }
 
 SMBSIM_LANE_LOOPS

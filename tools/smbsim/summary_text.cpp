@@ -1,5 +1,6 @@
 #include "tools/smbsim/summary_text.hpp"
 
+#include "models/firm/firm.hpp"
 #include "models/scenario/text.hpp"
 
 #include <algorithm>
@@ -206,14 +207,9 @@ void print_summary(const Summary& raw, std::ostream& out) {
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
     }
     out << "  KPIs (mean +- s.e. over runs):";
-    const std::pair<const char*, const char*> kpis[] = {{"mean_alignment", "alignment"},
-                                                        {"mean_project_alignment", "spend on strategy"},
-                                                        {"mean_customer_value", "customer value"},
-                                                        {"mean_friction", "friction"},
-                                                        {"months_to_realign", "months to realign"}};
-    for (const auto& [k, label] : kpis) {
-      if (const ColumnSummary* c = column(v, k); c && c->count > 0)
-        out << "  " << label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
+    for (const auto& kpi : firm::summary_kpis()) {
+      if (const ColumnSummary* c = column(v, kpi.name); c && c->count > 0)
+        out << "  " << kpi.label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
     }
     out << "\n";
     for (const auto& plan : names_with(v, "plan_", "_started")) {
