@@ -118,6 +118,8 @@ class Firm {
   void update_plans(int month);
   void plan_flows(double season);
   void loan_flows(int month);
+  /// Plans' and loans' flows of the month into their scratch rows (zeros without any).
+  void decision_flows(int month, double season);
   void update_capabilities();
   void update_customers();
   void update_cash(int month);

@@ -454,15 +454,9 @@ void Firm::update_customers() {
   }
 }
 
-SMBSIM_LANE_LOOPS
-void Firm::update_cash(int month) {
+void Firm::decision_flows(int month, double season) {
   LaneState& s = *s_;
-  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
-  auto p = [&](Param id) { return s.param(id); };
-  update_capabilities();
-  update_customers();
-  // [M§1] The season of this month; plans' and loans' flows [M§16].
-  const double season = spec_->seasonality[static_cast<std::size_t>((month - 1) % 12)];
+  const int lanes = lanes_;
   if (plans_ > 0) {
     plan_flows(season);
   } else {
@@ -474,7 +468,18 @@ void Firm::update_cash(int month) {
     for (int lane = 0; lane < lanes; ++lane)
       s.s[sLoanInflow][lane] = s.s[sLoanInterest][lane] = s.s[sLoanRepaid][lane] = 0.0;
   }
+}
 
+SMBSIM_LANE_LOOPS
+void Firm::update_cash(int month) {
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  auto p = [&](Param id) { return s.param(id); };
+  update_capabilities();
+  update_customers();
+  // [M§1] The season of this month; plans' and loans' flows [M§16].
+  const double season = spec_->seasonality[static_cast<std::size_t>((month - 1) % 12)];
+  decision_flows(month, season);
   const double* variable_share = p(Param::variable_cost_share);
   const double* headroom = p(Param::capacity_headroom);
   const double* payroll_share = p(Param::payroll_share);
