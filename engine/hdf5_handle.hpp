@@ -2,6 +2,8 @@
 // Thin RAII over the HDF5 C API and the few typed reads and writes smbsim needs. Every
 // failure becomes an smbsim::OutputError naming the object; HDF5's own error stack
 // printing is switched off so a user never sees it.
+#include "engine/output_error.hpp"
+
 #include <hdf5.h>
 
 #include <cstdint>
@@ -11,11 +13,6 @@
 #include <vector>
 
 namespace smbsim {
-
-class OutputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 class H5Id {
  public:

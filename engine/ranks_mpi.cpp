@@ -154,14 +154,17 @@ BlockSpool::~BlockSpool() {
 void BlockSpool::add(const FinishedBlock& b) {
   const auto moments = b.stats.all_moments();
   const RecordHeader h{b.index, b.first, b.count, static_cast<std::int64_t>(moments.size()),
-                       static_cast<std::int64_t>(b.outcomes.size()), static_cast<std::int64_t>(b.paths.size()),
+                       static_cast<std::int64_t>(b.outcomes.size()),
+                       b.paths.traced * static_cast<std::int64_t>(b.paths.path_len),
                        static_cast<std::int64_t>(b.inputs.size())};
   // (An empty part writes nothing: fwrite must not see an empty span's null pointer.)
   auto put = [&](const void* data, std::size_t size, std::size_t n) { return n == 0 || std::fwrite(data, size, n, file_) == n; };
-  const bool ok = put(&h, sizeof h, 1) && put(moments.data(), sizeof(Moments), moments.size()) &&
-                  put(b.outcomes.data(), sizeof(double), b.outcomes.size()) &&
-                  put(b.paths.data(), sizeof(double), b.paths.size()) &&
-                  put(b.inputs.data(), sizeof(double), b.inputs.size());
+  bool ok = put(&h, sizeof h, 1) && put(moments.data(), sizeof(Moments), moments.size()) &&
+            put(b.outcomes.data(), sizeof(double), b.outcomes.size());
+  b.paths.each_chunk([&](std::int64_t, std::int64_t, std::span<const double> paths) {
+    ok = ok && put(paths.data(), sizeof(double), paths.size());
+  });
+  ok = ok && put(b.inputs.data(), sizeof(double), b.inputs.size());
   if (!ok) throw OutputError("cannot write the spool file in " + where_ + ": " + std::strerror(errno));
 }
 

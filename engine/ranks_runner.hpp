@@ -71,7 +71,7 @@ MonthlyStats simulate_on_ranks(const Ranks& ranks, const typename M::Params& par
   if (ranks.root()) {
     simulate_blocks<M>(params, schema, cfg, first, end, [&](const FinishedBlock& b) {
       total.merge(b.stats);
-      deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len, b.inputs);
+      deliver(sink, b);
       if (cfg.progress) cfg.progress->advance(b.count);
     });
     const double own = timing.lap();

@@ -4,10 +4,13 @@
 // run count); oneTBB simulates blocks in parallel, and a serial in-order stage merges
 // each block's statistics and hands its outcome rows to the sink in block order. So
 // the result is the same bits with 1 or 64 threads, and memory is bounded by the
-// number of blocks in flight, not by the number of runs.
+// number of blocks in flight, not by the number of runs. Traced paths go through a
+// PathStore (a temporary file) a tile at a time, so memory does not grow with them
+// either.
 #include "engine/model_schema.hpp"
 #include "engine/monthly_stats.hpp"
 #include "engine/outcome_sink.hpp"
+#include "engine/path_store.hpp"
 #include "engine/progress.hpp"
 #include "engine/random_stream.hpp"
 
@@ -62,7 +65,9 @@ struct Block {
   std::span<double> input_row(std::int64_t i) {
     return {&inputs[static_cast<std::size_t>(i) * input_width], input_width};
   }
-  std::vector<double> paths;     // traced runs x months x quantities
+  std::int64_t traced = 0;       // its first `traced` runs have their paths stored
+  const PathStore* store = nullptr;
+  std::vector<double> paths;     // the paths of one tile's (or one run's) traced runs, on their way to `store`
   std::vector<double> lane_rows;  // lane models: this month's observations, quantities x kLanes
   std::int64_t first = 0;
   std::int64_t count = 0;
@@ -72,14 +77,17 @@ struct Block {
 template <SimulationModel M>
 void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   const std::size_t q = b.observation.size();
-  const auto months = static_cast<std::size_t>(cfg.months);
   for (std::int64_t i = 0; i < b.count; ++i) {
     const RunRandom random(cfg.seed, static_cast<std::uint64_t>(b.first + i));
     M& model = b.model;
     model.start(random);
     if constexpr (ReportsInputs<M>)
       if (b.input_width > 0) model.inputs(b.input_row(i));
-    double* path = i < traced ? &b.paths[static_cast<std::size_t>(i) * months * q] : nullptr;
+    double* path = nullptr;
+    if (i < traced) {
+      std::fill(b.paths.begin(), b.paths.end(), NAN);
+      path = b.paths.data();
+    }
     for (int month = 1; month <= cfg.months; ++month) {
       model.step(month, random);
       if (model.failed()) {
@@ -91,6 +99,7 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
       if (path) std::copy(b.observation.begin(), b.observation.end(), path + (month - 1) * q);
     }
     model.outcome(b.outcome_row(i));
+    if (path) b.store->write(b.first + i, 1, path);
   }
 }
 
@@ -106,6 +115,8 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
   M& model = b.model;
   for (std::int64_t tile = 0; tile < b.count; tile += M::kLanes) {
     const int count = static_cast<int>(std::min<std::int64_t>(M::kLanes, b.count - tile));
+    const std::int64_t tile_traced = std::clamp<std::int64_t>(traced - tile, 0, count);
+    std::fill_n(b.paths.begin(), static_cast<std::size_t>(tile_traced) * months * q, NAN);
     model.start(cfg.seed, static_cast<std::uint64_t>(b.first + tile), count);
     if constexpr (ReportsLaneInputs<M>)
       for (int lane = 0; lane < count && b.input_width > 0; ++lane) model.inputs(lane, b.input_row(tile + lane));
@@ -123,15 +134,16 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
       const int lanes = model.lanes();
       model.observe_lanes(std::span<double>(b.lane_rows));
       b.stats.record_alive_lanes(month, b.lane_rows.data(), M::kLanes, lanes);
-      for (int lane = 0; lane < lanes && traced > 0; ++lane) {
-        const std::int64_t i = static_cast<std::int64_t>(model.run(lane)) - b.first;
-        if (i >= traced) continue;
+      for (int lane = 0; lane < lanes && tile_traced > 0; ++lane) {
+        const std::int64_t i = static_cast<std::int64_t>(model.run(lane)) - b.first - tile;
+        if (i >= tile_traced) continue;
         double* path = &b.paths[(static_cast<std::size_t>(i) * months + static_cast<std::size_t>(month - 1)) * q];
         for (std::size_t k = 0; k < q; ++k) path[k] = b.lane_rows[k * M::kLanes + static_cast<std::size_t>(lane)];
       }
     }
     for (int lane = 0; lane < model.lanes(); ++lane)
       model.outcome(lane, b.outcome_row(static_cast<std::int64_t>(model.run(lane)) - b.first));
+    if (tile_traced > 0) b.store->write(b.first + tile, tile_traced, b.paths.data());
   }
 }
 
@@ -141,11 +153,16 @@ void simulate_block(Block<M>& b, const RunConfig& cfg) {
   b.stats.add_runs(b.count);
   const std::size_t q = b.observation.size();
   const auto months = static_cast<std::size_t>(cfg.months);
-  const std::int64_t traced = std::clamp<std::int64_t>(cfg.first_run + cfg.paths - b.first, 0, b.count);
+  b.traced = std::clamp<std::int64_t>(cfg.first_run + cfg.paths - b.first, 0, b.count);
   b.outcomes.resize(static_cast<std::size_t>(b.count) * b.outcome_width);
   b.inputs.resize(static_cast<std::size_t>(b.count) * b.input_width);
-  b.paths.assign(static_cast<std::size_t>(traced) * months * q, NAN);
-  simulate_block(b, cfg, traced);
+  // Room for one tile's traced paths (one run's for a run-at-a-time model); none, and
+  // the memory given back, once past the traced runs.
+  std::int64_t held = 1;
+  if constexpr (LaneModel<M>) held = M::kLanes;
+  b.paths.resize(b.traced > 0 ? static_cast<std::size_t>(std::min(held, b.traced)) * months * q : 0);
+  if (b.traced == 0) b.paths.shrink_to_fit();
+  simulate_block(b, cfg, b.traced);
 }
 }  // namespace detail
 
@@ -157,13 +174,31 @@ inline std::int64_t block_count(const RunConfig& cfg) {
   return (cfg.runs + block_runs(cfg) - 1) / block_runs(cfg);
 }
 
+/// A finished block's traced paths: its first `traced` runs', in the store.
+struct BlockPaths {
+  const PathStore* store = nullptr;
+  std::int64_t first = 0, traced = 0;
+  std::size_t path_len = 0;  ///< months x quantities
+  /// Hands them to `visit(first_run, count, paths)` a few runs at a time, in run order.
+  template <class Visit>
+  void each_chunk(Visit&& visit) const {
+    constexpr std::int64_t kChunk = 64;
+    std::vector<double> buffer(static_cast<std::size_t>(std::min(kChunk, traced)) * path_len);
+    for (std::int64_t i = 0; i < traced; i += kChunk) {
+      const std::int64_t n = std::min(kChunk, traced - i);
+      store->read(first + i, n, buffer.data());
+      visit(first + i, n, std::span<const double>(buffer.data(), static_cast<std::size_t>(n) * path_len));
+    }
+  }
+};
+
 /// A simulated block, as handed on in block order.
 struct FinishedBlock {
   std::int64_t index;                ///< 0-based, among the run's blocks
   std::int64_t first, count;         ///< its runs
   const BlockStats& stats;
   std::span<const double> outcomes;  ///< count x outcome columns
-  std::span<const double> paths;     ///< its traced runs x months x quantities
+  BlockPaths paths;                  ///< its traced runs' paths
   std::span<const double> inputs;    ///< count x the model's inputs (empty: none)
 };
 
@@ -183,6 +218,11 @@ void simulate_blocks(const typename M::Params& params, const ModelSchema& schema
   // A block in stage 1 and the block `tokens` before it are never in flight together,
   // so block k can reuse slot k % tokens.
   std::vector<std::optional<detail::Block<M>>> slots(tokens);
+  // The traced runs' paths, if any of them are in these blocks.
+  const std::size_t path_len = static_cast<std::size_t>(cfg.months) * schema.quantities.size();
+  std::optional<PathStore> store;
+  if (cfg.paths > 0 && first_block * block_size < cfg.paths && first_block < end_block)
+    store.emplace(cfg.first_run, path_len);
   std::int64_t next = first_block;
   arena.execute([&] {
     tbb::parallel_pipeline(
@@ -197,6 +237,7 @@ void simulate_blocks(const typename M::Params& params, const ModelSchema& schema
               auto& slot = slots[static_cast<std::size_t>(next) % tokens];
               if (!slot) slot.emplace(params, schema, cfg.months);
               slot->first = cfg.first_run + next * block_size;
+              slot->store = store ? &*store : nullptr;
               slot->count = std::min(block_size, cfg.runs - next * block_size);
               ++next;
               return &*slot;
@@ -210,18 +251,30 @@ void simulate_blocks(const typename M::Params& params, const ModelSchema& schema
             tbb::make_filter<detail::Block<M>*, void>(
                 tbb::filter_mode::serial_in_order, [&](detail::Block<M>* b) {
                   on_block(FinishedBlock{(b->first - cfg.first_run) / block_size, b->first, b->count, b->stats,
-                                         b->outcomes, b->paths, b->inputs});
+                                         b->outcomes, BlockPaths{b->store, b->first, b->traced, path_len},
+                                         b->inputs});
                 }));
   });
 }
 
-/// Hands a block's outcome rows, traced paths (each `path_len` long) and inputs to `sink`.
+/// Hands a block's outcome rows, traced paths (each `path_len` long) and inputs to `sink`
+/// (a block received from another rank: its paths are in memory).
 inline void deliver(OutcomeSink& sink, std::int64_t first, std::int64_t count, std::span<const double> outcomes,
                     std::span<const double> paths, std::size_t path_len, std::span<const double> inputs = {}) {
   sink.append_outcomes(first, count, outcomes);
   if (!inputs.empty()) sink.append_inputs(first, count, inputs);
   for (std::size_t i = 0; path_len > 0 && i * path_len < paths.size(); ++i)
     sink.append_path(first + static_cast<std::int64_t>(i), paths.subspan(i * path_len, path_len));
+}
+
+/// The same for a block simulated here: its paths come back from the PathStore.
+inline void deliver(OutcomeSink& sink, const FinishedBlock& b) {
+  sink.append_outcomes(b.first, b.count, b.outcomes);
+  if (!b.inputs.empty()) sink.append_inputs(b.first, b.count, b.inputs);
+  b.paths.each_chunk([&](std::int64_t first, std::int64_t n, std::span<const double> paths) {
+    for (std::int64_t i = 0; i < n; ++i)
+      sink.append_path(first + i, paths.subspan(static_cast<std::size_t>(i) * b.paths.path_len, b.paths.path_len));
+  });
 }
 
 /// Runs `cfg.runs` histories of model M and returns the merged monthly statistics;
@@ -231,10 +284,9 @@ template <class M>
 MonthlyStats simulate(const typename M::Params& params, const RunConfig& cfg, OutcomeSink& sink) {
   const ModelSchema schema = M::schema(params);
   MonthlyStats total(cfg.months, schema.quantities, static_cast<int>(schema.causes.size()));
-  const std::size_t path_len = static_cast<std::size_t>(cfg.months) * schema.quantities.size();
   simulate_blocks<M>(params, schema, cfg, 0, block_count(cfg), [&](const FinishedBlock& b) {
     total.merge(b.stats);
-    deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len, b.inputs);
+    deliver(sink, b);
     if (cfg.progress) cfg.progress->advance(b.count);
   });
   return total;

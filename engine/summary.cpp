@@ -4,22 +4,24 @@
 #include "engine/result_file.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 namespace smbsim {
 
 namespace {
-constexpr double kZ95 = 1.959963984540054;
 
 // A result file is untrusted input (edited, truncated, bit-flipped): every attribute and
 // every shape is checked against the others before anything is indexed with it, and
@@ -240,7 +242,32 @@ Summary summarize_file(const std::string& path) {
   }
 }
 
-Summary summarize_untrusted_file(const std::string& path) {
+namespace {
+/// Waits for the child; kills it and throws OutputError once `limit` seconds have passed.
+int wait_with_limit(pid_t child, const std::string& path, double limit) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(limit);
+  auto pause = std::chrono::milliseconds(1);
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(child, &status, WNOHANG);
+    if (done == child) return status;
+    if (done < 0 && errno != EINTR) return 0;  // not ours to wait for any more: read it here
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(child, SIGKILL);
+      while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", limit);
+      throw OutputError(path + ": expected to read the result file within " + seconds +
+                        " s (--time-limit), found the read still going; stopped it");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(2 * pause, std::chrono::milliseconds(50));
+  }
+}
+}  // namespace
+
+Summary summarize_untrusted_file(const std::string& path, double time_limit_seconds) {
   // libhdf5 trusts some of a file's internals (global heap offsets, link tables): a bit
   // flip there can crash it (15 of 400 bit-flipped files did) before any check of ours
   // can run. So a child process reads the file first; only if it ends normally (having
@@ -249,6 +276,7 @@ Summary summarize_untrusted_file(const std::string& path) {
   std::fflush(nullptr);
   const pid_t child = ::fork();
   if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a reader whose parent is gone stops too
     const int null = ::open("/dev/null", O_WRONLY);
     if (null >= 0) ::dup2(null, STDERR_FILENO);  // a crash report (ASan's) is not ours to print
     try {
@@ -258,9 +286,8 @@ Summary summarize_untrusted_file(const std::string& path) {
     ::_exit(0);
   }
   if (child > 0) {
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
+    // A damaged file can also make libhdf5 loop: the child's read is given a time limit.
+    const int status = wait_with_limit(child, path, time_limit_seconds);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw InputError(path + ": expected a readable smbsim result file, found damage that crashes the HDF5 library (" +
                        (WIFSIGNALED(status) ? std::string(strsignal(WTERMSIG(status))) : "exit " + std::to_string(WEXITSTATUS(status))) +

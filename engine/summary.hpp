@@ -84,8 +84,12 @@ inline constexpr std::int64_t kMaxResultMonths = 1200;
 /// Reads and summarizes a result file; throws InputError if it is not one, naming what
 /// is inconsistent (every attribute and shape is checked before use).
 Summary summarize_file(const std::string& path);
+/// How long the child of summarize_untrusted_file may read, by default: far above what a
+/// valid file needs (400 variants read in 1.7 s), far below "for ever".
+inline constexpr double kReadTimeLimitSeconds = 600;
 /// The same for a file from elsewhere: a child process reads it first, so damage that
-/// crashes libhdf5 itself becomes an InputError here instead of a crash.
-Summary summarize_untrusted_file(const std::string& path);
+/// crashes libhdf5 itself becomes an InputError here instead of a crash, and damage that
+/// makes it loop is stopped after `time_limit_seconds` (OutputError, naming the limit).
+Summary summarize_untrusted_file(const std::string& path, double time_limit_seconds = kReadTimeLimitSeconds);
 
 }  // namespace smbsim

@@ -1,7 +1,9 @@
 """Every parameter of models/firm/parameters.cpp is documented in docs/model.md and
 docs/scenario-format.md, and every outcome column and observed quantity of the firm
-model in docs/output-format.md."""
+model in docs/output-format.md; the shock kinds of models/firm/shock_kinds.cpp are the
+rows of docs/model.md §7 as tools/param_table.py --shocks renders them."""
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +19,11 @@ for doc in ("docs/model.md", "docs/scenario-format.md"):
 out = (root / "docs/output-format.md").read_text()
 missing += [f"docs/output-format.md: {c}" for c in columns + quantities if f"`{c}`" not in out]
 assert len(params) > 40 and len(columns) > 10 and len(quantities) == 9, (len(params), len(columns), len(quantities))
+model_md = (root / "docs/model.md").read_text()
+shock_rows = subprocess.run([sys.executable, str(root / "tools/param_table.py"), "--shocks", str(root)],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+assert len(shock_rows) >= 6, shock_rows
+missing += [f"docs/model.md §7 (tools/param_table.py --shocks): {r}" for r in shock_rows if r not in model_md]
 if missing:
     print("undocumented:\n  " + "\n  ".join(missing))
     sys.exit(1)

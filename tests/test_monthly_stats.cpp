@@ -3,6 +3,7 @@
 #include "engine/proportion.hpp"
 #include "engine/random_stream.hpp"
 
+#include <boost/math/distributions/normal.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -193,6 +194,10 @@ TEST_CASE("quantiles in one pass equal each rank found by its own scan") {
       for (const Interval& iv : got) CHECK(std::isnan(iv.estimate));
     }
   }
+}
+
+TEST_CASE("the one 95% normal quantile is Boost's") {
+  CHECK(smbsim::kZ95 == Approx(boost::math::quantile(boost::math::normal(), 0.975)).epsilon(1e-15));
 }
 
 TEST_CASE("the Wilson interval matches published values") {

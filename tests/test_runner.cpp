@@ -121,7 +121,6 @@ TEST_CASE("the ranks' merge (moments in block order, counts summed) gives one pr
   const RunConfig cfg = config(2, 7);
   const RandomWalk::Params p = kWalk;
   const ModelSchema schema = RandomWalk::schema(p);
-  const std::size_t path_len = 60 * schema.quantities.size();
   for (int ranks : {2, 3, 7}) {
     INFO(ranks << " ranks");
     MonthlyStats total(60, schema.quantities, static_cast<int>(schema.causes.size()));
@@ -136,7 +135,7 @@ TEST_CASE("the ranks' merge (moments in block order, counts summed) gives one pr
           total.merge_moments(b.stats.all_moments());
           others.merge_counts(b.stats);
         }
-        deliver(sink, b.first, b.count, b.outcomes, b.paths, path_len);
+        deliver(sink, b);
       });
     }
     total.add_counts(others.counts());

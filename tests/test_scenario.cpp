@@ -43,6 +43,20 @@ TEST_CASE("the embedded default scenario loads with one base variant and the def
   CHECK(sc.resolved.find("cash_buffer_days: {dist: triangular, low: 5, mode: 20, high: 80}") != std::string::npos);
 }
 
+TEST_CASE("the shock kinds are one table in ShockType order, read by the scenario reader") {
+  std::set<std::string_view> names;
+  for (int i = 0; i < firm::kShockTypes; ++i) {
+    const auto& kind = firm::kShockKinds[static_cast<std::size_t>(i)];
+    CHECK(static_cast<int>(kind.type) == i);
+    CHECK(kind.while_active != nullptr);
+    CHECK(kind.cash_impact != nullptr);
+    CHECK(firm::shock_type_from_name(kind.name) == kind.type);
+    names.insert(kind.name);
+  }
+  CHECK(names.size() == firm::kShockKinds.size());
+  CHECK(std::string(firm::shock_type_names()) == "demand, segment, input_cost, credit, key_person, supplier");
+}
+
 TEST_CASE("size presets set defaults and explicit values win over them") {
   const Scenario sc = load_scenario("firm: {size: large, cash_buffer_days: 10}\n", "s.yaml");
   const auto& spec = sc.variants[0].spec;

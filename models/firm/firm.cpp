@@ -54,6 +54,7 @@ double months_lived(const LaneState& s, int lane) { return std::max(s.i[iMonths]
 struct OutcomeColumn {
   ColumnSpec spec;
   double (*value)(const LaneState& s, int lane);
+  const char* kpi = nullptr;  ///< a summary's KPI line shows its mean under these words
 };
 using T = ColumnSpec::Type;
 const OutcomeColumn kOutcomeColumns[] = {
@@ -71,17 +72,17 @@ const OutcomeColumn kOutcomeColumns[] = {
     {{"max_drawdown", "USD", "Largest fall of net cash from a previous peak.", T::f64},
      [](const LaneState& s, int l) { return s.d[rMaxDrawdown][l]; }},
     {{"mean_alignment", "1", "Alignment index averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }, "alignment"},
     {{"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }, "spend on strategy"},
     {{"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }, "customer value"},
     {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }},
+     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }, "friction"},
     {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64},
      [](const LaneState& s, int l) {
        return s.i[iRealignedMonth][l] > 0 ? double(s.i[iRealignedMonth][l] - s.i[iDisruptionMonth][l]) : NAN;
-     }},
+     }, "months to realign"},
     {{"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64},
      [](const LaneState& s, int l) { return s.d[rStartBufferDays][l]; }},
     {{"market_fit", "1", "The run's product-market fit (segment average).", T::f64},
@@ -96,6 +97,16 @@ const OutcomeColumn kOutcomeColumns[] = {
      [](const LaneState& s, int l) { return s.d[rStaff][l] * s.param(Param::headcount)[l]; }},
 };
 }  // namespace
+
+const std::vector<KpiColumn>& summary_kpis() {
+  static const std::vector<KpiColumn> kpis = [] {
+    std::vector<KpiColumn> k;
+    for (const auto& column : kOutcomeColumns)
+      if (column.kpi) k.push_back({column.spec.name, column.kpi});
+    return k;
+  }();
+  return kpis;
+}
 
 ModelSchema Firm::schema(const FirmSpec& spec) {
   ModelSchema s;
@@ -258,12 +269,8 @@ void Firm::inputs(int lane, std::span<double> out) const {
   std::copy_n(&input_values_[static_cast<std::size_t>(lane) * input_count_], input_count_, out.begin());
 }
 
-void Firm::start_lane(int lane, const RunRandom& random) {
+void Firm::start_parameters(int lane, const RunRandom& random) {
   LaneState& s = *s_;
-  auto d = [&](int row) -> double& { return s.d[row][lane]; };
-  auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
-  auto p = [&](Param id) { return s.param(id)[lane]; };
-
   // [M§12] Per-run parameters, each from its own stream (or the design's point),
   // clamped into their ranges (the fixed ones are already in place: they draw nothing).
   if (!design_.plain()) design_.point(seed_, s.run[lane], point_);
@@ -273,6 +280,12 @@ void Firm::start_lane(int lane, const RunRandom& random) {
     s.param(info->id)[lane] = x;
     input_values_[static_cast<std::size_t>(lane) * input_count_ + j] = x;
   }
+}
+
+Books Firm::start_books(int lane) {
+  LaneState& s = *s_;
+  auto d = [&](int row) -> double& { return s.d[row][lane]; };
+  auto p = [&](Param id) { return s.param(id)[lane]; };
   // [M§1] The opening books, in USD: the keys in the books' units where given, the
   // preset's shares where not. The shares they imply go back into the parameter rows,
   // which the monthly equations read.
@@ -294,6 +307,122 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rFixedCosts) = books.fixed_and_bureaucracy;
   d(rOwnerPay) = books.owner_salary;
   d(rBudget) = books.budget;
+  return books;
+}
+
+void Firm::start_fit(int lane, const RunRandom& random) {
+  LaneState& s = *s_;
+  auto d = [&](int row) -> double& { return s.d[row][lane]; };
+  auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
+  auto p = [&](Param id) { return s.param(id)[lane]; };
+  const double rho = p(Param::segment_correlation);
+  const int segments = n(iSegments);
+  const bool established = p(Param::ramp_months) <= 0;
+  // [M§6] Segment fits: each lognormal with mean market.fit; the firm's is their mean.
+  // A firm's fits are correlated across its segments (the same people and product serve
+  // them all): a common draw and one per segment, mixed by segment_correlation.
+  auto market0 = random.stream(kMarket, 0);
+  const double fit_sigma = p(Param::market_fit_sigma);
+  const double common = std::sqrt(rho) * market0.normal();
+  const double own = std::sqrt(1.0 - rho);
+  double fit = 0.0;
+  for (int k = 0; k < segments; ++k)
+    fit += p(Param::market_fit) *
+           portable_exp(fit_sigma * (common + own * market0.normal()) - 0.5 * fit_sigma * fit_sigma);
+  d(rFit) = fit / segments;
+  // [M§6] The fit shows in demand gradually: what the firm sells moves from the plan's
+  // level to its fit as customers learn what it offers [Jovanovic].
+  const double learning = p(Param::fit_learning_months);
+  d(rFitGap) = established ? 0.0 : 1.0;
+  d(rFitKeep) = learning > 0 ? portable_exp(-1.0 / learning) : 0.0;
+}
+
+void Firm::start_shocks(int lane, const RunRandom& random) {
+  LaneState& s = *s_;
+  auto d = [&](int row) -> double& { return s.d[row][lane]; };
+  auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
+  // [M§7] First arrival of each Poisson shock.
+  for (std::size_t k = 0; k < spec_->shocks.size(); ++k) {
+    const int row = static_cast<int>(k);
+    n(iShockNextArrival + row) = 0;
+    n(iShockActiveUntil + row) = 0;
+    n(iShockFiredNow + row) = 0;
+    d(rShockSeverity + row) = 0.0;
+    if (spec_->shocks[k].rate > 0) {
+      auto rng = random.stream(kShockBase + static_cast<std::uint32_t>(k), 0);
+      n(iShockNextArrival + row) = months_to_arrival(spec_->shocks[k].rate, rng);
+    }
+  }
+}
+
+void Firm::start_disruption(int lane, const RunRandom& random) {
+  LaneState& s = *s_;
+  auto d = [&](int row) -> double& { return s.d[row][lane]; };
+  auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
+  auto p = [&](Param id) { return s.param(id)[lane]; };
+  // [M§8] Disruption timing and the biased lags to sense it and decide. A run that
+  // cannot be disrupted draws nothing (its own stream: no other draw shifts).
+  int disruption_month = static_cast<int>(p(Param::disruption_month));
+  const double rate = p(Param::disruption_rate);
+  d(rSenseLag) = d(rDecideLag) = 0.0;
+  if (disruption_month > 0 || rate > 0) {
+    auto drng = random.stream(kDisruptionTiming, 0);
+    const int random_month = months_to_arrival(rate > 0 ? rate : 1.0, drng);
+    if (disruption_month == 0 && rate > 0) disruption_month = random_month;
+    d(rSenseLag) = drng.exponential() * p(Param::sense_months) *
+                   (1.0 + 2.0 * p(Param::confirmation_bias));
+    d(rDecideLag) = drng.exponential() * p(Param::decide_months) *
+                    (1.0 + 2.0 * p(Param::sunk_cost_bias) +
+                     2.0 * p(Param::groupthink) * p(Param::coupling));
+  }
+  n(iDisruptionMonth) = disruption_month;
+  n(iSensedMonth) = n(iDecidedMonth) = n(iRealignedMonth) = 0;
+  d(rRealignThreshold) = 0.0;
+  n(iAutomationMonth) = static_cast<int>(p(Param::automation_month));
+  n(iAutomationDipEnd) = n(iAutomationMonth) + static_cast<int>(p(Param::automation_dip_months));
+  n(iAutomationDone) = 0;
+  d(rAutomationFit) = 0.0;
+}
+
+void Firm::start_alignment(int lane) {
+  LaneState& s = *s_;
+  auto d = [&](int row) -> double& { return s.d[row][lane]; };
+  auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
+  auto p = [&](Param id) { return s.param(id)[lane]; };
+  // [M§3] Alignment drift and noise, damped by formality and by how ingrained the
+  // strategy is (none at level 1).
+  const double level = p(Param::alignment_level);
+  d(rDrift) = p(Param::alignment_drift) * (1.0 - p(Param::formality)) * (1.0 - level);
+  d(rNoise) = p(Param::alignment_noise) * (1.0 - p(Param::formality)) * (1.0 - level);
+  n(iReviewMonths) = static_cast<int>(p(Param::review_months));
+  n(iNextReview) = n(iReviewMonths);
+
+  // [M§3] Teams start at alignment.level.
+  for (int j = 0; j < kTeams; ++j) d(rTeamAlignment + j) = level;
+  d(rAlignment) = level;
+  for (int c = 0; c < kCapabilities; ++c) {
+    d(rWeights + c) = spec_->value_weights[c];
+    d(rIndustry + c) = spec_->value_weights[c];
+    d(rTarget + c) = spec_->strategy_target[c];
+  }
+  double team[kTeams];
+  for (int j = 0; j < kTeams; ++j) team[j] = level;
+  d(rFriction) = lane_friction(team, d(rCouplingSame), d(rCouplingCross));
+  // An established firm's fixed costs in its books already carry today's friction
+  // overhead: only a change from it costs or saves [M§4].
+  d(rFrictionBase) = spec_->established ? d(rFriction) : 0.0;
+}
+
+void Firm::start_lane(int lane, const RunRandom& random) {
+  LaneState& s = *s_;
+  auto d = [&](int row) -> double& { return s.d[row][lane]; };
+  auto n = [&](int row) -> std::int32_t& { return s.i[row][lane]; };
+  auto p = [&](Param id) { return s.param(id)[lane]; };
+  start_parameters(lane, random);
+  const Books books = start_books(lane);
+  const double headcount = p(Param::headcount);
+  const double planned_revenue = books.monthly_revenue;
+
   d(rSpendRatio) = p(Param::budget_share) / p(Param::competitor_budget_share);
   d(rReviewCost) = p(Param::review_cost) * planned_revenue;
   // [M§6] Conformity buys legitimacy: a larger credit line and a faster ramp-up.
@@ -317,52 +446,14 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rDemandDrift) = p(Param::market_growth) / 12.0 - 0.5 * sigma * sigma;
   // [M§6] Ramp-up: customers find a new firm over ramp_months (faster if it conforms).
   const double ramp_months = p(Param::ramp_months) / legitimacy;
-  const bool established = p(Param::ramp_months) <= 0;
   d(rRampGap) = ramp_months > 0 ? 1.0 - p(Param::ramp_start) : 0.0;
   d(rRampKeep) = ramp_months > 0 ? portable_exp(-1.0 / ramp_months) : 0.0;
   d(rStaff) = 1.0;
   d(rPremises) = 1.0;
   d(rHiringBill) = 0.0;
-  // [M§3] Alignment drift and noise, damped by formality and by how ingrained the
-  // strategy is (none at level 1).
-  const double level = p(Param::alignment_level);
-  d(rDrift) = p(Param::alignment_drift) * (1.0 - p(Param::formality)) * (1.0 - level);
-  d(rNoise) = p(Param::alignment_noise) * (1.0 - p(Param::formality)) * (1.0 - level);
-  n(iReviewMonths) = static_cast<int>(p(Param::review_months));
-  n(iNextReview) = n(iReviewMonths);
+  start_fit(lane, random);
 
-  // [M§6] Segment fits: each lognormal with mean market.fit; the firm's is their mean.
-  // A firm's fits are correlated across its segments (the same people and product serve
-  // them all): a common draw and one per segment, mixed by segment_correlation.
-  auto market0 = random.stream(kMarket, 0);
-  const double fit_sigma = p(Param::market_fit_sigma);
-  const double common = std::sqrt(rho) * market0.normal();
-  const double own = std::sqrt(1.0 - rho);
-  double fit = 0.0;
-  for (int k = 0; k < segments; ++k)
-    fit += p(Param::market_fit) *
-           portable_exp(fit_sigma * (common + own * market0.normal()) - 0.5 * fit_sigma * fit_sigma);
-  d(rFit) = fit / segments;
-  // [M§6] The fit shows in demand gradually: what the firm sells moves from the plan's
-  // level to its fit as customers learn what it offers [Jovanovic].
-  const double learning = p(Param::fit_learning_months);
-  d(rFitGap) = established ? 0.0 : 1.0;
-  d(rFitKeep) = learning > 0 ? portable_exp(-1.0 / learning) : 0.0;
-
-  // [M§3] Teams start at alignment.level.
-  for (int j = 0; j < kTeams; ++j) d(rTeamAlignment + j) = level;
-  d(rAlignment) = level;
-  for (int c = 0; c < kCapabilities; ++c) {
-    d(rWeights + c) = spec_->value_weights[c];
-    d(rIndustry + c) = spec_->value_weights[c];
-    d(rTarget + c) = spec_->strategy_target[c];
-  }
-  double team[kTeams];
-  for (int j = 0; j < kTeams; ++j) team[j] = level;
-  d(rFriction) = lane_friction(team, d(rCouplingSame), d(rCouplingCross));
-  // An established firm's fixed costs in its books already carry today's friction
-  // overhead: only a change from it costs or saves [M§4].
-  d(rFrictionBase) = spec_->established ? d(rFriction) : 0.0;
+  start_alignment(lane);
   // The starting allocation and capabilities follow for all lanes at once (settle()).
   d(rDemand) = 1.0;
 
@@ -375,41 +466,8 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rStartBufferDays) = p(Param::cash_buffer_days);
   d(rDebt) = 0.0;
 
-  // [M§7] First arrival of each Poisson shock.
-  for (std::size_t k = 0; k < spec_->shocks.size(); ++k) {
-    const int row = static_cast<int>(k);
-    n(iShockNextArrival + row) = 0;
-    n(iShockActiveUntil + row) = 0;
-    n(iShockFiredNow + row) = 0;
-    d(rShockSeverity + row) = 0.0;
-    if (spec_->shocks[k].rate > 0) {
-      auto rng = random.stream(kShockBase + static_cast<std::uint32_t>(k), 0);
-      n(iShockNextArrival + row) = months_to_arrival(spec_->shocks[k].rate, rng);
-    }
-  }
-
-  // [M§8] Disruption timing and the biased lags to sense it and decide. A run that
-  // cannot be disrupted draws nothing (its own stream: no other draw shifts).
-  int disruption_month = static_cast<int>(p(Param::disruption_month));
-  const double rate = p(Param::disruption_rate);
-  d(rSenseLag) = d(rDecideLag) = 0.0;
-  if (disruption_month > 0 || rate > 0) {
-    auto drng = random.stream(kDisruptionTiming, 0);
-    const int random_month = months_to_arrival(rate > 0 ? rate : 1.0, drng);
-    if (disruption_month == 0 && rate > 0) disruption_month = random_month;
-    d(rSenseLag) = drng.exponential() * p(Param::sense_months) *
-                   (1.0 + 2.0 * p(Param::confirmation_bias));
-    d(rDecideLag) = drng.exponential() * p(Param::decide_months) *
-                    (1.0 + 2.0 * p(Param::sunk_cost_bias) +
-                     2.0 * p(Param::groupthink) * p(Param::coupling));
-  }
-  n(iDisruptionMonth) = disruption_month;
-  n(iSensedMonth) = n(iDecidedMonth) = n(iRealignedMonth) = 0;
-  d(rRealignThreshold) = 0.0;
-  n(iAutomationMonth) = static_cast<int>(p(Param::automation_month));
-  n(iAutomationDipEnd) = n(iAutomationMonth) + static_cast<int>(p(Param::automation_dip_months));
-  n(iAutomationDone) = 0;
-  d(rAutomationFit) = 0.0;
+  start_shocks(lane, random);
+  start_disruption(lane, random);
 
   d(rRevenue) = planned_revenue;
   d(rBaseRevenue) = planned_revenue;

@@ -17,6 +17,8 @@
 
 namespace smbsim::firm {
 
+struct Books;
+
 inline constexpr int kMaxSegments = 16;
 /// Months between steps of the market's tastes [M§6].
 inline constexpr int kTasteStepMonths = 3;
@@ -43,6 +45,14 @@ enum Observed : int {
   kCash, kRevenue, kProfit, kBufferDays, kHeadcount, kAlignment, kProjectAlignment, kCustomerValue,
   kFriction, kObservedCount
 };
+
+/// An outcome column a summary shows among its KPIs, and the words it shows it with: the
+/// flagged rows of the outcome table (firm.cpp), in its order.
+struct KpiColumn {
+  std::string name;
+  std::string label;
+};
+const std::vector<KpiColumn>& summary_kpis();
 
 class Firm {
  public:
@@ -76,6 +86,13 @@ class Firm {
 
  private:
   void start_lane(int lane, const RunRandom& random);
+  // start_lane's parts, in the model's sections.
+  void start_parameters(int lane, const RunRandom& random);  // [M§12]
+  Books start_books(int lane);                                // [M§1]
+  void start_alignment(int lane);                             // [M§3]
+  void start_fit(int lane, const RunRandom& random);         // [M§6]
+  void start_shocks(int lane, const RunRandom& random);      // [M§7]
+  void start_disruption(int lane, const RunRandom& random);  // [M§8]
   /// Input j's value for this run: drawn from its own stream, or the design's point
   /// through its inverse CDF; recorded for inputs().
   double draw_input(std::size_t j, const Uncertain& u, RandomStream stream);
@@ -101,7 +118,15 @@ class Firm {
   void update_plans(int month);
   void plan_flows(double season);
   void loan_flows(int month);
+  /// Plans' and loans' flows of the month into their scratch rows (zeros without any).
+  void decision_flows(int month, double season);
+  void update_capabilities();
+  void update_customers();
   void update_cash(int month);
+  void update_kpis(int month);
+  /// The cause of each failure of this month: a rule's orderly closure, or the
+  /// attributed cause [M§7].
+  void record_failures(int month);
   void update_staff();
   int attribute_failure(int lane, int month) const;
 

@@ -157,7 +157,7 @@ void Firm::fire_rule(int r, int lane, int month) {
   if (act.loan >= 0 && s.i[iLoanStart + act.loan][lane] == kNever) s.i[iLoanStart + act.loan][lane] = month;
   if (act.close) {
     s.i[iFailureMonth][lane] = month;
-    s.i[iCause][lane] = kClosing;  // orderly if it can pay what it owes (update_cash)
+    s.i[iCause][lane] = kClosing;  // orderly if it can pay what it owes (record_failures)
   }
 }
 

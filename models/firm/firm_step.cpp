@@ -174,56 +174,11 @@ void Firm::update_shocks(int month) {
     s.s[fxCapacity][lane] = 1.0;
     s.s[fxOneOff][lane] = 0.0;
   }
-  const double* exposure = s.d[rKeyPersonExposure];
   for (std::size_t shock = 0; shock < spec_->shocks.size(); ++shock) {
     const int k = static_cast<int>(shock);
     fire_shocks(k, month);
-    const std::int32_t* until = s.i[iShockActiveUntil + k];
-    const double* severity = s.d[rShockSeverity + k];
-    switch (spec_->shocks[shock].type) {
-      // An inactive shock multiplies by 1 or adds 0: the same bits as skipping it.
-      case ShockType::demand:
-      case ShockType::supplier: {  // demand, or capacity when a supplier fails
-        double* scaled = s.s[spec_->shocks[shock].type == ShockType::demand ? fxDemand : fxCapacity];
-#pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes; ++lane) {
-          const double factor = 1.0 - severity[lane];
-          scaled[lane] *= month <= until[lane] ? factor : 1.0;
-        }
-        break;
-      }
-      case ShockType::segment:
-#pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes; ++lane) {
-          const double loss = severity[lane] / s.i[iSegments][lane];
-          s.s[fxSegmentLoss][lane] += month <= until[lane] ? loss : 0.0;
-        }
-        break;
-      case ShockType::input_cost:
-#pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes; ++lane) {
-          const double factor = 1.0 + severity[lane];
-          s.s[fxInputCost][lane] *= month <= until[lane] ? factor : 1.0;
-        }
-        break;
-      case ShockType::credit:
-#pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes; ++lane) {
-          const bool active = month <= until[lane];
-          const double cut = std::min(s.s[fxCreditLimit][lane], 1.0 - severity[lane]);
-          const double factor = 1.0 + 2.0 * severity[lane];
-          s.s[fxCreditLimit][lane] = active ? cut : s.s[fxCreditLimit][lane];
-          s.s[fxInterest][lane] *= active ? factor : 1.0;
-        }
-        break;
-      case ShockType::key_person:
-#pragma GCC ivdep  // lanes are independent runs
-        for (int lane = 0; lane < lanes; ++lane) {
-          const double factor = 1.0 - 0.5 * severity[lane] * exposure[lane];
-          s.s[fxCapacity][lane] *= month <= until[lane] ? factor : 1.0;
-        }
-        break;
-    }
+    shock_kind(spec_->shocks[shock].type)
+        .while_active({s, lanes, month, s.i[iShockActiveUntil + k], s.d[rShockSeverity + k]});
   }
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane)
@@ -252,6 +207,7 @@ void Firm::fire_shocks(int k, int month) {
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   const ShockSpec& spec = spec_->shocks[static_cast<std::size_t>(k)];
+  const ShockKind& kind = shock_kind(spec.type);
   std::int32_t* next_arrival = s.i[iShockNextArrival + k];
   std::int32_t* until = s.i[iShockActiveUntil + k];
   std::int32_t* fired_now = s.i[iShockFiredNow + k];
@@ -274,16 +230,7 @@ void Firm::fire_shocks(int k, int month) {
       severity[lane] = month <= until[lane] ? std::max(severity[lane], drawn) : drawn;
       until[lane] = std::max(until[lane], month + duration - 1);
       fired_now[lane] = 1;
-      if (spec.type == ShockType::key_person) {
-        // A key person leaves: capabilities lose their share of the know-how, which is
-        // larger the fewer people the firm has now (1 / sqrt(staff), at most all of it).
-        const double people = s.d[rStaff][lane] * s.param(Param::headcount)[lane];
-        s.d[rKeyPersonExposure][lane] = std::min(1.0, 1.0 / std::sqrt(std::max(people, 1.0)));
-        const double keep = 1.0 - severity[lane] * s.d[rKeyPersonExposure][lane];
-        for (int c = 0; c < kCapabilities; ++c) s.d[rCapability + c][lane] *= keep;
-      }
-      if (spec.type == ShockType::supplier)  // finding a new partner
-        s.s[fxOneOff][lane] += 0.5 * severity[lane] * s.d[rPlannedRevenue][lane];
+      if (kind.on_arrival) kind.on_arrival(s, lane, severity[lane]);
     }
     if (poisson) next_arrival[lane] = month + months_to_arrival(spec.rate, rng);
   });
@@ -456,7 +403,7 @@ void Firm::update_automation(int month) {
 }
 
 SMBSIM_LANE_LOOPS
-void Firm::update_cash(int month) {
+void Firm::update_capabilities() {
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   auto p = [&](Param id) { return s.param(id); };
@@ -482,9 +429,15 @@ void Firm::update_cash(int month) {
     s.d[rProjectAlignment][lane] = project;
     s.d[rValue][lane] = with_base_value(base_value[lane], value);
   }
-  // [M§6] Customers respond to relative value with inertia.
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_customers() {
   // [M§6] Customers respond to relative value (and to a price changed by a rule,
   // through rPriceDemand) with inertia.
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  auto p = [&](Param id) { return s.param(id); };
   const double* response = p(Param::response);
   const double* elasticity = p(Param::elasticity);
   if (any_elasticity_) {
@@ -499,8 +452,11 @@ void Firm::update_cash(int month) {
     for (int lane = 0; lane < lanes; ++lane)
       s.d[rShare][lane] += response[lane] * (s.d[rValue][lane] * s.d[rPriceDemand][lane] - s.d[rShare][lane]);
   }
-  // [M§1] The season of this month; plans' and loans' flows [M§16].
-  const double season = spec_->seasonality[static_cast<std::size_t>((month - 1) % 12)];
+}
+
+void Firm::decision_flows(int month, double season) {
+  LaneState& s = *s_;
+  const int lanes = lanes_;
   if (plans_ > 0) {
     plan_flows(season);
   } else {
@@ -512,7 +468,18 @@ void Firm::update_cash(int month) {
     for (int lane = 0; lane < lanes; ++lane)
       s.s[sLoanInflow][lane] = s.s[sLoanInterest][lane] = s.s[sLoanRepaid][lane] = 0.0;
   }
+}
 
+SMBSIM_LANE_LOOPS
+void Firm::update_cash(int month) {
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  auto p = [&](Param id) { return s.param(id); };
+  update_capabilities();
+  update_customers();
+  // [M§1] The season of this month; plans' and loans' flows [M§16].
+  const double season = spec_->seasonality[static_cast<std::size_t>((month - 1) % 12)];
+  decision_flows(month, season);
   const double* variable_share = p(Param::variable_cost_share);
   const double* headroom = p(Param::capacity_headroom);
   const double* payroll_share = p(Param::payroll_share);
@@ -521,7 +488,6 @@ void Firm::update_cash(int month) {
   const double* interest_rate = p(Param::interest_rate);
   const double* repay_share = p(Param::repay_share);
   const double* payout_share = p(Param::payout_share);
-  const bool year_end = month % 12 == 0;
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) {
     // [M§1] Demand in units of planned output, then what the staff can deliver.
@@ -581,17 +547,35 @@ void Firm::update_cash(int month) {
     debt = repay_cut ? limit : debt;
     s.d[rCash][lane] = cash;
     s.d[rDebt][lane] = debt;
-
-    // KPIs [M§11].
+    // What the month's KPIs read (update_kpis).
     s.d[rBaseRevenue][lane] = base_revenue;
     s.d[rRevenue][lane] = revenue;
     s.d[rProfit][lane] = profit;
+    s.s[sOutflows][lane] = outflows;
+    // Regular outflows: instalments included, one-offs not [M§16].
+    s.d[rOutflows][lane] = outflows - s.s[fxOneOff][lane] - hiring_bill + s.s[sLoanRepaid][lane];
+    s.s[sLimit][lane] = limit;
+    // Waste from misalignment, for attribution.
+    s.s[sWaste][lane] = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]);
+  }
+  update_kpis(month);
+  record_failures(month);
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::update_kpis(int month) {
+  // [M§11] The month's KPIs and running sums, and whether the firm fails.
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  const bool year_end = month % 12 == 0;
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    const double cash = s.d[rCash][lane], debt = s.d[rDebt][lane], limit = s.s[sLimit][lane];
+    const double revenue = s.d[rRevenue][lane], profit = s.d[rProfit][lane], outflows = s.s[sOutflows][lane];
     s.d[rBufferDays][lane] = outflows > 0.0 ? cash / outflows * kDaysPerMonth : 0.0;
-    // Runway: months that cash and unused credit pay the month's regular outflows
-    // (instalments included, one-offs not) [M§16].
-    const double regular = outflows - s.s[fxOneOff][lane] - hiring_bill + s.s[sLoanRepaid][lane];
+    // Runway: months that cash and unused credit pay the month's regular outflows.
+    const double regular = s.d[rOutflows][lane];
     const double available = cash + std::max(limit - debt, 0.0);
-    s.d[rOutflows][lane] = regular;
     s.d[rRunway][lane] = regular > 0.0 ? available / regular : 1e9;
     s.i[iMonths][lane] += 1;
     s.d[rCumulativeProfit][lane] += profit;
@@ -610,13 +594,18 @@ void Firm::update_cash(int month) {
     s.d[rSumValue][lane] += s.d[rValue][lane];
     s.d[rSumFriction][lane] += s.d[rFriction][lane];
     // Smoothed waste from misalignment and smoothed operating deficit, for attribution.
-    const double waste = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]);
-    s.d[rWasteEma][lane] += 0.2 * (waste - s.d[rWasteEma][lane]);
+    s.d[rWasteEma][lane] += 0.2 * (s.s[sWaste][lane] - s.d[rWasteEma][lane]);
     s.d[rDeficitEma][lane] += 0.2 * (std::max(0.0, -profit) - s.d[rDeficitEma][lane]);
     // The firm fails when it owes more than its (possibly cut) credit line.
     const bool fails = (s.i[iFailureMonth][lane] == 0) & (debt > limit + 1e-9);
     s.i[iFailureMonth][lane] = fails ? month : s.i[iFailureMonth][lane];
   }
+}
+
+SMBSIM_LANE_LOOPS
+void Firm::record_failures(int month) {
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
 #pragma GCC ivdep  // lanes are independent runs
   for (int lane = 0; lane < lanes; ++lane) s.flags[lane] = (s.i[iFailureMonth][lane] == month) & (s.i[iCause][lane] < 0);  // not yet attributed
   for_each_flagged(s.flags, lanes, [&](int lane) {
@@ -654,37 +643,17 @@ void Firm::update_staff() {
 }
 
 int Firm::attribute_failure(int lane, int month) const {
-  // [M§7] The cause is the active shock with the largest monthly cash impact; failing
-  // that, an unfinished realignment, misaligned automation, misalignment waste, or
-  // chronic loss.
+  // [M§7] The cause is the active shock with the largest monthly cash impact (its
+  // kind's rule, shock_kinds.cpp); failing that, an unfinished realignment, misaligned
+  // automation, misalignment waste, or chronic loss.
   const LaneState& s = *s_;
-  const double base_revenue = s.d[rBaseRevenue][lane];
-  const double exposure = s.d[rKeyPersonExposure][lane];
-  // A capacity shock costs only the sales the staff could no longer make: idle capacity
-  // absorbs it.
-  const double volume = s.s[sVolume][lane];
-  const double full_capacity = s.d[rStaff][lane] * (1.0 + s.param(Param::capacity_headroom)[lane]);
-  auto sales_lost = [&](double capacity_factor) {
-    return s.d[rPlannedRevenue][lane] * s.d[rPrice][lane] *
-           (std::min(volume, full_capacity) - std::min(volume, full_capacity * capacity_factor));
-  };
   double best = 0.0;
   int cause = -1;
   for (std::size_t shock = 0; shock < spec_->shocks.size(); ++shock) {
     const int k = static_cast<int>(shock);
     if (month > s.i[iShockActiveUntil + k][lane]) continue;
     const double severity = s.d[rShockSeverity + k][lane];
-    double impact = 0.0;
-    switch (spec_->shocks[shock].type) {
-      case ShockType::demand: impact = base_revenue * severity; break;
-      case ShockType::segment: impact = base_revenue * severity / s.i[iSegments][lane]; break;
-      case ShockType::input_cost:
-        impact = s.param(Param::variable_cost_share)[lane] * s.d[rRevenue][lane] * severity;
-        break;
-      case ShockType::credit: impact = s.d[rCreditLimit][lane] * severity; break;
-      case ShockType::key_person: impact = sales_lost(1.0 - 0.5 * severity * exposure); break;
-      case ShockType::supplier: impact = sales_lost(1.0 - severity); break;
-    }
+    const double impact = shock_kind(spec_->shocks[shock].type).cash_impact(s, lane, severity);
     if (impact > best) {
       best = impact;
       cause = kFirstShockCause + k;

@@ -87,6 +87,8 @@ enum ScratchRow : int {
   fxDemand = kScratchNormalsEnd, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
   fxCapacity, fxOneOff,
   sCostCut, sVolume,
+  // The cash step's results the KPI step reads [M§11].
+  sOutflows, sLimit, sWaste,
   // Decisions [M§16]: plans' revenue and costs, loans' flows this month; what a rule
   // reads that is not a row of its own.
   sPlanRevenue, sPlanCosts, sLoanInflow, sLoanInterest, sLoanRepaid, sNetCash, sRevenueVsPlan, sMonth,

@@ -184,12 +184,6 @@ std::optional<Size> size_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<ShockType> shock_type_from_name(std::string_view name) {
-  for (std::size_t i = 0; i < kShockTypeNames.size(); ++i)
-    if (kShockTypeNames[i] == name) return static_cast<ShockType>(i);
-  return std::nullopt;
-}
-
 Mix default_value_weights() {
   Mix w;
   //   product marketing sales operations automation service

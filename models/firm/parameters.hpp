@@ -7,6 +7,7 @@
 #include "engine/uncertain.hpp"
 #include "models/firm/capabilities.hpp"
 #include "models/firm/plans.hpp"
+#include "models/firm/shock_kinds.hpp"
 
 #include <array>
 #include <optional>
@@ -77,11 +78,6 @@ inline constexpr double kEstablishedFitSigma = 0.05;
 
 /// A capability mix (value weights or allocation): non-negative, sums to 1.
 using Mix = CapabilityVector;
-
-enum class ShockType : int { demand, segment, input_cost, credit, key_person, supplier };
-inline constexpr std::array<std::string_view, 6> kShockTypeNames{
-    "demand", "segment", "input_cost", "credit", "key_person", "supplier"};
-std::optional<ShockType> shock_type_from_name(std::string_view name);
 
 inline constexpr int kMaxShocks = 16;
 

@@ -3,6 +3,7 @@
 #include "models/scenario/suggest.hpp"
 #include "models/scenario/text.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -23,16 +24,24 @@ std::string num(double x) {
   return buf;
 }
 
-const std::map<std::string, std::vector<std::string>>& dist_keys() {
-  static const std::map<std::string, std::vector<std::string>> keys{
-      {"normal", {"mean", "sd"}},
-      {"lognormal", {"median", "sigma"}},
-      {"uniform", {"low", "high"}},
-      {"triangular", {"low", "mode", "high"}},
-      {"beta", {"a", "b"}},
-      {"discrete", {"values", "weights"}},
+/// The distributions a scenario may name, each with its keys: the reader, its messages
+/// and distribution_help() all come from this one table, in this order.
+struct DistKind {
+  std::string name;
+  std::vector<std::string> keys;
+};
+const std::vector<DistKind>& dist_kinds() {
+  static const std::vector<DistKind> kinds{
+      {"normal", {"mean", "sd"}},         {"lognormal", {"median", "sigma"}}, {"uniform", {"low", "high"}},
+      {"triangular", {"low", "mode", "high"}}, {"beta", {"a", "b"}},           {"discrete", {"values", "weights"}},
   };
-  return keys;
+  return kinds;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
 }
 }  // namespace
 
@@ -48,8 +57,12 @@ std::optional<double> finite_number(const std::string& s) {
 }
 
 const char* distribution_help() {
-  return "normal {mean, sd}, lognormal {median, sigma}, uniform {low, high}, "
-         "triangular {low, mode, high}, beta {a, b}, discrete {values, weights}";
+  static const std::string help = [] {
+    std::string h;
+    for (const auto& d : dist_kinds()) h += (h.empty() ? "" : ", ") + d.name + " {" + joined(d.keys) + "}";
+    return h;
+  }();
+  return help.c_str();
 }
 
 std::string describe(const YAML::Node& node) {
@@ -92,28 +105,26 @@ std::variant<std::vector<double>, std::string> parse_list(const YAML::Node& node
 std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) {
   const YAML::Node name_node = node["dist"];
   const std::string name = name_node.IsScalar() ? name_node.Scalar() : describe(name_node);
-  const auto known = dist_keys().find(name);
-  if (known == dist_keys().end()) {
-    std::vector<std::string> names;
-    for (const auto& [n, _] : dist_keys()) names.push_back(n);
+  std::vector<std::string> names;
+  for (const auto& d : dist_kinds()) names.push_back(d.name);
+  const auto known = std::find_if(dist_kinds().begin(), dist_kinds().end(), [&](const DistKind& d) { return d.name == name; });
+  if (known == dist_kinds().end()) {
     const auto hint = closest(name, names);
-    return "expected dist to be one of normal, lognormal, uniform, triangular, beta, discrete, found \"" +
-           name + "\"" + (hint ? " (did you mean " + *hint + "?)" : "");
+    return "expected dist to be one of " + joined(names) + ", found \"" + name + "\"" +
+           (hint ? " (did you mean " + *hint + "?)" : "");
   }
   for (const auto& kv : node) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : describe(kv.first);
     if (key == "dist") continue;
     bool ok = false;
-    for (const auto& k : known->second) ok = ok || k == key;
+    for (const auto& k : known->keys) ok = ok || k == key;
     if (!ok) {
-      std::string keys;
-      for (const auto& k : known->second) keys += (keys.empty() ? "" : ", ") + k;
-      const auto hint = closest(key, known->second);
-      return "unknown key \"" + key + "\" in a " + name + " distribution (expected " + keys + ")" +
+      const auto hint = closest(key, known->keys);
+      return "unknown key \"" + key + "\" in a " + name + " distribution (expected " + joined(known->keys) + ")" +
              (hint ? "; did you mean " + *hint + "?" : "");
     }
   }
-  for (const auto& k : known->second)
+  for (const auto& k : known->keys)
     if (!node[k]) return "a " + name + " distribution needs " + k;
   if (name == "discrete") {
     auto values = parse_list(node["values"]);
@@ -133,7 +144,7 @@ std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) 
     return Uncertain::discrete(v, w);
   }
   std::map<std::string, double> a;
-  for (const auto& k : known->second) {
+  for (const auto& k : known->keys) {
     auto x = parse_number(node[k]);
     if (auto* e = std::get_if<std::string>(&x)) return k + ": " + *e;
     a[k] = std::get<double>(x);

@@ -387,15 +387,13 @@ Override parse_override(const std::string& text, const std::string& option) {
   return {text.substr(0, eq), text.substr(eq + 1), option + " " + text};
 }
 
-Scenario load_scenario(const std::string& text, const std::string& source,
-                       const std::vector<Override>& overrides,
-                       const std::vector<GeneratedVariant>& generated) {
-  // The file as written must be valid on its own: an option never hides a bad value in it.
-  if (!overrides.empty() || !generated.empty()) load_scenario(text, source);
+namespace {
+/// The scenario text as YAML: UTF-8 and valid YAML, or one problem naming where; an
+/// empty file is an empty map.
+YAML::Node parse_root(const std::string& text, const std::string& source) {
   if (const auto bad = check_utf8_text(text))
     throw ScenarioError({{source + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column), "",
                           "expected UTF-8 text, found " + bad->found}});
-  std::vector<Diagnostic> problems;
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -406,29 +404,14 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap())
     throw ScenarioError({{mark_of(root, source), "", "expected a map of sections (simulation, firm, strategy, ...), found " + describe(root)}});
+  return root;
+}
 
-  check_duplicate_keys(root, "", source, problems);
-  Flat base;
-  flatten(root, "", source, base);
-  // --set values replace what the file says, for every variant.
-  const Flat options = flatten_overrides(overrides, problems);
-  overlay(base, options);
-
-  Scenario sc;
-  sc.given = text;
-  sc.name = source;
-  if (auto it = base.find("name"); it != base.end() && it->second.node.IsScalar()) sc.name = it->second.node.Scalar();
-  if (auto it = base.find("description"); it != base.end() && it->second.node.IsScalar())
-    sc.description = it->second.node.Scalar();
-
-  YAML::Node resolved_all(YAML::NodeType::Map);
-  resolved_all["name"] = sc.name;
-  if (!sc.description.empty()) resolved_all["description"] = sc.description;
-  YAML::Node sim_node;
-  sc.simulation = resolve_simulation(base, problems, sim_node);
-  resolved_all["simulation"] = sim_node["simulation"];
-
-  // Variants: each is the base with its own overrides on top.
+/// Each variant's settings (the base with its own overrides on top) and its overrides as
+/// text: the sweep's generated ones, the file's `variants:`, or one "base".
+std::pair<std::vector<std::pair<std::string, Flat>>, std::vector<std::string>> collect_variants(
+    Flat& base, const Flat& options, const std::vector<GeneratedVariant>& generated, const std::string& source,
+    std::vector<Diagnostic>& problems) {
   std::vector<std::pair<std::string, Flat>> variants;
   std::vector<std::string> variant_overrides;
   if (!generated.empty()) {
@@ -480,6 +463,61 @@ Scenario load_scenario(const std::string& text, const std::string& source,
     variants.emplace_back("base", base);
     variant_overrides.push_back("{}");
   }
+  return {std::move(variants), std::move(variant_overrides)};
+}
+
+/// Throws the problems as one ScenarioError: each once (a base-file mistake shows up in
+/// every variant), in file order (by source, then line and column).
+[[noreturn]] void throw_in_file_order(std::vector<Diagnostic> problems) {
+  std::vector<Diagnostic> unique;
+  std::set<std::string> seen;
+  for (auto& p : problems)
+    if (seen.insert(p.line()).second) unique.push_back(std::move(p));
+  auto key = [](const Diagnostic& d) {
+    long line = 0, col = 0;
+    const auto c2 = d.where.rfind(':');
+    const auto c1 = c2 == std::string::npos || c2 == 0 ? std::string::npos : d.where.rfind(':', c2 - 1);
+    if (c1 != std::string::npos) {
+      line = std::strtol(d.where.c_str() + c1 + 1, nullptr, 10);
+      col = std::strtol(d.where.c_str() + c2 + 1, nullptr, 10);
+    }
+    return std::make_tuple(c1 == std::string::npos ? d.where : d.where.substr(0, c1), line, col);
+  };
+  std::stable_sort(unique.begin(), unique.end(), [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
+  throw ScenarioError(std::move(unique));
+}
+}  // namespace
+
+Scenario load_scenario(const std::string& text, const std::string& source,
+                       const std::vector<Override>& overrides,
+                       const std::vector<GeneratedVariant>& generated) {
+  // The file as written must be valid on its own: an option never hides a bad value in it.
+  if (!overrides.empty() || !generated.empty()) load_scenario(text, source);
+  std::vector<Diagnostic> problems;
+  const YAML::Node root = parse_root(text, source);
+  check_duplicate_keys(root, "", source, problems);
+  Flat base;
+  flatten(root, "", source, base);
+  // --set values replace what the file says, for every variant.
+  const Flat options = flatten_overrides(overrides, problems);
+  overlay(base, options);
+
+  Scenario sc;
+  sc.given = text;
+  sc.name = source;
+  if (auto it = base.find("name"); it != base.end() && it->second.node.IsScalar()) sc.name = it->second.node.Scalar();
+  if (auto it = base.find("description"); it != base.end() && it->second.node.IsScalar())
+    sc.description = it->second.node.Scalar();
+
+  YAML::Node resolved_all(YAML::NodeType::Map);
+  resolved_all["name"] = sc.name;
+  if (!sc.description.empty()) resolved_all["description"] = sc.description;
+  YAML::Node sim_node;
+  sc.simulation = resolve_simulation(base, problems, sim_node);
+  resolved_all["simulation"] = sim_node["simulation"];
+
+  // Variants: each is the base with its own overrides on top.
+  const auto [variants, variant_overrides] = collect_variants(base, options, generated, source, problems);
 
   Resolver resolver(problems);
   for (std::size_t i = 0; i < variants.size(); ++i) {
@@ -491,26 +529,7 @@ Scenario load_scenario(const std::string& text, const std::string& source,
     resolved_all["variants"][variants[i].first] = resolved;
     sc.variants.push_back({variants[i].first, variant_overrides[i], std::move(spec)});
   }
-  if (!problems.empty()) {
-    // One line per problem, each once (a base-file mistake shows up in every variant).
-    std::vector<Diagnostic> unique;
-    std::set<std::string> seen;
-    for (auto& p : problems)
-      if (seen.insert(p.line()).second) unique.push_back(std::move(p));
-    // In file order: by source, then line and column.
-    auto key = [](const Diagnostic& d) {
-      long line = 0, col = 0;
-      const auto c2 = d.where.rfind(':');
-      const auto c1 = c2 == std::string::npos || c2 == 0 ? std::string::npos : d.where.rfind(':', c2 - 1);
-      if (c1 != std::string::npos) {
-        line = std::strtol(d.where.c_str() + c1 + 1, nullptr, 10);
-        col = std::strtol(d.where.c_str() + c2 + 1, nullptr, 10);
-      }
-      return std::make_tuple(c1 == std::string::npos ? d.where : d.where.substr(0, c1), line, col);
-    };
-    std::stable_sort(unique.begin(), unique.end(), [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
-    throw ScenarioError(std::move(unique));
-  }
+  if (!problems.empty()) throw_in_file_order(std::move(problems));
   YAML::Emitter out;
   out << resolved_all;
   sc.resolved = out.c_str();

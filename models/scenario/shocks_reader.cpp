@@ -62,6 +62,64 @@ std::map<std::pair<std::size_t, std::string>, std::string> apply_named(const Fla
   }
   return set_at;
 }
+
+/// One key of one shock, read into `s`; `names` are the shocks listed before it.
+void read_field(const YAML::Node& key_node, const YAML::Node& value, const Entry& field, const std::string& path,
+                firm::ShockSpec& s, const std::vector<std::string>& names, std::vector<Diagnostic>& problems) {
+  const std::string key = key_node.Scalar();
+  auto number = [&](const Range& r, double& out) {
+    auto v = parse_uncertain(value, r);
+    if (auto* e = std::get_if<std::string>(&v)) return fail(problems, field, path, *e);
+    if (!std::get<Uncertain>(v).is_fixed()) return fail(problems, field, path, "expected " + describe(r) + " (not a distribution), found a distribution");
+    out = std::get<Uncertain>(v).nominal();
+  };
+  auto uncertain = [&](const Range& r, Uncertain& out) {
+    auto v = parse_uncertain(value, r);
+    if (auto* e = std::get_if<std::string>(&v)) return fail(problems, field, path, *e);
+    out = std::get<Uncertain>(v);
+  };
+  if (key == "name") {
+    s.name = value.IsScalar() ? value.Scalar() : "";
+    if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+      fail(problems, field, path, "expected a name of lower-case letters, digits, _ or -, found " + describe(value));
+    else if (contains(names, s.name) || s.name == "chronic_loss" || s.name == "misalignment" ||
+             s.name == "disruption" || s.name == "automation")
+      fail(problems, field, path, "expected a unique shock name, found \"" + s.name + "\" again (or a reserved cause name)");
+  } else if (key == "type") {
+    const auto t = value.IsScalar() ? firm::shock_type_from_name(value.Scalar()) : std::nullopt;
+    if (t) {
+      s.type = *t;
+    } else {
+      std::vector<std::string> types;
+      for (const auto& k : firm::kShockKinds) types.emplace_back(k.name);
+      const auto hint = value.IsScalar() ? closest(value.Scalar(), types) : std::nullopt;
+      fail(problems, field, path, "expected one of " + std::string(firm::shock_type_names()) + ", found " +
+                            describe(value) + (hint ? " (did you mean " + *hint + "?)" : ""));
+    }
+  } else if (key == "rate") {
+    number({0, 12}, s.rate);
+  } else if (key == "month") {
+    double m = 0;
+    number({0, double(kMaxMonths), true}, m);
+    s.month = static_cast<int>(m);
+  } else if (key == "severity") {
+    uncertain({0, 1}, s.severity);
+  } else if (key == "duration") {
+    uncertain({1, double(kMaxMonths)}, s.duration);
+  } else if (key == "trigger_probability") {
+    number({0, 1}, s.trigger_probability);
+  } else if (key == "triggered_by") {
+    const std::string by = value.IsScalar() ? value.Scalar() : "";
+    const auto pos = std::find(names.begin(), names.end(), by);
+    if (pos == names.end())
+      fail(problems, field, path, "expected the name of a shock listed earlier, found " + describe(value));
+    else
+      s.triggered_by = static_cast<int>(pos - names.begin());
+  } else {
+    const auto hint = closest(key, kShockKeys);
+    fail(problems, {key_node, field.where}, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
+  }
+}
 }  // namespace
 
 void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::Node& resolved,
@@ -103,60 +161,10 @@ void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::N
                                    : written[i][key].IsDefined()       ? mark_of(written[i][key], source)
                                                                       : here.where};  // e.g. an empty key
       const std::string path = at + "." + key;
-      auto number = [&](const Range& r, double& out) {
-        auto v = parse_uncertain(kv.second, r);
-        if (auto* e = std::get_if<std::string>(&v)) return fail(problems, field, path, *e);
-        if (!std::get<Uncertain>(v).is_fixed()) return fail(problems, field, path, "expected " + describe(r) + " (not a distribution), found a distribution");
-        out = std::get<Uncertain>(v).nominal();
-      };
-      auto uncertain = [&](const Range& r, Uncertain& out) {
-        auto v = parse_uncertain(kv.second, r);
-        if (auto* e = std::get_if<std::string>(&v)) return fail(problems, field, path, *e);
-        out = std::get<Uncertain>(v);
-      };
-      if (key == "name") {
-        s.name = kv.second.IsScalar() ? kv.second.Scalar() : "";
-        if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
-          fail(problems, field, path, "expected a name of lower-case letters, digits, _ or -, found " + describe(kv.second));
-        else if (contains(names, s.name) || s.name == "chronic_loss" || s.name == "misalignment" ||
-                 s.name == "disruption" || s.name == "automation")
-          fail(problems, field, path, "expected a unique shock name, found \"" + s.name + "\" again (or a reserved cause name)");
-      } else if (key == "type") {
-        const auto t = kv.second.IsScalar() ? firm::shock_type_from_name(kv.second.Scalar()) : std::nullopt;
-        if (t) {
-          s.type = *t;
-        } else {
-          std::vector<std::string> types(firm::kShockTypeNames.begin(), firm::kShockTypeNames.end());
-          const auto hint = kv.second.IsScalar() ? closest(kv.second.Scalar(), types) : std::nullopt;
-          fail(problems, field, path, "expected one of demand, segment, input_cost, credit, key_person, supplier, found " +
-                                describe(kv.second) + (hint ? " (did you mean " + *hint + "?)" : ""));
-        }
-      } else if (key == "rate") {
-        number({0, 12}, s.rate);
-      } else if (key == "month") {
-        double m = 0;
-        number({0, double(kMaxMonths), true}, m);
-        s.month = static_cast<int>(m);
-      } else if (key == "severity") {
-        uncertain({0, 1}, s.severity);
-      } else if (key == "duration") {
-        uncertain({1, double(kMaxMonths)}, s.duration);
-      } else if (key == "trigger_probability") {
-        number({0, 1}, s.trigger_probability);
-      } else if (key == "triggered_by") {
-        const std::string by = kv.second.IsScalar() ? kv.second.Scalar() : "";
-        const auto pos = std::find(names.begin(), names.end(), by);
-        if (pos == names.end())
-          fail(problems, field, path, "expected the name of a shock listed earlier, found " + describe(kv.second));
-        else
-          s.triggered_by = static_cast<int>(pos - names.begin());
-      } else {
-        const auto hint = closest(key, kShockKeys);
-        fail(problems, {kv.first, field.where}, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
-      }
+      read_field(kv.first, kv.second, field, path, s, names, problems);
     }
     if (!item["name"]) fail(problems, here, at, "expected a name, found none");
-    if (!item["type"]) fail(problems, here, at + ".type", "expected one of demand, segment, input_cost, credit, key_person, supplier, found nothing");
+    if (!item["type"]) fail(problems, here, at + ".type", "expected one of " + std::string(firm::shock_type_names()) + ", found nothing");
     if (item["trigger_probability"] && !item["triggered_by"])
       fail(problems, here, at + ".trigger_probability", "expected triggered_by to go with it, found none");
     names.push_back(s.name);

@@ -22,8 +22,8 @@ SMBSIM = None
 SOURCE = None
 
 
-def run(args, cwd, check=None):
-    p = subprocess.run([SMBSIM] + args, cwd=cwd, capture_output=True, text=True, timeout=600)
+def run(args, cwd, check=None, input=""):
+    p = subprocess.run([SMBSIM] + args, cwd=cwd, capture_output=True, text=True, timeout=600, input=input)
     if check is not None:
         assert p.returncode == check, f"exit {p.returncode} for {args}\nstdout: {p.stdout}\nstderr: {p.stderr}"
     return p
@@ -125,6 +125,26 @@ class Files(Scratch):
         self.assertTrue((self.dir / "bakery.h5").exists())
         run(["run", "-q", "--runs", "20", "--months", "6"], self.dir, check=0)
         self.assertTrue((self.dir / "default.h5").exists())
+
+    def test_traced_paths_do_not_hold_memory(self):
+        # Paths go through a temporary file a tile at a time: 20,000 traced runs (9 x 120
+        # doubles each) cost a few tiles' buffers, not the ~180 MB of five blocks' paths
+        # in flight that they cost when held in memory; the file is gone at the end.
+        def max_rss_mb(paths):
+            code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+                    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+            p = subprocess.run([sys.executable, "-c", code, SMBSIM, "run", "-q", "--runs", "40000", "--threads", "2",
+                                "--paths", str(paths), "-o", f"p{paths}.h5"], cwd=self.dir, capture_output=True,
+                               text=True, env=dict(os.environ, TMPDIR=str(self.dir)), timeout=600)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return int(p.stdout.split()[-1]) / 1024
+        extra = max_rss_mb(20000) - max_rss_mb(0)
+        self.assertLess(extra, 80, f"{extra:.0f} MB more with 20,000 paths")
+        self.assertEqual(sorted(f.name for f in self.dir.iterdir()), ["p0.h5", "p20000.h5"])
+        with h5py.File(self.dir / "p20000.h5") as f:
+            cash = f["variants/base/paths/cash"]
+            self.assertEqual(cash.shape, (20000, 120))
+            self.assertTrue(np.isfinite(cash[19999, 0]))
 
     def test_file_layout_and_h5dump(self):
         run(["run", "--runs", "300", "--months", "24", "--paths", "5", "-o", "r.h5"], self.dir, check=0)
@@ -243,6 +263,38 @@ class Commands(Scratch):
                     ["demo", "--help"], ["sensitivity", "--help"], ["--version"]):
             p = run(cmd, self.dir, check=0)
             self.assertIn("smbsim", p.stdout)
+
+    def test_bare_smbsim_and_short_version(self):
+        p = run([], self.dir, check=2)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("Usage: smbsim COMMAND", p.stderr)
+        self.assertEqual(run(["-V"], self.dir, check=0).stdout, run(["--version"], self.dir, check=0).stdout)
+
+    def test_scenario_from_standard_input(self):
+        text = "name: piped\nsimulation: {runs: 200, months: 12}\n"
+        (self.dir / "piped.yaml").write_text(text)
+        run(["run", "piped.yaml", "-q", "-o", "file.h5"], self.dir, check=0)
+        run(["run", "-", "-q", "-o", "stdin.h5"], self.dir, check=0, input=text)
+        with h5py.File(self.dir / "file.h5") as a, h5py.File(self.dir / "stdin.h5") as b:
+            self.assertTrue(np.array_equal(a["variants/base/outcomes/final_cash"][()],
+                                           b["variants/base/outcomes/final_cash"][()]))
+            self.assertEqual(a.attrs["scenario_given"], b.attrs["scenario_given"])
+        self.assertIn("# <stdin>: valid", run(["validate", "-"], self.dir, check=0, input=text).stdout)
+        p = run(["validate", "-"], self.dir, check=2, input="simulation:\n  runs: many\n")
+        self.assertRegex(p.stderr, r"^<stdin>:2:\d+: simulation.runs: expected a whole number")
+        p = run(["run", "-", "-o", "x.h5"], self.dir, check=2, input="")
+        self.assertEqual(p.stderr, "<stdin>: expected a scenario on standard input, found nothing\n")
+
+    def test_run_and_sweep_json_is_what_summarize_json_prints(self):
+        (self.dir / "s.yaml").write_text("simulation: {runs: 300, months: 24}\n")
+        for cmd in (["run", "s.yaml"], ["sweep", "s.yaml", "--grid", "alignment.level=0.2,0.8"]):
+            with self.subTest(cmd[0]):
+                p = run(cmd + ["--json", "-q", "-o", cmd[0] + ".h5"], self.dir, check=0)
+                self.assertEqual(p.stdout, run(["summarize", cmd[0] + ".h5", "--json"], self.dir, check=0).stdout)
+                json.loads(p.stdout)
+        p = run(["run", "--precision", "0.1", "--months", "12", "--json", "-q", "-o", "p.h5"], self.dir, check=0)
+        self.assertIn("needs", p.stderr)
+        json.loads(p.stdout)
 
     def test_precision_picks_the_run_count(self):
         p = run(["run", "--precision", "0.03", "--months", "60", "-o", "p.h5", "-q"], self.dir, check=0)
@@ -828,6 +880,20 @@ class DamagedResults(Scratch):
             if p.returncode == 2:
                 self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertGreater(codes.get(2, 0), 0)
+
+    def test_a_read_past_the_time_limit_is_stopped(self):
+        # A file that takes far longer than the limit to read (400 variants) stands in for
+        # one whose damage makes libhdf5 loop: the read is stopped, exit 1, one line.
+        (self.dir / "s.yaml").write_text("simulation: {runs: 20, months: 12}\n")
+        values = ",".join(str(i / 1000) for i in range(400))
+        run(["sweep", "s.yaml", "--grid", f"alignment.level={values}", "-q", "-o", "many.h5"], self.dir, check=0)
+        start = time.time()
+        p = run(["summarize", "many.h5", "--time-limit", "0.005"], self.dir, check=1)
+        self.assertLess(time.time() - start, 30)
+        self.assertEqual(p.stderr, "many.h5: expected to read the result file within 0.005 s (--time-limit), "
+                                   "found the read still going; stopped it\n")
+        self.assertEqual(p.stdout, "")
+        run(["summarize", "many.h5"], self.dir, check=0)
 
     def test_pipes_directories_and_unreadable_files(self):
         os.mkfifo(self.dir / "pipe.h5")

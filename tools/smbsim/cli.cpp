@@ -16,7 +16,7 @@ namespace smbsim::cli {
 namespace {
 const char* kOverview = R"(smbsim: Monte Carlo stress tests of small-business strategy
 
-Usage: smbsim COMMAND [OPTIONS]
+Usage: smbsim COMMAND [OPTIONS]   (a SCENARIO of - is read from standard input)
 
 Commands:
   run [SCENARIO]      run a scenario (the built-in default without one), write HDF5, print a summary
@@ -31,7 +31,7 @@ Commands:
 
 Options:
   -h, --help          this text; `smbsim COMMAND --help` for a command's options
-  --version           version and git commit
+  -V, --version       version and git commit
 
 Under mpirun or srun, run, sweep and demo share the runs among the ranks and rank 0 writes
 one file, the same bits as one process; sensitivity and stress share their work and rank 0
@@ -53,11 +53,15 @@ int exit_code_for(const std::exception& e) {
 
 int run_cli(const std::vector<std::string>& args, Io io) {
   try {
-    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-      io.out << kOverview;
-      return args.empty() ? kInvalidInput : kOk;
+    if (args.empty()) {  // a usage error: the overview goes where errors go
+      io.err << kOverview;
+      return kInvalidInput;
     }
-    if (args[0] == "--version") {
+    if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+      io.out << kOverview;
+      return kOk;
+    }
+    if (args[0] == "-V" || args[0] == "--version") {
       io.out << "smbsim " << kVersion << " (git " << kGitCommit << ")\n";
       return kOk;
     }

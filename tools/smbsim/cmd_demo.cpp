@@ -76,7 +76,7 @@ void wrap(const std::string& text, std::ostream& out, std::size_t width = 90) {
 }  // namespace
 
 int cmd_demo(const std::vector<std::string>& args, Io io) {
-  po::options_description visible = run_options();
+  po::options_description visible = shared_options(kRunOptions);
   const auto parsed = parse_command(args, visible, "demo",
                                     "Usage: smbsim demo fragility [options]\n\n"
                                     "Runs scenarios/fragility.yaml (built in): the same misalignment and shocks for\n"

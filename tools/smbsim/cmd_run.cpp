@@ -12,22 +12,23 @@
 namespace smbsim::cli {
 
 int cmd_run(const std::vector<std::string>& args, Io io) {
-  po::options_description visible = run_options();
+  po::options_description visible = shared_options(kRunOptions | kJsonSummary);
   visible.add_options()("precision", po::value<std::string>(),
                         "instead of --runs: run until survival at the horizon is known within +-H (95% CI), e.g. 0.01");
   const auto parsed = parse_command(args, visible, "scenario",
-                                    "Usage: smbsim run [SCENARIO.yaml] [options]\n\n"
+                                    "Usage: smbsim run [SCENARIO.yaml | -] [options]\n\n"
                                     "Runs every variant of the scenario (the built-in default scenario without one) on the\n"
                                     "same random numbers, writes an HDF5 result file and prints a summary.\n\n", io.out);
   if (!parsed) return kOk;
   const po::variables_map& vm = *parsed;
   RunOptions o = read_run_options(vm);
+  const bool json = vm["json"].as<bool>();
   if (vm.count("precision")) {
     if (vm.count("runs")) throw UsageError("--precision: expected either --precision or --runs, found both");
     const double h = parse_fraction("--precision", vm["precision"].as<std::string>(), 0.001, 0.25);
     const scenario::Scenario pilot = load_scenario_for(o);
     const RunsForPrecision need = runs_for_precision(pilot, h, o.threads);
-    io.out << "Precision +-" << 100 * h << " points at month " << pilot.simulation.months << " needs " << need.runs
+    (json ? io.err : io.out) << "Precision +-" << 100 * h << " points at month " << pilot.simulation.months << " needs " << need.runs
            << " runs (a pilot of 2000 put survival near " << static_cast<int>(std::lround(100 * need.worst_p)) << "%)\n";
     const std::string runs = std::to_string(need.runs);
     o.overrides.push_back({"simulation.runs", runs, "--precision " + vm["precision"].as<std::string>()});
@@ -36,6 +37,10 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
   const StudyOptions so{o.output.value_or(default_output_name(sc)), o.force, o.threads, o.paths, !o.quiet};
   const StudyResult r = run_study(sc, so);
   if (!r.reporter) return kOk;  // rank 0 of an MPI job reports
+  if (json) {
+    print_summary_json(summarize_file(r.path), io.out);
+    return kOk;
+  }
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
   io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")

@@ -271,15 +271,13 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
       ("bootstrap", po::value<std::string>(), "bootstrap resamples for the intervals (default 1000)")
       ("tornado-quantile", po::value<std::string>(), "the tornado's ends: this quantile and 1 minus it (default 0.05)")
       ("variant", po::value<std::string>(), "the scenario's variant to analyse (default: the first)")
-      ("runs", po::value<std::string>(), "runs per tornado point (overrides simulation.runs)")
-      ("months", po::value<std::string>(), "horizon in months (overrides simulation.months)")
-      ("seed", po::value<std::string>(), "random seed of the runs, the design and the bootstrap (overrides simulation.seed)")
-      ("threads", po::value<std::string>(), "worker threads (default: all cores); results do not depend on it")
-      ("set", po::value<std::vector<std::string>>()->composing(),
-       "override a field, e.g. --set 'market.volatility={dist: uniform, low: 0.2, high: 0.4}' (repeatable)")
       ("ignore-correlations", po::bool_switch(),
-       "analyse a scenario with correlations: as if its inputs were independent (said in the output)")
-      ("quiet,q", po::bool_switch(), "no progress bar");
+       "analyse a scenario with correlations: as if its inputs were independent (said in the output)");
+  visible.add(shared_options(
+      kSimulation | kThreads | kSet | kQuiet,
+      {{"runs", "runs per tornado point (overrides simulation.runs)"},
+       {"seed", "random seed of the runs, the design and the bootstrap (overrides simulation.seed)"},
+       {"set", "override a field, e.g. --set 'market.volatility={dist: uniform, low: 0.2, high: 0.4}' (repeatable)"}}));
   const auto parsed = parse_command(
       args, visible, "scenario",
       "Usage: smbsim sensitivity [SCENARIO.yaml] [--json] [options]\n\n"

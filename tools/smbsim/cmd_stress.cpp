@@ -54,12 +54,8 @@ int cmd_stress(const std::vector<std::string>& args, Io io) {
       ("probability", po::value<std::string>(), "probability P in [0.001, 0.999] (of failure; with --cash, of survival); several as P1,P2,...")
       ("month", po::value<std::string>(), "month the shock strikes (default 1, the start)")
       ("variant", po::value<std::string>(), "variant of the scenario (default: the first)")
-      ("json", po::bool_switch(), "print one JSON object instead of the text")
-      ("runs", po::value<std::string>(), "number of simulated futures (overrides simulation.runs)")
-      ("months", po::value<std::string>(), "horizon in months (overrides simulation.months)")
-      ("seed", po::value<std::string>(), "random seed (overrides simulation.seed)")
-      ("threads", po::value<std::string>(), "worker threads (default: all cores); results do not depend on it")
-      ("set", po::value<std::vector<std::string>>()->composing(), "override a field: --set alignment.level=0.4 (repeatable)");
+      ("json", po::bool_switch(), "print one JSON object instead of the text");
+  visible.add(shared_options(kSimulation | kThreads | kSet));
   const auto parsed = parse_command(args, visible, "scenario",
                                     "Usage: smbsim stress SCENARIO.yaml --shock NAME --probability P [--month M] [options]\n"
                                     "       smbsim stress SCENARIO.yaml --cash --probability P [options]\n\n"

@@ -50,7 +50,7 @@ std::string cell(const Interval& i) {
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& args, Io io) {
-  po::options_description visible = run_options();
+  po::options_description visible = shared_options(kRunOptions | kJsonSummary);
   visible.add_options()
       ("grid", po::value<std::vector<std::string>>()->composing(), "path=v1,v2,...: values to sweep (repeatable: the cartesian product is run)");
   const auto parsed = parse_command(args, visible, "scenario",
@@ -95,6 +95,10 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
   const StudyResult r = run_study(sc, so);
   if (!r.reporter) return kOk;  // rank 0 of an MPI job reports
   const Summary s = summarize_file(r.path);
+  if (vm["json"].as<bool>()) {
+    print_summary_json(s, io.out);
+    return kOk;
+  }
   io.out << "Wrote " << r.path << " (" << s.variants.size() << " variants x " << s.runs << " runs)\n\n"
          << "Survival at month " << s.months << " (95% CI half-width):\n";
   if (axes.size() == 2) {

@@ -9,12 +9,11 @@
 namespace smbsim::cli {
 
 int cmd_validate(const std::vector<std::string>& args, Io io) {
-  po::options_description visible("Options");
+  po::options_description visible = shared_options(kSet);
   visible.add_options()
-      ("set", po::value<std::vector<std::string>>()->composing(), "override a field: --set alignment.level=0.4 (repeatable)")
       ("json", po::bool_switch(), "print the resolved scenario, and each variant's books in USD, as one JSON object");
   const auto parsed = parse_command(args, visible, "scenario",
-                                    "Usage: smbsim validate [SCENARIO.yaml] [--set path=value]...\n\n"
+                                    "Usage: smbsim validate [SCENARIO.yaml | -] [--set path=value]...\n\n"
                                     "Checks a scenario (the built-in default without one) and prints it with every default\n"
                                     "and override applied, then each variant's books in dollars (revenue, margin, costs,\n"
                                     "cash, credit, loans, plans, rules) to check against the client's statements.\n"
@@ -29,7 +28,7 @@ int cmd_validate(const std::vector<std::string>& args, Io io) {
     io.out << dump_json(j) << "\n";
     return kOk;
   }
-  io.out << "# " << (o.scenario_path ? *o.scenario_path : "<default scenario>") << ": valid, "
+  io.out << "# " << scenario_origin(o) << ": valid, "
          << sc.variants.size() << " variant(s), " << sc.simulation.runs << " runs x " << sc.simulation.months
          << " months, seed " << sc.simulation.seed << "\n"
          << sc.resolved << "\n";

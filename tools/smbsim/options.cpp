@@ -1,30 +1,47 @@
 #include "tools/smbsim/options.hpp"
 
+#include "engine/ranks.hpp"
 #include "tools/smbsim/cli.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <iostream>
 #include <ostream>
 #include <sstream>
 
 namespace smbsim::cli {
 
-po::options_description run_options() {
+po::options_description shared_options(unsigned which, const std::map<std::string, std::string>& help) {
   po::options_description d("Run options");
-  d.add_options()
-      ("runs", po::value<std::string>(), "number of simulated futures (overrides simulation.runs)")
-      ("months", po::value<std::string>(), "horizon in months, at most 1200 (overrides simulation.months)")
-      ("seed", po::value<std::string>(), "random seed (overrides simulation.seed)")
-      ("threads", po::value<std::string>(), "worker threads (default: all cores); results do not depend on it")
-      ("output,o", po::value<std::string>(), "result file (default: SCENARIO_NAME.h5 here)")
-      ("set", po::value<std::vector<std::string>>()->composing(), "override a field: --set alignment.level=0.4 (YAML value; repeatable)")
-      ("paths", po::value<std::string>(), "also store the monthly paths of the first K runs")
-      ("quiet,q", po::bool_switch(), "no progress bar")
-      ("force", po::bool_switch(), "replace an existing output file");
+  auto text = [&](const std::string& name, const char* standard) {
+    const auto h = help.find(name);
+    return h == help.end() ? standard : h->second.c_str();
+  };
+  if (which & kSimulation)
+    d.add_options()
+        ("runs", po::value<std::string>(), text("runs", "number of simulated futures (overrides simulation.runs)"))
+        ("months", po::value<std::string>(), text("months", "horizon in months, at most 1200 (overrides simulation.months)"))
+        ("seed", po::value<std::string>(), text("seed", "random seed (overrides simulation.seed)"));
+  if (which & kThreads)
+    d.add_options()("threads", po::value<std::string>(),
+                    text("threads", "worker threads (default: all cores); results do not depend on it"));
+  if (which & kOutputFile)
+    d.add_options()
+        ("output,o", po::value<std::string>(), text("output", "result file, *.h5 or *.hdf5 (default: SCENARIO_NAME.h5 here)"))
+        ("paths", po::value<std::string>(), text("paths", "also store the monthly paths of the first K runs"))
+        ("force", po::bool_switch(), text("force", "replace an existing output file"));
+  if (which & kSet)
+    d.add_options()("set", po::value<std::vector<std::string>>()->composing(),
+                    text("set", "override a field: --set alignment.level=0.4 (YAML value; repeatable)"));
+  if (which & kQuiet) d.add_options()("quiet,q", po::bool_switch(), text("quiet", "no progress bar"));
+  if (which & kJsonSummary)
+    d.add_options()("json", po::bool_switch(), text("json", "print only the summary, as `smbsim summarize FILE --json` prints it"));
   return d;
 }
 
@@ -106,12 +123,30 @@ RunOptions read_run_options(const po::variables_map& vm) {
   if (vm.count("threads")) o.threads = static_cast<int>(parse_whole("--threads", vm["threads"].as<std::string>(), 1, 1024));
   if (vm.count("output")) {
     o.output = vm["output"].as<std::string>();
-    if (o.output->empty()) throw UsageError("--output: expected a file name, found nothing");
+    check_output_name(*o.output);
   }
   if (vm.count("paths")) o.paths = parse_whole("--paths", vm["paths"].as<std::string>(), 0, 100000);
   o.quiet = vm.count("quiet") && vm["quiet"].as<bool>();
   o.force = vm.count("force") && vm["force"].as<bool>();
   return o;
+}
+
+void check_output_name(const std::string& name) {
+  if (name.empty()) throw UsageError("--output: expected a file name, found nothing");
+  // The writer seeks back into the file and renames it into place when complete, so a
+  // pipe cannot take it; a wrong extension is usually a slip (-o report.yaml).
+  if (name == "-") throw UsageError("--output -: expected a file name ending in .h5 or .hdf5, found - (an HDF5 file cannot go to standard output)");
+  const auto dot = name.rfind('.');
+  std::string ext = dot == std::string::npos || name.find('/', dot) != std::string::npos ? "" : name.substr(dot);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext != ".h5" && ext != ".hdf5")
+    throw UsageError("--output " + name + ": expected a file name ending in .h5 or .hdf5, found " +
+                     (ext.empty() ? std::string("no extension") : "\"" + name.substr(dot) + "\""));
+}
+
+std::string scenario_origin(const RunOptions& options) {
+  if (!options.scenario_path) return "<default scenario>";
+  return *options.scenario_path == "-" ? "<stdin>" : *options.scenario_path;
 }
 
 std::string read_text_file(const std::string& path) {
@@ -128,6 +163,18 @@ std::string read_text_file(const std::string& path) {
 
 scenario::Scenario load_scenario_for(const RunOptions& options,
                                      const std::vector<scenario::GeneratedVariant>& generated) {
+  if (options.scenario_path && *options.scenario_path == "-") {
+    // Under mpirun only rank 0 is given standard input: the other ranks would run
+    // another scenario.
+    if (Ranks::world().distributed())
+      throw UsageError("SCENARIO -: expected a scenario file under mpirun or srun (only rank 0 reads standard input), found -");
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    if (std::cin.bad()) throw UsageError("<stdin>: cannot read the scenario from standard input");
+    // An empty file is the default scenario; empty input is more likely a slip.
+    if (text.str().empty()) throw UsageError("<stdin>: expected a scenario on standard input, found nothing");
+    return scenario::load_scenario(text.str(), scenario_origin(options), options.overrides, generated);
+  }
   if (options.scenario_path)
     return scenario::load_scenario(read_text_file(*options.scenario_path), *options.scenario_path,
                                    options.overrides, generated);

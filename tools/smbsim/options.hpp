@@ -1,5 +1,5 @@
 #pragma once
-// Command-line options shared by run, sweep and demo, parsed with Boost.Program_options;
+// Command-line options shared by the commands, parsed with Boost.Program_options;
 // every bad value becomes a UsageError naming the option.
 #include "models/scenario/scenario.hpp"
 
@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,8 +26,18 @@ struct RunOptions {
   bool force = false;
 };
 
-/// --runs --months --seed --threads -o --set --paths --quiet --force
-po::options_description run_options();
+/// The options several commands share, each defined (and its help written) once here;
+/// a command picks groups with these flags and may reword a help line (by option name).
+enum SharedOptions : unsigned {
+  kSimulation = 1u << 0,  ///< --runs --months --seed (through the scenario reader)
+  kThreads = 1u << 1,     ///< --threads
+  kOutputFile = 1u << 2,  ///< -o/--output --paths --force
+  kSet = 1u << 3,         ///< --set path=value
+  kQuiet = 1u << 4,       ///< -q/--quiet
+  kJsonSummary = 1u << 5, ///< --json: the result file's summary as `summarize --json` prints it
+  kRunOptions = kSimulation | kThreads | kOutputFile | kSet | kQuiet,  ///< run, sweep, demo
+};
+po::options_description shared_options(unsigned which, const std::map<std::string, std::string>& help = {});
 /// Parses args against `desc` (+ positionals); unknown options and bad syntax throw
 /// UsageError. Returns the variables map.
 po::variables_map parse_args(const std::vector<std::string>& args, const po::options_description& desc,
@@ -44,7 +55,12 @@ double parse_fraction(const std::string& option, const std::string& text, double
 /// A whole number from an option's text, in [min, max].
 std::int64_t parse_whole(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
 
-/// The scenario named by the options (or the embedded default), with overrides applied.
+/// Refuses an output name that is empty, "-" or not *.h5 / *.hdf5 (UsageError naming --output).
+void check_output_name(const std::string& name);
+/// How messages name the scenario: its path, "<stdin>" for "-", or "<default scenario>".
+std::string scenario_origin(const RunOptions& options);
+/// The scenario named by the options ("-": standard input; none: the embedded default),
+/// with overrides applied.
 scenario::Scenario load_scenario_for(const RunOptions& options,
                                      const std::vector<scenario::GeneratedVariant>& generated = {});
 /// Reads a whole text file; UsageError if it cannot.

@@ -2,6 +2,7 @@
 
 #include "engine/design_runner.hpp"
 #include "engine/progress.hpp"
+#include "engine/proportion.hpp"
 #include "engine/ranks_runner.hpp"
 #include "models/firm/firm.hpp"
 #include "tools/smbsim/cli.hpp"
@@ -18,7 +19,6 @@
 namespace smbsim::cli {
 
 namespace {
-constexpr double kZ95 = 1.959963984540054;
 /// The survival curve's indices at every month up to this many months, beyond it at
 /// evenly spaced months (memory and bootstrap time grow with the curve's points).
 constexpr int kMaxCurvePoints = 240;

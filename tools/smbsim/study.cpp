@@ -93,7 +93,6 @@ StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options)
 
 RunsForPrecision runs_for_precision(const scenario::Scenario& sc, double half_width, int threads,
                                     std::int64_t pilot) {
-  constexpr double kZ95 = 1.959963984540054;
   RunsForPrecision out{pilot, 0.0};
   for (const auto& variant : sc.variants) {
     RunConfig cfg;

@@ -1,5 +1,6 @@
 #include "tools/smbsim/summary_text.hpp"
 
+#include "models/firm/firm.hpp"
 #include "models/scenario/text.hpp"
 
 #include <algorithm>
@@ -70,7 +71,7 @@ std::vector<std::string> names_with(const VariantSummary& v, const std::string& 
 }
 
 std::string share_with_interval(const ColumnSummary& c) {
-  const double half = 1.959963984540054 * c.sem;
+  const double half = kZ95 * c.sem;
   return percent(c.mean) + " [" + format_double("%.1f", 100 * std::max(0.0, c.mean - half)) + ", " +
          format_double("%.1f", 100 * std::min(1.0, c.mean + half)) + "]";
 }
@@ -206,14 +207,9 @@ void print_summary(const Summary& raw, std::ostream& out) {
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
     }
     out << "  KPIs (mean +- s.e. over runs):";
-    const std::pair<const char*, const char*> kpis[] = {{"mean_alignment", "alignment"},
-                                                        {"mean_project_alignment", "spend on strategy"},
-                                                        {"mean_customer_value", "customer value"},
-                                                        {"mean_friction", "friction"},
-                                                        {"months_to_realign", "months to realign"}};
-    for (const auto& [k, label] : kpis) {
-      if (const ColumnSummary* c = column(v, k); c && c->count > 0)
-        out << "  " << label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
+    for (const auto& kpi : firm::summary_kpis()) {
+      if (const ColumnSummary* c = column(v, kpi.name); c && c->count > 0)
+        out << "  " << kpi.label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
     }
     out << "\n";
     for (const auto& plan : names_with(v, "plan_", "_started")) {
