@@ -36,6 +36,12 @@ shocks: []
 market: {volatility: 0, growth: 0, taste_drift: 0, fit_sigma: 0}
 alignment: {level: 1}
 )";
+// The same, with customers who answer a price change at elasticity 2.
+const std::string kCalmAtTwo = R"(
+shocks: []
+market: {volatility: 0, growth: 0, taste_drift: 0, fit_sigma: 0, price_elasticity: 2}
+alignment: {level: 1}
+)";
 
 double median_at(const Simulated& s, int month, const char* quantity) {
   std::size_t q = 0;
@@ -253,8 +259,8 @@ rules:
     do: {price: 0.1}
     max_times: 1
 )";
-  const auto base = simulate_firm(spec_of(kCafe + kCalm), 200, 120);
-  const auto raised = simulate_firm(spec_of(kCafe + kCalm + raise), 200, 120);
+  const auto base = simulate_firm(spec_of(kCafe + kCalmAtTwo), 200, 120);
+  const auto raised = simulate_firm(spec_of(kCafe + kCalmAtTwo + raise), 200, 120);
   // The month of the raise: +10% on customers of whom a first 15% (market.response) of
   // those the price puts off have gone.
   const double first_month = 1.1 * (1.0 - 0.15 * (1.0 - std::pow(1.1, -2.0)));
@@ -272,7 +278,7 @@ TEST_CASE("rules: a price rise pays where the margin is thin and costs where it 
     std::string cafe = kCafe;
     cafe.replace(cafe.find("gross_margin: 0.60"), 18, std::string("gross_margin: ") + gm);
     cafe.replace(cafe.find("fixed_costs: 14000"), 18, "fixed_costs: 5000");
-    return cafe + kCalm;
+    return cafe + kCalmAtTwo;
   };
   for (const char* gm : {"0.30", "0.70"}) {
     const auto base = simulate_firm(spec_of(margin(gm)), 50, 120);
@@ -282,6 +288,34 @@ TEST_CASE("rules: a price rise pays where the margin is thin and costs where it 
     if (std::string(gm) == "0.30") CHECK(d.mean > 0.0);
     else CHECK(d.mean < 0.0);
   }
+}
+
+TEST_CASE("rules: at the derived elasticity the firm prices well: a price change either way costs") {
+  // market.price_elasticity not given: 1 / the margin over costs that follow volume (the
+  // café: 1 - 0.4 - 14000/45000 = 0.289, elasticity 3.46), the Lerner condition of a
+  // firm that prices well: no price rule is free money.
+  const auto cafe = spec_of(kCafe + kCalm);
+  const firm::Books books = firm::nominal_books(cafe);
+  CHECK(books.price_elasticity == Approx(1.0 / (1.0 - 0.4 - 14000.0 / 45000.0)).epsilon(1e-12));
+  const auto base = simulate_firm(cafe, 50, 120);
+  const double profit = column_moments(base, "last_year_profit").mean();
+  auto moved = [&](const char* change) {
+    return simulate_firm(
+        spec_of(kCafe + kCalm + "rules:\n  - {name: move, when: month >= 2, do: {price: " + change + "}, max_times: 1}\n"), 50, 120);
+  };
+  // A small rise moves profit little (first order zero at the Lerner margin; the staff's
+  // headroom makes volume a little cheaper than the books say, so it gains a little)...
+  const Paired small_up = paired(base, moved("0.1"), "last_year_profit");
+  INFO("+10%: last-year profit changes by " << small_up.mean << " of " << profit);
+  CHECK(std::abs(small_up.mean) < 0.01 * profit);
+  // ...a large rise costs (at elasticity 2 it paid: above), and so does a cut: the extra
+  // customers need staff hired, season after season, at a month's payroll each.
+  const Paired up = paired(base, moved("0.5"), "last_year_profit");
+  INFO("+50%: last-year profit changes by " << up.mean << " of " << profit);
+  CHECK(up.mean < -0.05 * profit);
+  const Paired down = paired(base, moved("-0.1"), "last_year_profit");
+  INFO("-10%: last-year profit changes by " << down.mean << " of " << profit);
+  CHECK(down.mean < -0.05 * profit);
 }
 
 TEST_CASE("rules: lay-offs cost severance and the hires that follow") {

@@ -2,9 +2,14 @@
 
 #include "models/firm/firm_equations.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace smbsim::firm {
+
+double contribution_margin(const Books& b) {
+  return 1.0 - b.variable_cost_share - b.fixed_and_bureaucracy / b.monthly_revenue;
+}
 
 Books opening_books(const RunParams& params) {
   auto value = [&](Param p) { return params[p]; };
@@ -29,6 +34,11 @@ Books opening_books(const RunParams& params) {
   // is the one the bank has granted, legitimacy included.
   b.legitimacy = 1.0 + value(Param::legitimacy) * value(Param::isomorphism);
   b.credit_line = either(Param::credit_line, value(Param::credit_limit_months) * revenue * b.legitimacy);
+  // [M§6] Unless the scenario says how customers answer a price change, the firm is taken
+  // to price well (the Lerner condition): the elasticity is 1 / its margin over every cost
+  // that follows volume (materials, and the staff and premises that capacity needs), so a
+  // small price change neither gains nor loses, and a large one loses either way.
+  b.price_elasticity = either(Param::price_elasticity, 1.0 / std::clamp(contribution_margin(b), kMinMargin, 1.0));
   return b;
 }
 

@@ -19,7 +19,15 @@ struct Books {
   double cash;                 ///< USD at the start
   double credit_line;          ///< USD
   double legitimacy;           ///< what conforming multiplies a line given in months by
+  double price_elasticity;     ///< as given, or 1 / the margin over costs that follow volume
 };
+
+/// Margins at or below this (even negative ones) derive the largest elasticity, 1 / 0.05.
+inline constexpr double kMinMargin = 0.05;
+/// The share of revenue left after every cost that follows volume: variable costs, and
+/// payroll, premises and bureaucracy, which follow capacity (the owner's salary and the
+/// capability budget do not).
+double contribution_margin(const Books& b);
 
 /// From a run's parameter values (NaN for a key in the books' units that the scenario
 /// does not give).

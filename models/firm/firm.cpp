@@ -301,6 +301,7 @@ Books Firm::start_books(int lane) {
   s.param(Param::budget_share)[lane] = books.budget / planned_revenue;
   s.param(Param::credit_limit_months)[lane] = books.credit_line / (planned_revenue * books.legitimacy);
   s.param(Param::cash_buffer_days)[lane] = books.outflows > 0.0 ? books.cash / books.outflows * kDaysPerMonth : 0.0;
+  s.param(Param::price_elasticity)[lane] = books.price_elasticity;
   d(rPlannedRevenue) = planned_revenue;
   // [M§1] Payroll, premises and bureaucracy at planned capacity (they follow capacity);
   // the owner's salary is fixed.

@@ -45,7 +45,7 @@ class Stress(Scratch):
     RUNS, MONTHS = "3000", "60"
 
     def stress(self, *extra, shock="recession"):
-        p = run(["stress", str(SOURCE / "scenarios/default.yaml"), "--shock", shock, "--runs", self.RUNS,
+        p = run(["stress", str(SOURCE / "scenarios/default.yaml"), "-q", "--shock", shock, "--runs", self.RUNS,
                  "--months", self.MONTHS, "--json", *extra], self.dir)
         return json.loads(p.stdout)
 

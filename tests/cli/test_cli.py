@@ -423,7 +423,7 @@ class Commands(Scratch):
         p = run(["demo", "fragility", "--runs", "400", "-o", "frag.h5"], self.dir, check=0)
         for size in ("micro", "small", "medium", "large"):
             self.assertIn(size, p.stdout)
-        self.assertIn("smbsim-report frag.h5", p.stdout)
+        self.assertIn(" report frag.h5 -o fragility-report", p.stdout)
         self.assertIn("micro firms survive", p.stdout)
         self.assertTrue((self.dir / "frag.h5").exists())
 
@@ -516,6 +516,14 @@ class Sensitivity(Scratch):
         text = run(["sensitivity", "c.yaml", "--ignore-correlations"] + small, self.dir, check=0).stdout
         self.assertIn("correlations IGNORED", text)
         self.assertIs(json.loads(self.sensitivity(["--json"]))["correlations_ignored"], False)
+
+
+    def test_a_variant_without_distributions_points_to_those_with_some(self):
+        # The cafe's first variant has none; its plans' variants do: say which, and how.
+        p = run(["sensitivity", str(SOURCE / "scenarios/cafe.yaml")], self.dir, check=2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("in variant as_is, found none: choose a variant that has some with --variant (second_site, "
+                      "online_ordering, second_site+cut, online_ordering+cut)", p.stderr)
 
 
 class ScenarioLibrary(Scratch):

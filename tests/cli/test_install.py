@@ -60,6 +60,14 @@ class Install(unittest.TestCase):
         p = sh(["smbsim", "report", str(self.dir / "missing.h5"), "-o", str(self.dir / "never")], 2, env=self.env, cwd="/")
         self.assertEqual(p.stderr.strip(), f"{self.dir / 'missing.h5'}: no such file")
 
+    def test_the_run_hint_names_a_command_that_works(self):
+        # Installed and on PATH: "smbsim report FILE"; from a build tree: the binary's path.
+        p = sh(["smbsim", "run", str(self.dir / "v.yaml"), "-o", str(self.dir / "hint.h5")], env=self.env, cwd="/")
+        self.assertIn(f"Charts and a report page: smbsim report {self.dir / 'hint.h5'}", p.stdout)
+        p = sh([str(BUILD / "smbsim"), "run", str(self.dir / "v.yaml"), "-o", str(self.dir / "hint2.h5")],
+               env=self.env, cwd="/")
+        self.assertIn(f"Charts and a report page: {(BUILD / 'smbsim').resolve()} report {self.dir / 'hint2.h5'}", p.stdout)
+
     def test_smbsim_report_without_the_tool_is_exit_2(self):
         lone = self.dir / "lone"
         lone.mkdir()

@@ -107,6 +107,12 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
   char runway[64];
   std::snprintf(runway, sizeof runway, "%.1f months of a normal month's outflows", b.outflows > 0 ? (b.cash + b.credit_line) / b.outflows : 0.0);
   line("runway at the start", std::string(runway) + " (cash and credit; what rules' runway_months reads)");
+  char elasticity[32];
+  std::snprintf(elasticity, sizeof elasticity, "%.2f", b.price_elasticity);
+  line("price elasticity", std::string(elasticity) + ": how customers answer a rule's price change" +
+                               (std::isnan(spec[Param::price_elasticity].nominal())
+                                    ? " (derived: 1 / the margin over costs that follow volume, a firm that prices well)"
+                                    : ""));
   bool seasonal = false;
   for (double f : spec.seasonality) seasonal |= f != 1.0;
   if (seasonal) {
@@ -162,6 +168,7 @@ nlohmann::json books_json(const scenario::Variant& variant) {
       {"cash", b.cash},
       {"credit_line", b.credit_line},
       {"interest_rate", spec[Param::interest_rate].nominal()},
+      {"price_elasticity", b.price_elasticity},
       {"seasonality", spec.seasonality},
       {"loans", nlohmann::json::array()},
       {"plans", nlohmann::json::array()},

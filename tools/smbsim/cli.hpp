@@ -47,6 +47,9 @@ int cmd_stress(const std::vector<std::string>& args, Io io);
 int cmd_discover(const std::vector<std::string>& args, Io io);
 int cmd_sensitivity(const std::vector<std::string>& args, Io io);
 int cmd_report(const std::vector<std::string>& args, Io io);
+/// How a user calls this program: "smbsim" when PATH finds this very binary, else its
+/// absolute path (a build tree), so hints like "... report FILE.h5" work when pasted.
+std::string smbsim_command();
 /// `smbsim --list-keys` (hidden, for the shell completion): the keys --set accepts.
 int list_keys(Io io);
 

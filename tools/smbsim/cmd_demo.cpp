@@ -118,7 +118,7 @@ int cmd_demo(const std::vector<std::string>& args, Io io) {
   }
   io.out << "\n";
   wrap(story(s), io.out);
-  io.out << "\nWrote " << r.path << ". Charts for the projector:\n  /usr/bin/python3 tools/smbsim-report " << r.path
+  io.out << "\nWrote " << r.path << ". Charts for the projector:\n  " << smbsim_command() << " report " << r.path
          << " -o fragility-report\n";
   return kOk;
 }

@@ -42,6 +42,18 @@ std::filesystem::path find_tool() {
 }
 }  // namespace
 
+std::string smbsim_command() {
+  const auto me = self();
+  if (me.empty()) return "smbsim";
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  std::error_code ec;
+  for (std::string dir; std::getline(dirs, dir, ':');)
+    if (!dir.empty() && runnable(std::filesystem::path(dir) / "smbsim"))
+      return std::filesystem::equivalent(std::filesystem::path(dir) / "smbsim", me, ec) ? "smbsim" : me.string();
+  return me.string();
+}
+
 int cmd_report(const std::vector<std::string>& args, Io io) {
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     // Without a file, a usage error: the text goes where errors go.

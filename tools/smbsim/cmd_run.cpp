@@ -46,7 +46,7 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
   io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")
          << ", " << sc.simulation.runs << " runs each) in " << secs << " s\n\n";
   print_summary(summarize_file(r.path), io.out);
-  io.out << "\nCharts and a report page: /usr/bin/python3 tools/smbsim-report " << r.path << "\n";
+  io.out << "\nCharts and a report page: " << smbsim_command() << " report " << r.path << "\n";
   return kOk;
 }
 

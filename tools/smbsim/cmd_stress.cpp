@@ -55,7 +55,7 @@ int cmd_stress(const std::vector<std::string>& args, Io io) {
       ("month", po::value<std::string>(), "month the shock strikes (default 1, the start)")
       ("variant", po::value<std::string>(), "variant of the scenario (default: the first)")
       ("json", po::bool_switch(), "print one JSON object instead of the text");
-  visible.add(shared_options(kSimulation | kThreads | kSet));
+  visible.add(shared_options(kSimulation | kThreads | kSet | kQuiet));
   const auto parsed = parse_command(args, visible, "scenario",
                                     "Usage: smbsim stress SCENARIO.yaml --shock NAME --probability P [--month M] [options]\n"
                                     "       smbsim stress SCENARIO.yaml --cash --probability P [options]\n\n"

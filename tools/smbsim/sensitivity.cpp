@@ -187,10 +187,16 @@ double widest_total_half_width(const std::vector<sobol::OutputIndices>& indices)
 
 void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
   const scenario::Variant& v = sc.variants.at(variant);
-  if (uncertain_factors(v.spec).empty())
+  if (uncertain_factors(v.spec).empty()) {
+    std::string others;  // variants that do have some: the likely intent (a plan's uncertain cost, say)
+    for (const auto& w : sc.variants)
+      if (!uncertain_factors(w.spec).empty()) others += (others.empty() ? "" : ", ") + w.name;
     throw UsageError("SCENARIO: expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
-                     ", found none: give the uncertain ones as distributions, or --set one (e.g. --set "
-                     "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')");
+                     ", found none: " +
+                     (others.empty() ? std::string("give the uncertain ones as distributions, or --set one (e.g. --set "
+                                                   "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')")
+                                     : "choose a variant that has some with --variant (" + others + ")"));
+  }
   const auto& correlations = v.spec.design.correlations;
   if (!correlations.empty() && !o.ignore_correlations) {
     std::string pairs;
