@@ -318,7 +318,9 @@ class Commands(Scratch):
         for expected in ["$45,000/month", "60.0% of revenue", "$14,000/month", "$4,000/month", "$2,000/month",
                          "$25,000 (20 days of outflows)", "$20,000 at 11.0%/year", "second_site in month 9",
                          "financed by $80,000 at 9.0%/year over 60 months: $1,661/month",
-                         "cut_spending: when runway_months < 0.75, capability budget -50%, owner's salary -50%"]:
+                         "cut_spending: when runway_months < 0.75, capability budget -50%, owner's salary -50%",
+                         "95.0% of each month's profit while cash is above $11,400 (firm.reserve_months 0.3",
+                         "price elasticity       3.46: how customers answer a rule's price change (derived"]:
             self.assertIn(expected, books)
         j = json.loads(run(["validate", cafe, "--json"], self.dir).stdout)["books"]
         self.assertEqual(j["as_is"]["monthly_revenue"], 45000)

@@ -2,6 +2,7 @@
 
 #include "models/firm/books.hpp"
 #include "models/firm/firm_equations.hpp"
+#include "tools/smbsim/summary_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -107,6 +108,12 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
   char runway[64];
   std::snprintf(runway, sizeof runway, "%.1f months of a normal month's outflows", b.outflows > 0 ? (b.cash + b.credit_line) / b.outflows : 0.0);
   line("runway at the start", std::string(runway) + " (cash and credit; what rules' runway_months reads)");
+  // The payout policy moves cash out of the firm: say it where the cash is shown [M§1].
+  const double reserve_months = spec[Param::reserve_months].nominal();
+  line("owner's draw", pct(spec[Param::payout_share].nominal()) + " of each month's profit while cash is above " +
+                           dollars(reserve_months * b.outflows) + " (firm.reserve_months " + format_double("%g", reserve_months) +
+                           " of outflows; firm.payout_share)" +
+                           uncertain_note(spec, {Param::payout_share, Param::reserve_months}));
   char elasticity[32];
   std::snprintf(elasticity, sizeof elasticity, "%.2f", b.price_elasticity);
   line("price elasticity", std::string(elasticity) + ": how customers answer a rule's price change" +
@@ -169,6 +176,8 @@ nlohmann::json books_json(const scenario::Variant& variant) {
       {"credit_line", b.credit_line},
       {"interest_rate", spec[Param::interest_rate].nominal()},
       {"price_elasticity", b.price_elasticity},
+      {"payout_share", spec[Param::payout_share].nominal()},
+      {"reserve", spec[Param::reserve_months].nominal() * b.outflows},
       {"seasonality", spec.seasonality},
       {"loans", nlohmann::json::array()},
       {"plans", nlohmann::json::array()},
