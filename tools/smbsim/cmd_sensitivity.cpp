@@ -112,7 +112,7 @@ nlohmann::json sensitivity_json(const SensitivityResult& r) {
 
 std::string index_cell(const Interval& i) {
   if (std::isnan(i.estimate)) return "-";
-  if (std::isnan(i.lo)) return format_double("%.2f", i.estimate);
+  if (std::isnan(i.lo)) return format_double("%.2f", i.estimate) + " (no CI)";  // not to be trusted: docs/sensitivity.md
   return format_double("%.2f", i.estimate) + " +-" + format_double("%.2f", 0.5 * (i.hi - i.lo));
 }
 
