@@ -341,6 +341,7 @@ class Commands(Scratch):
     def test_summary_tells_what_plans_and_rules_did(self):
         p = run(["run", str(SOURCE / "scenarios/cafe.yaml"), "--runs", "300", "-o", "cafe.h5"], self.dir)
         self.assertIn("== second_site+cut  (plans: second_site; rules: cut_spending)", p.stdout)
+        self.assertIn("== second_site  (plans: second_site)\n", p.stdout)  # a block of YAML, shortened
         self.assertRegex(p.stdout, r"plan second_site: started in [\d.]+% \[[\d.]+, [\d.]+\] of runs")
         self.assertRegex(p.stdout, r"rule cut_spending: fired in [\d.]+% \[[\d.]+, [\d.]+\] of runs")
         self.assertIn("revenue    at month 60 (survivors, USD/month)", p.stdout)

@@ -164,7 +164,7 @@ Summary printable_copy(Summary s) {
     *t = scenario::printable(*t);
   for (auto& v : s.variants) {
     v.name = scenario::printable(v.name);
-    v.overrides = scenario::printable(v.overrides);
+    v.overrides = scenario::printable(overrides_text(v.overrides));  // shortened first: the raw YAML has newlines
     for (auto& c : v.causes) c.name = scenario::printable(c.name);
     for (auto& q : v.at_end) q = {scenario::printable(q.name), scenario::printable(q.units), q.q05, q.q50, q.q95, q.mean, q.sem};
     for (auto& c : v.columns) c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem};
@@ -179,7 +179,7 @@ void print_summary(const Summary& raw, std::ostream& out) {
   out << "smbsim " << s.smbsim_version << " (git " << s.git_commit << ")  scenario " << s.scenario_name << "  "
       << s.runs << " runs x " << s.months << " months  seed " << s.seed << "\n";
   for (const auto& v : s.variants) {
-    out << "\n== " << v.name << overrides_text(v.overrides) << "\n";
+    out << "\n== " << v.name << v.overrides << "\n";
     out << "  survival   ";
     for (const auto& [m, i] : v.survival) out << "  " << m << " mo " << interval_pct(i);
     out << "\n  curve       100% |" << sparkline(v.survival_curve, 60) << "| month " << s.months << "\n";
