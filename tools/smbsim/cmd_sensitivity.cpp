@@ -248,9 +248,13 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
     }
     std::string bar;
     for (const char* c : cells) bar += c;
+    // The smaller change on the left, the larger on the right, each marked with its end's
+    // glyph, so a number sits beside the side its bar is drawn on.
+    const bool low_left = b.low.estimate <= b.high.estimate;
+    const double left = low_left ? b.low.estimate : b.high.estimate, right = low_left ? b.high.estimate : b.low.estimate;
     out << "  " << std::left << std::setw(static_cast<int>(name_width)) << r.inputs[i].path << std::right << std::setw(13)
-        << output_value(mo, b.low.estimate, true) << " " << bar << " " << std::left << std::setw(13)
-        << output_value(mo, b.high.estimate, true) << std::right << " swing " << output_value(mo, b.swing.estimate, true) << " ["
+        << output_value(mo, left, true) << (low_left ? " ░ " : " █ ") << bar << (low_left ? " █ " : " ░ ") << std::left
+        << std::setw(13) << output_value(mo, right, true) << std::right << " swing " << output_value(mo, b.swing.estimate, true) << " ["
         << output_value(mo, b.swing.lo, true) << ", " << output_value(mo, b.swing.hi, true) << "]\n";
   }
   out << "  (░ the parameter at its low end, █ at its high end: the change from all at their medians.)\n";
