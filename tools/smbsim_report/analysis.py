@@ -59,6 +59,11 @@ def charts(kind, j, out, index):
         raise BadInput(f"--analysis: the {kind} JSON lacks what its chart needs ({type(e).__name__}: {e})")
 
 
+def readable(x):
+    """A parameter's value: whole thousands with separators (money), else 3 significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
 def output_label(j, name):
     o = (j.get("outputs") or {}).get(name) or {}
     return o.get("label") or plain(name)
@@ -88,7 +93,8 @@ def tornado(j, out, index):
             ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt="none", ecolor="#222222", capsize=4, lw=1.5)
         ax.axvline(center, color="black", lw=1)
         ax.set_yticks(y)
-        ax.set_yticklabels([f"{plain(b['parameter'])}\n({b['low_value']:.3g} to {b['high_value']:.3g})" for b in bars],
+        # The parameter's path as the scenario writes it (a plan's name keeps its underscores).
+        ax.set_yticklabels([f"{b['parameter']}\n({readable(b['low_value'])} to {readable(b['high_value'])})" for b in bars],
                            fontsize=11)
         ax.set_xlabel(output_label(j, name))
         if ((j.get("outputs") or {}).get(name) or {}).get("units") == "USD":
