@@ -186,6 +186,9 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
       compress = worth_compressing(std::move(bits));
     }
     columns_.push_back(create_column(outcomes_, c.name, file_type(c.type), n, compress, {c.units, c.description}, run_scale_));
+    // Since format 1.6: what the column is for, so summaries need no model's names.
+    if (!c.role.empty()) write_attr(columns_.back(), "role", c.role);
+    if (!c.kpi.empty()) write_attr(columns_.back(), "kpi_label", c.kpi);
   }
   column_moments_.assign(width, Moments{});
 }

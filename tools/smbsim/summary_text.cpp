@@ -1,6 +1,5 @@
 #include "tools/smbsim/summary_text.hpp"
 
-#include "models/firm/firm.hpp"
 #include "models/scenario/text.hpp"
 
 #include <algorithm>
@@ -82,12 +81,6 @@ const ColumnSummary* column(const VariantSummary& v, const std::string& name) {
   return nullptr;
 }
 
-const PairedDelta* delta(const VariantSummary& v, const std::string& name) {
-  for (const auto& d : v.deltas)
-    if (d.column == name) return &d;
-  return nullptr;
-}
-
 }  // namespace
 
 std::string percent(double share, int decimals) {
@@ -144,7 +137,7 @@ std::vector<std::string> findings(const Summary& s) {
   }
   for (std::size_t i = 1; i < s.variants.size(); ++i) {
     const VariantSummary& v = s.variants[i];
-    const PairedDelta* d = delta(v, "survived");
+    const PairedDelta* d = delta_with_role(v, "survival");
     if (!d) continue;
     const bool clear = d->lo > 0 || d->hi < 0;
     std::string line = v.name + " " + (d->mean >= 0 ? "gains " : "loses ") + format_double("%.1f", std::fabs(100 * d->mean)) +
@@ -167,7 +160,9 @@ Summary printable_copy(Summary s) {
     v.overrides = scenario::printable(overrides_text(v.overrides));  // shortened first: the raw YAML has newlines
     for (auto& c : v.causes) c.name = scenario::printable(c.name);
     for (auto& q : v.at_end) q = {scenario::printable(q.name), scenario::printable(q.units), q.q05, q.q50, q.q95, q.mean, q.sem};
-    for (auto& c : v.columns) c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem};
+    for (auto& c : v.columns)
+      c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem, c.share, c.role,
+           scenario::printable(c.kpi_label)};
     for (auto& d : v.deltas) d.column = scenario::printable(d.column);
   }
   return s;
@@ -207,10 +202,9 @@ void print_summary(const Summary& raw, std::ostream& out) {
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
     }
     out << "  KPIs (mean +- s.e. over runs):";
-    for (const auto& kpi : firm::summary_kpis()) {
-      if (const ColumnSummary* c = column(v, kpi.name); c && c->count > 0)
-        out << "  " << kpi.label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
-    }
+    for (const auto& c : v.columns)  // the columns the file labels as KPIs, in its order
+      if (!c.kpi_label.empty() && c.count > 0)
+        out << "  " << c.kpi_label << " " << format_double("%.3g", c.mean) << " +- " << format_double("%.2g", c.sem);
     out << "\n";
     for (const auto& plan : names_with(v, "plan_", "_started")) {
       const ColumnSummary* started = column(v, "plan_" + plan + "_started");
@@ -232,10 +226,10 @@ void print_summary(const Summary& raw, std::ostream& out) {
     }
     if (!v.deltas.empty()) {
       out << "  vs " << s.variants.front().name << " (paired, 95% CI):";
-      if (const PairedDelta* d = delta(v, "survived"))
+      if (const PairedDelta* d = delta_with_role(v, "survival"))
         out << "  survival " << format_double("%+.1f", 100 * d->mean) << " pts [" << format_double("%+.1f", 100 * d->lo) << ", " << format_double("%+.1f", 100 * d->hi) << "]";
-      if (const PairedDelta* d = delta(v, "cumulative_profit"))
-        out << "  cumulative profit " << money(d->mean) << " [" << money(d->lo) << ", " << money(d->hi) << "]";
+      if (const PairedDelta* d = delta_with_role(v, "profit"))
+        out << "  " << pretty(d->column) << " " << money(d->mean) << " [" << money(d->lo) << ", " << money(d->hi) << "]";
       out << "\n";
     }
   }
@@ -255,11 +249,6 @@ nlohmann::json json_number(double x) { return std::isfinite(x) ? nlohmann::json(
 
 nlohmann::json json_interval(const Interval& i) {
   return {{"p", json_number(i.estimate)}, {"lo", json_number(i.lo)}, {"hi", json_number(i.hi)}};
-}
-
-bool is_share_column(const std::string& name) {
-  const auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
-  return name == "survived" || ends("_started") || ends("_fired");
 }
 
 /// How the firms ended, each a share of runs with its Wilson interval (so the report
@@ -314,7 +303,7 @@ nlohmann::json summary_json(const Summary& s) {
     variant["kpis"] = nlohmann::json::object();
     for (const auto& c : v.columns) {
       variant["kpis"][c.name] = {{"mean", json_number(c.mean)}, {"sem", json_number(c.sem)}, {"n", c.count}, {"units", c.units}};
-      if (is_share_column(c.name) && c.count > 0 && std::isfinite(c.mean))  // a 0/1 column: its share of runs
+      if (c.share && c.count > 0 && std::isfinite(c.mean))  // a 0/1 column: its share of runs
         variant["kpis"][c.name]["share"] = json_interval(wilson_interval(std::llround(c.mean * double(c.count)), c.count));
     }
     add_endings(v, variant);

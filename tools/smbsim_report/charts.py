@@ -174,10 +174,18 @@ def comparison(variants, summary, out):
     base, others = variants[0], variants[1:]
     if not others:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(14, 0.6 * len(others) + 3.5))
-    for ax, (col, label, fmt) in zip(axes, [("survived", f"Survival at month {base['month'][-1]} (percentage points)",
-                                             lambda x, _=None: f"{100 * x:+.0f}"),
-                                            ("cumulative_profit", "Cumulative profit (USD)", money)]):
+    # The columns the file marks as the survival indicator and the money compared run by run.
+    panels = []
+    if "survival" in base["roles"]:
+        panels.append((base["roles"]["survival"][0], f"Survival at month {base['month'][-1]} (percentage points)",
+                       lambda x, _=None: f"{100 * x:+.0f}"))
+    if "profit" in base["roles"]:
+        name, units = base["roles"]["profit"]
+        panels.append((name, f"{name.replace('_', ' ').capitalize()} ({units})", money))
+    if not panels:
+        return []
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 0.6 * len(others) + 3.5), squeeze=False)
+    for ax, (col, label, fmt) in zip(axes[0], panels):
         rows = [(v["name"], summary["variants"][v["name"]]["paired_deltas"].get(col)) for v in others]
         rows = [(n, d) for n, d in rows if d and d.get("mean") is not None]
         for i, (n, d) in enumerate(rows):
