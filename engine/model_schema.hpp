@@ -58,6 +58,7 @@ struct ModelSchema {
   std::vector<std::string> causes;  ///< failure cause codes index this list
   std::vector<InputSpec> inputs;    ///< the uncertain inputs, in the model's order
   DesignSpec design;                ///< how their per-run values were chosen
+  std::vector<std::string> orderly_causes{};  ///< those of `causes` that end a run in good order, not insolvent
 };
 
 /// A model the engine can drive one run at a time. One instance serves many runs in

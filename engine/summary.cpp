@@ -113,7 +113,23 @@ void summarize_quantities(hid_t file, const std::string& base, int months, Varia
   }
 }
 
-VariantSummary summarize_variant(hid_t file, const std::string& name, int months) {
+/// The names of the causes that are an orderly end (monthly/cause_orderly since format
+/// 1.6; before it, the firm's `closed`).
+std::vector<std::string> orderly_causes(hid_t file, const std::string& monthly, const std::vector<std::string>& causes,
+                                        bool legacy) {
+  if (legacy) return {"closed"};
+  const std::string path = monthly + "cause_orderly";
+  expect_shape(file, path, {causes.size()});
+  const auto flags = read_ints(file, path);
+  std::vector<std::string> orderly;
+  for (std::size_t c = 0; c < causes.size(); ++c) {
+    if (flags[c] != 0 && flags[c] != 1) damaged(path + "[" + std::to_string(c) + "] = " + std::to_string(flags[c]) + ", not 0 or 1");
+    if (flags[c] == 1) orderly.push_back(causes[c]);
+  }
+  return orderly;
+}
+
+VariantSummary summarize_variant(hid_t file, const std::string& name, int months, bool legacy) {
   VariantSummary v;
   v.name = name;
   const std::string base = "variants/" + name;
@@ -146,6 +162,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   if (const auto n = dataset_dims(file, monthly + "cause")[0]; n > kMaxCauseNames)
     damaged(monthly + "cause lists " + std::to_string(n) + " names, more than " + std::to_string(kMaxCauseNames));
   const auto causes = read_strings(file, monthly + "cause");
+  const std::vector<std::string> orderly = orderly_causes(file, monthly, causes, legacy);
   const std::size_t nc = causes.size();
   expect_shape(file, monthly + "failures", {m, nc});
   const auto failures = read_ints(file, monthly + "failures");
@@ -165,7 +182,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
     }
     v.failures += total;
     if (total == 0) continue;
-    v.causes.push_back({causes[c], total, {}, month_at_share(by_month, total, 0.25),
+    v.causes.push_back({causes[c], std::find(orderly.begin(), orderly.end(), causes[c]) != orderly.end(), total, {}, month_at_share(by_month, total, 0.25),
                         month_at_share(by_month, total, 0.5), month_at_share(by_month, total, 0.75)});
   }
   for (auto& c : v.causes) c.share_of_failures = wilson_interval(c.count, v.failures);
@@ -386,15 +403,15 @@ Summary read_summary(const std::string& path) {
   s.months = static_cast<int>(int_attr(file, "the file", "months", 1, kMaxResultMonths));
   if (!link_exists(file, "variants")) damaged("no variants group");
   H5Id variants = open_group(file, "variants");
+  const std::string minor = version.substr(version.find('.') + 1);
+  const bool legacy = version.find('.') == std::string::npos || std::atoi(minor.c_str()) < 6;
   for (const auto& name : child_names(variants)) {
-    s.variants.push_back(summarize_variant(file, name, s.months));
+    s.variants.push_back(summarize_variant(file, name, s.months, legacy));
     if (s.variants.back().runs != s.runs)
       damaged("variants/" + name + " attribute runs = " + std::to_string(s.variants.back().runs) + " where the file says " +
               std::to_string(s.runs));
   }
   if (s.variants.empty()) damaged("no variants");
-  const std::string minor = version.substr(version.find('.') + 1);
-  const bool legacy = version.find('.') == std::string::npos || std::atoi(minor.c_str()) < 6;
   for (std::size_t i = 0; i < s.variants.size(); ++i)
     summarize_columns(file, s.variants[i], i == 0 ? nullptr : &s.variants[0], legacy);
   return s;

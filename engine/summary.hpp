@@ -23,6 +23,7 @@ class InputError : public std::runtime_error {
 
 struct CauseSummary {
   std::string name;
+  bool orderly = false;  ///< an end in good order, not an insolvency (the cause list's `orderly` attribute)
   std::int64_t count = 0;
   Interval share_of_failures{};  ///< with a 95% Wilson interval
   int first_quartile_month = 0;  ///< when failures from this cause happen

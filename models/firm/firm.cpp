@@ -136,6 +136,7 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
     s.inputs.push_back({in.path, in.units, in.description, in.dist->describe()});
   s.design = spec.design;
   s.causes.assign(kFixedCauseNames.begin(), kFixedCauseNames.end());
+  s.orderly_causes = {kFixedCauseNames[kCauseClosed]};
   for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
   return s;
 }

@@ -28,11 +28,13 @@ std::string interval_pct(const Interval& i) {
 }
 
 std::string pretty(const std::string& name) {
-  if (name == "closed") return "closed in good order";
   std::string s = name;
   std::replace(s.begin(), s.end(), '_', ' ');
   return s;
 }
+
+/// A cause in words: an orderly end says so ("closed in good order").
+std::string cause_text(const CauseSummary& c) { return pretty(c.name) + (c.orderly ? " in good order" : ""); }
 
 /// A variant's overrides as a reader wants them: as written when short, else the keys
 /// and the names of the plans and rules it adds.
@@ -118,7 +120,7 @@ std::vector<std::string> findings(const Summary& s) {
                 std::to_string(s.months) + " months (95% CI " + format_double("%.1f", 100 * end.lo) + "-" + format_double("%.1f", 100 * end.hi) + ").");
   if (!base.causes.empty()) {
     const CauseSummary& top = base.causes.front();
-    std::string cause = pretty(top.name);
+    std::string cause = cause_text(top);
     if (!cause.empty()) cause[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(cause[0])));  // starts a sentence
     out.push_back(cause + " accounts for the most failures: " + percent(top.share_of_failures.estimate, 0) +
                   " of them (95% CI " + format_double("%.0f", 100 * top.share_of_failures.lo) + "-" +
@@ -180,14 +182,14 @@ void print_summary(const Summary& raw, std::ostream& out) {
     out << "\n  curve       100% |" << sparkline(v.survival_curve, 60) << "| month " << s.months << "\n";
     out << "  failures    " << v.failures << " of " << v.runs;
     for (const auto& c : v.causes)
-      if (c.name == "closed") out << " (" << v.failures - c.count << " insolvent, " << c.count << " closed in good order)";
+      if (c.orderly) out << " (" << v.failures - c.count << " insolvent, " << c.count << " " << cause_text(c) << ")";
     if (v.median_failure_month)
       out << "; median month " << format_double("%.0f", v.median_failure_month->estimate) << " [" << format_double("%.0f", v.median_failure_month->lo)
           << ", " << format_double("%.0f", v.median_failure_month->hi) << "]";
     out << "\n";
     for (std::size_t k = 0; k < std::min<std::size_t>(v.causes.size(), 6); ++k) {
       const auto& c = v.causes[k];
-      out << "    " << std::left << std::setw(21) << pretty(c.name) << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
+      out << "    " << std::left << std::setw(21) << cause_text(c) << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
           << " [" << format_double("%.1f", 100 * c.share_of_failures.lo) << ", " << format_double("%.1f", 100 * c.share_of_failures.hi)
           << "] of failures, months " << c.first_quartile_month << "-" << c.third_quartile_month << " (middle half)\n";
     }
@@ -258,13 +260,13 @@ nlohmann::json json_interval(const Interval& i) {
 void add_endings(const VariantSummary& v, nlohmann::json& variant) {
   std::int64_t closed = 0;
   for (const auto& c : v.causes)
-    if (c.name == "closed") closed = c.count;
+    if (c.orderly) closed += c.count;
   const std::int64_t insolvent = v.failures - closed;
   variant["endings"] = {{"insolvent", json_interval(wilson_interval(insolvent, v.runs))},
                         {"closed", json_interval(wilson_interval(closed, v.runs))}};
   variant["insolvency_cause_intervals"] = nlohmann::json::object();
   for (const auto& c : v.causes)
-    if (c.name != "closed") variant["insolvency_cause_intervals"][c.name] = json_interval(wilson_interval(c.count, insolvent));
+    if (!c.orderly) variant["insolvency_cause_intervals"][c.name] = json_interval(wilson_interval(c.count, insolvent));
   const int months = static_cast<int>(v.survival_curve.size());
   const int period = months >= 24 ? 12 : 1;
   const auto alive = [&](int m) {

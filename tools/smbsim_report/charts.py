@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
-from .words import CLOSED, cause_label, money, plain  # noqa: E402
+from .words import cause_label, money, plain  # noqa: E402
 
 COLORS = ["#1f5fa8", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#555555"]
 STYLES = ["-", "--", ":", "-."]  # a second, third... round of the colours
@@ -159,11 +159,12 @@ def causes(variants, summary, out):
                 xerr=[p - np.array([e["lo"] for e in iv]), np.array([e["hi"] for e in iv]) - p],
                 error_kw={"ecolor": "#333333", "capsize": 3, "lw": 1.2})
     ax.set_yticks(y)
-    ax.set_yticklabels([cause_label(c) + (" (not insolvency)" if c == CLOSED else "") for c in shown])
+    orderly = set().union(*(v["orderly"] for v in variants))
+    ax.set_yticklabels([cause_label(c, c in orderly) + (" (not insolvency)" if c in orderly else "") for c in shown])
     ax.set_xlabel("Share of the firms that ended (95% intervals)")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("What ends the firm: insolvency by cause, or orderly closure" if CLOSED in shown
+    ax.set_title("What ends the firm: insolvency by cause, or orderly closure" if orderly & set(shown)
                  else "What makes the firm insolvent")
     ax.legend(frameon=False, loc="lower right", ncol=legend_columns(len(variants)))
     return [Chart(save(fig, out, "failure_causes.png"), "How firms end")]

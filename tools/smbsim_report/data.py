@@ -87,6 +87,14 @@ def column_roles(outcomes, legacy):
     return roles
 
 
+def orderly_causes(monthly, legacy):
+    """The causes that are an orderly end, not an insolvency (before format 1.6: `closed`)."""
+    if legacy:
+        return {"closed"}
+    names = [c.decode() if isinstance(c, bytes) else str(c) for c in monthly["cause"][()]]
+    return {c for c, flag in zip(names, monthly["cause_orderly"][()]) if flag == 1}
+
+
 def read(path):
     check_path(path)
     if not h5py.is_hdf5(path):
@@ -109,7 +117,8 @@ def read(path):
                  "month": m["month"][()], "survival": m["survival"][()],
                  "survival_lo": m["survival_lo"][()], "survival_hi": m["survival_hi"][()],
                  "columns": [k for k in g["outcomes"] if k != "run"],
-                 "roles": column_roles(g["outcomes"], legacy)}
+                 "roles": column_roles(g["outcomes"], legacy),
+                 "orderly": orderly_causes(m, legacy)}
             for q in FANS:
                 if f"{q}_quantiles" in m:
                     v[q] = m[f"{q}_quantiles"][()]
