@@ -116,13 +116,6 @@ std::string index_cell(const Interval& i) {
   return format_double("%.2f", i.estimate) + " +-" + format_double("%.2f", 0.5 * (i.hi - i.lo));
 }
 
-std::string short_name(const SensitivityOutput& o) {
-  if (o.name.rfind("survival_", 0) == 0) return "surv " + o.name.substr(9);
-  if (o.name == "final_cash") return "final cash";
-  if (o.name == "failure_month") return "fail month";
-  return o.name;
-}
-
 /// A value of an output for people: survival in percent, cash in dollars, months.
 std::string output_value(const SensitivityOutput& o, double x, bool delta) {
   if (o.units == "1") return format_double(delta ? "%+.1f pts" : "%.1f%%", 100 * x);
@@ -132,7 +125,7 @@ std::string output_value(const SensitivityOutput& o, double x, bool delta) {
 
 void print_table(std::ostream& out, const SensitivityResult& r, bool total, std::size_t name_width) {
   out << "  " << std::left << std::setw(static_cast<int>(name_width)) << "parameter" << std::right;
-  for (const auto& o : r.outputs) out << std::setw(13) << short_name(o);
+  for (const auto& o : r.outputs) out << std::setw(13) << o.heading;
   out << "\n";
   for (std::size_t i = 0; i < r.inputs.size(); ++i) {
     out << "  " << std::left << std::setw(static_cast<int>(name_width)) << r.inputs[i].path << std::right;

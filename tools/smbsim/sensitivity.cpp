@@ -104,10 +104,10 @@ Columns columns_of(const ModelSchema& schema) {
 }
 
 /// An output named after its column: "final_cash" reads "final cash".
-SensitivityOutput column_output(const ColumnSpec& c, const std::string& note) {
+SensitivityOutput column_output(const ColumnSpec& c, const std::string& note, const std::string& heading = "") {
   std::string label = c.name;
   std::replace(label.begin(), label.end(), '_', ' ');
-  return {c.name, label + note, c.units};
+  return {c.name, label + note, c.units, heading.empty() ? label.substr(0, 12) : heading};
 }
 
 /// The outputs' per-run values from a point's outcome rows: for each headline output
@@ -260,9 +260,10 @@ SensitivityResult describe(const Analysis& a, const std::string& variant, const 
   for (const auto& f : a.factors)
     res.inputs.push_back({f.path, Uncertain::kKindNames[f.dist->kind()], f.value(o.tornado_quantile), f.value(0.5),
                           f.value(1.0 - o.tornado_quantile)});
-  for (int h : a.horizons) res.outputs.push_back({"survival_" + std::to_string(h), "survival to month " + std::to_string(h), "1"});
+  for (int h : a.horizons)
+    res.outputs.push_back({"survival_" + std::to_string(h), "survival to month " + std::to_string(h), "1", "surv " + std::to_string(h)});
   res.outputs.push_back(column_output(schema.outcome_columns[a.cols.final_cash], ""));
-  res.outputs.push_back(column_output(schema.outcome_columns[a.cols.failure_month], " (the horizon if survived)"));
+  res.outputs.push_back(column_output(schema.outcome_columns[a.cols.failure_month], " (the horizon if survived)", "fail month"));
   const int step = (a.months + kMaxCurvePoints - 1) / kMaxCurvePoints;
   for (int m = step; m < a.months; m += step) res.curve_months.push_back(m);
   res.curve_months.push_back(a.months);
