@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <stdexcept>
+#include <string_view>
 
 namespace smbsim {
 
@@ -187,7 +189,11 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
     }
     columns_.push_back(create_column(outcomes_, c.name, file_type(c.type), n, compress, {c.units, c.description}, run_scale_));
     // Since format 1.6: what the column is for, so summaries need no model's names.
-    if (!c.role.empty()) write_attr(columns_.back(), "role", c.role);
+    if (!c.role.empty()) {
+      if (std::find(std::begin(kColumnRoles), std::end(kColumnRoles), std::string_view(c.role)) == std::end(kColumnRoles))
+        throw std::logic_error("outcome column " + c.name + ": role \"" + c.role + "\" is not one of kColumnRoles");
+      write_attr(columns_.back(), "role", c.role);
+    }
     if (!c.kpi.empty()) write_attr(columns_.back(), "kpi_label", c.kpi);
   }
   column_moments_.assign(width, Moments{});

@@ -166,3 +166,15 @@ TEST_CASE("outcome columns are compressed where that pays, and read back exactly
     }
   }
 }
+
+TEST_CASE("a column role the readers do not know is a programming error, caught when the column is made") {
+  const fs::path path = scratch("bad_role.h5");
+  ModelSchema schema;
+  schema.outcome_columns = {{"alive", "1", "1 if alive", ColumnSpec::Type::u8, "survivl"}};
+  schema.causes = {"none"};
+  Provenance prov{1, 1, 1, 1, utc_now_iso8601(), "bad_role", "", ""};
+  ResultWriter writer(path.string(), false, prov);
+  auto variant = writer.add_variant("base", schema, 0, "{}");
+  const double row[1] = {1.0};
+  CHECK_THROWS_AS(variant->append_outcomes(0, 1, std::span<const double>(row, 1)), std::logic_error);
+}
