@@ -23,14 +23,26 @@ struct QuantitySpec {
   Binning binning;          ///< how its quantiles are tracked
 };
 
-/// One column of the per-run outcome table.
+/// One column of the per-run outcome table. A u8 column holds 0 or 1 (its mean is a
+/// share of runs). The role and the KPI label are stored with the column, so the tools
+/// that summarize a file find the headline columns there, not by the model's names.
 struct ColumnSpec {
   enum class Type { f64, i32, u8 };
   std::string name;
   std::string units;
   std::string description;
   Type type = Type::f64;
+  std::string role{};  ///< one of kColumnRoles, or empty
+  std::string kpi{};   ///< a summary's KPI line shows its mean under these words (empty: not shown)
 };
+
+/// The roles a column may play for the tools (docs/output-format.md), at most one each:
+///   survival       1 if the run lived to the horizon (paired survival differences)
+///   failure_month  the month the run ended (0 if it survived)
+///   end_value      the run's money at the end (sensitivity's money output)
+///   profit         the money compared run by run between variants
+///   input          a per-run input the model draws itself (scenario discovery explains by it)
+inline constexpr const char* kColumnRoles[] = {"survival", "failure_month", "end_value", "profit", "input"};
 
 /// An input drawn per run from a distribution (stored per run, float64).
 struct InputSpec {
@@ -46,6 +58,7 @@ struct ModelSchema {
   std::vector<std::string> causes;  ///< failure cause codes index this list
   std::vector<InputSpec> inputs;    ///< the uncertain inputs, in the model's order
   DesignSpec design;                ///< how their per-run values were chosen
+  std::vector<std::string> orderly_causes{};  ///< those of `causes` that end a run in good order, not insolvent
 };
 
 /// A model the engine can drive one run at a time. One instance serves many runs in

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <stdexcept>
+#include <string_view>
 
 namespace smbsim {
 
@@ -186,6 +188,13 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
       compress = worth_compressing(std::move(bits));
     }
     columns_.push_back(create_column(outcomes_, c.name, file_type(c.type), n, compress, {c.units, c.description}, run_scale_));
+    // Since format 1.6: what the column is for, so summaries need no model's names.
+    if (!c.role.empty()) {
+      if (std::find(std::begin(kColumnRoles), std::end(kColumnRoles), std::string_view(c.role)) == std::end(kColumnRoles))
+        throw std::logic_error("outcome column " + c.name + ": role \"" + c.role + "\" is not one of kColumnRoles");
+      write_attr(columns_.back(), "role", c.role);
+    }
+    if (!c.kpi.empty()) write_attr(columns_.back(), "kpi_label", c.kpi);
   }
   column_moments_.assign(width, Moments{});
 }
@@ -265,6 +274,14 @@ void VariantWriter::write_monthly(const MonthlyStats& s) {
   make_scale(quantile, "quantile");
   H5Id cause = write_string_dataset(g, "cause", schema_.causes, {"1", "Failure cause names, indexing the second axis of failures."});
   make_scale(cause, "cause");
+  // Since format 1.6: which causes are an orderly end, so readers need no model's names.
+  std::vector<std::int64_t> orderly(nc, 0);
+  for (hsize_t c = 0; c < nc; ++c)
+    orderly[c] = std::find(schema_.orderly_causes.begin(), schema_.orderly_causes.end(), schema_.causes[c]) !=
+                 schema_.orderly_causes.end();
+  H5Id cause_orderly = write_dataset(g, "cause_orderly", orderly, {nc},
+                                     {"1", "1 if the cause is an orderly end (not an insolvency), 0 if not."});
+  attach_scale(cause_orderly, cause, 0);
 
   auto put1 = [&](const std::string& name, auto&& data, const DatasetInfo& info) {
     H5Id d = write_dataset(g, name, data, {m}, info);

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -84,7 +85,51 @@ int month_at_share(const std::vector<std::int64_t>& per_month, std::int64_t tota
   return static_cast<int>(per_month.size());
 }
 
-VariantSummary summarize_variant(hid_t file, const std::string& name, int months) {
+/// The monthly quantities at the horizon: every *_quantiles dataset of the variant at `base`.
+void summarize_quantities(hid_t file, const std::string& base, int months, VariantSummary& v) {
+  const auto m = static_cast<hsize_t>(months);
+  H5Id mg = open_group(file, base + "/monthly");
+  for (const auto& child : child_names(mg)) {
+    const std::string suffix = "_quantiles";
+    if (child.size() <= suffix.size() || child.compare(child.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    const std::string q = child.substr(0, child.size() - suffix.size());
+    const std::string at = base + "/monthly/";
+    for (const char* part : {"_quantiles", "_quantiles_lo", "_quantiles_hi"})
+      expect_shape(file, at + q + part, {m, kQuantileLevels.size()});
+    for (const char* part : {"_mean", "_sem"}) expect_shape(file, at + q + part, {m});
+    H5Id d(H5Dopen2(mg, child.c_str(), H5P_DEFAULT), H5Dclose, "open " + child);
+    QuantitySummary s;
+    s.name = q;
+    s.units = string_attr(d, at + child, "units");
+    const auto qs = read_doubles(mg, child), lo = read_doubles(mg, q + "_quantiles_lo"),
+               hi = read_doubles(mg, q + "_quantiles_hi");
+    const std::size_t nq = kQuantileLevels.size(), last = (static_cast<std::size_t>(months) - 1) * nq;
+    s.q05 = {qs[last + 0], lo[last + 0], hi[last + 0]};
+    s.q50 = {qs[last + 2], lo[last + 2], hi[last + 2]};
+    s.q95 = {qs[last + 4], lo[last + 4], hi[last + 4]};
+    s.mean = read_doubles(mg, q + "_mean").back();
+    s.sem = read_doubles(mg, q + "_sem").back();
+    v.at_end.push_back(s);
+  }
+}
+
+/// The names of the causes that are an orderly end (monthly/cause_orderly since format
+/// 1.6; before it, the firm's `closed`).
+std::vector<std::string> orderly_causes(hid_t file, const std::string& monthly, const std::vector<std::string>& causes,
+                                        bool legacy) {
+  if (legacy) return {"closed"};
+  const std::string path = monthly + "cause_orderly";
+  expect_shape(file, path, {causes.size()});
+  const auto flags = read_ints(file, path);
+  std::vector<std::string> orderly;
+  for (std::size_t c = 0; c < causes.size(); ++c) {
+    if (flags[c] != 0 && flags[c] != 1) damaged(path + "[" + std::to_string(c) + "] = " + std::to_string(flags[c]) + ", not 0 or 1");
+    if (flags[c] == 1) orderly.push_back(causes[c]);
+  }
+  return orderly;
+}
+
+VariantSummary summarize_variant(hid_t file, const std::string& name, int months, bool legacy) {
   VariantSummary v;
   v.name = name;
   const std::string base = "variants/" + name;
@@ -117,6 +162,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   if (const auto n = dataset_dims(file, monthly + "cause")[0]; n > kMaxCauseNames)
     damaged(monthly + "cause lists " + std::to_string(n) + " names, more than " + std::to_string(kMaxCauseNames));
   const auto causes = read_strings(file, monthly + "cause");
+  const std::vector<std::string> orderly = orderly_causes(file, monthly, causes, legacy);
   const std::size_t nc = causes.size();
   expect_shape(file, monthly + "failures", {m, nc});
   const auto failures = read_ints(file, monthly + "failures");
@@ -136,7 +182,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
     }
     v.failures += total;
     if (total == 0) continue;
-    v.causes.push_back({causes[c], total, {}, month_at_share(by_month, total, 0.25),
+    v.causes.push_back({causes[c], std::find(orderly.begin(), orderly.end(), causes[c]) != orderly.end(), total, {}, month_at_share(by_month, total, 0.25),
                         month_at_share(by_month, total, 0.5), month_at_share(by_month, total, 0.75)});
   }
   for (auto& c : v.causes) c.share_of_failures = wilson_interval(c.count, v.failures);
@@ -149,30 +195,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
                                       double(month_at_share(all_by_month, v.failures, r.hi))};
   }
 
-  // Monthly quantities at the horizon: every *_quantiles dataset.
-  H5Id mg = open_group(file, base + "/monthly");
-  for (const auto& child : child_names(mg)) {
-    const std::string suffix = "_quantiles";
-    if (child.size() <= suffix.size() || child.compare(child.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    const std::string q = child.substr(0, child.size() - suffix.size());
-    const std::string at = base + "/monthly/";
-    for (const char* part : {"_quantiles", "_quantiles_lo", "_quantiles_hi"})
-      expect_shape(file, at + q + part, {m, kQuantileLevels.size()});
-    for (const char* part : {"_mean", "_sem"}) expect_shape(file, at + q + part, {m});
-    H5Id d(H5Dopen2(mg, child.c_str(), H5P_DEFAULT), H5Dclose, "open " + child);
-    QuantitySummary s;
-    s.name = q;
-    s.units = string_attr(d, at + child, "units");
-    const auto qs = read_doubles(mg, child), lo = read_doubles(mg, q + "_quantiles_lo"),
-               hi = read_doubles(mg, q + "_quantiles_hi");
-    const std::size_t nq = kQuantileLevels.size(), last = (static_cast<std::size_t>(months) - 1) * nq;
-    s.q05 = {qs[last + 0], lo[last + 0], hi[last + 0]};
-    s.q50 = {qs[last + 2], lo[last + 2], hi[last + 2]};
-    s.q95 = {qs[last + 4], lo[last + 4], hi[last + 4]};
-    s.mean = read_doubles(mg, q + "_mean").back();
-    s.sem = read_doubles(mg, q + "_sem").back();
-    v.at_end.push_back(s);
-  }
+  summarize_quantities(file, base, months, v);
   return v;
 }
 
@@ -194,9 +217,39 @@ void column_moments(hid_t file, const std::string& column, const std::string* ba
   }
 }
 
+/// Files before format 1.6 store no role or KPI label with a column: the firm model's
+/// columns had these then (the names are frozen with that format, never extended).
+struct LegacyColumn {
+  const char* name;
+  const char* role;
+  const char* kpi_label;
+};
+constexpr LegacyColumn kBeforeRoles[] = {
+    {"survived", "survival", ""},          {"failure_month", "failure_month", ""},
+    {"final_cash", "end_value", ""},       {"cumulative_profit", "profit", ""},
+    {"start_buffer_days", "input", ""},    {"market_fit", "input", ""},
+    {"mean_alignment", "", "alignment"},   {"mean_project_alignment", "", "spend on strategy"},
+    {"mean_customer_value", "", "customer value"}, {"mean_friction", "", "friction"},
+    {"months_to_realign", "", "months to realign"}};
+
+/// The column's share flag, role and KPI label: from its type and attributes, or for a
+/// file before format 1.6 (`legacy`) from its name.
+void read_column_meaning(hid_t d, const std::string& path, bool legacy, ColumnSummary& cs) {
+  H5Id type(H5Dget_type(d), H5Tclose, "read the type of " + path);
+  cs.share = H5Tget_class(type) == H5T_INTEGER && H5Tget_size(type) == 1 && H5Tget_sign(type) == H5T_SGN_NONE;
+  if (legacy) {
+    for (const auto& c : kBeforeRoles)
+      if (cs.name == c.name) cs.role = c.role, cs.kpi_label = c.kpi_label;
+    return;
+  }
+  // A role this build does not know (from a later minor version) matches nothing.
+  if (has_attr(d, "role")) cs.role = string_attr(d, path, "role");
+  if (has_attr(d, "kpi_label")) cs.kpi_label = string_attr(d, path, "kpi_label");
+}
+
 /// Per-run column means (stored with each column since format 1.1; computed from the
 /// column for older files), and paired differences against the baseline.
-void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* baseline) {
+void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* baseline, bool legacy) {
   const std::string dir = "variants/" + v.name + "/outcomes";
   H5Id og = open_group(file, dir);
   for (const auto& col : child_names(og)) {
@@ -205,6 +258,7 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
     expect_shape(file, path, {static_cast<hsize_t>(v.runs)});
     H5Id d(H5Dopen2(og, col.c_str(), H5P_DEFAULT), H5Dclose, "open " + col);
     ColumnSummary cs{col, string_attr(d, path, "units")};
+    read_column_meaning(d, path, legacy, cs);
     const bool paired = baseline && link_exists(file, baseline_path) &&
                         dataset_dims(file, baseline_path) == std::vector<hsize_t>{static_cast<hsize_t>(v.runs)};
     const bool stored = has_attr(d, "mean");
@@ -230,6 +284,19 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
 
 namespace {
 Summary read_summary(const std::string& path);
+}
+
+std::string column_with_role(const VariantSummary& v, const std::string& role) {
+  for (const auto& c : v.columns)
+    if (c.role == role) return c.name;
+  return "";
+}
+
+const PairedDelta* delta_with_role(const VariantSummary& v, const std::string& role) {
+  const std::string name = column_with_role(v, role);
+  for (const auto& d : v.deltas)
+    if (!name.empty() && d.column == name) return &d;
+  return nullptr;
 }
 
 Summary summarize_file(const std::string& path) {
@@ -336,15 +403,17 @@ Summary read_summary(const std::string& path) {
   s.months = static_cast<int>(int_attr(file, "the file", "months", 1, kMaxResultMonths));
   if (!link_exists(file, "variants")) damaged("no variants group");
   H5Id variants = open_group(file, "variants");
+  const std::string minor = version.substr(version.find('.') + 1);
+  const bool legacy = version.find('.') == std::string::npos || std::atoi(minor.c_str()) < 6;
   for (const auto& name : child_names(variants)) {
-    s.variants.push_back(summarize_variant(file, name, s.months));
+    s.variants.push_back(summarize_variant(file, name, s.months, legacy));
     if (s.variants.back().runs != s.runs)
       damaged("variants/" + name + " attribute runs = " + std::to_string(s.variants.back().runs) + " where the file says " +
               std::to_string(s.runs));
   }
   if (s.variants.empty()) damaged("no variants");
   for (std::size_t i = 0; i < s.variants.size(); ++i)
-    summarize_columns(file, s.variants[i], i == 0 ? nullptr : &s.variants[0]);
+    summarize_columns(file, s.variants[i], i == 0 ? nullptr : &s.variants[0], legacy);
   return s;
 }
 }  // namespace

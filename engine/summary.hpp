@@ -23,6 +23,7 @@ class InputError : public std::runtime_error {
 
 struct CauseSummary {
   std::string name;
+  bool orderly = false;  ///< an end in good order, not an insolvency (the cause list's `orderly` attribute)
   std::int64_t count = 0;
   Interval share_of_failures{};  ///< with a 95% Wilson interval
   int first_quartile_month = 0;  ///< when failures from this cause happen
@@ -42,6 +43,9 @@ struct ColumnSummary {
   std::string units;
   std::int64_t count = 0;    ///< runs where the value is defined (not NaN)
   double mean = NAN, sem = NAN;  ///< over those runs
+  bool share = false;        ///< a 0/1 column (stored as unsigned 8-bit): its mean is a share of runs
+  std::string role{};        ///< its role attribute (engine/model_schema.hpp kColumnRoles), or ""
+  std::string kpi_label{};   ///< its kpi_label attribute, or ""
 };
 
 struct PairedDelta {
@@ -77,6 +81,12 @@ struct Summary {
   int months = 0;
   std::vector<VariantSummary> variants;
 };
+
+/// The name of the variant's column with this role ("" if none). Files written before
+/// format 1.6 store no roles: their columns are given the roles they had by name then.
+std::string column_with_role(const VariantSummary& v, const std::string& role);
+/// The paired difference of the column with this role, or nullptr.
+const PairedDelta* delta_with_role(const VariantSummary& v, const std::string& role);
 
 /// The longest horizon a result file may have (the scenario reader allows 1200 months).
 inline constexpr std::int64_t kMaxResultMonths = 1200;

@@ -110,8 +110,8 @@ TEST_CASE("outcome columns are compressed where that pays, and read back exactly
   const fs::path path = scratch("columns.h5");
   ModelSchema schema;
   using T = ColumnSpec::Type;
-  schema.outcome_columns = {{"count", "1", "small integers", T::i32},
-                            {"constant", "1", "the same value in every run", T::f64},
+  schema.outcome_columns = {{"count", "1", "small integers", T::i32, "failure_month"},
+                            {"constant", "1", "the same value in every run", T::f64, "", "steady"},
                             {"never", "month", "NaN in most runs", T::f64},
                             {"noise", "USD", "full-precision random values", T::f64}};
   schema.causes = {"none"};
@@ -148,6 +148,15 @@ TEST_CASE("outcome columns are compressed where that pays, and read back exactly
   CHECK(filters("constant") == 2);
   CHECK(filters("never") == 2);
   CHECK(filters("noise") == 0);     // deflate would gain little for its CPU
+  // Roles and KPI labels are stored only where the schema gives them (format 1.6).
+  auto attr = [&](const std::string& name, const char* key) {
+    H5Id d(H5Dopen2(f, ("variants/base/outcomes/" + name).c_str(), H5P_DEFAULT), H5Dclose, "open");
+    return has_attr(d, key) ? read_attr_string(d, key) : std::string("(none)");
+  };
+  CHECK(attr("count", "role") == "failure_month");
+  CHECK(attr("count", "kpi_label") == "(none)");
+  CHECK(attr("constant", "role") == "(none)");
+  CHECK(attr("constant", "kpi_label") == "steady");
   for (std::size_t c = 0; c < 4; ++c) {
     const auto back = read_doubles(f, "variants/base/outcomes/" + schema.outcome_columns[c].name);
     REQUIRE(back.size() == static_cast<std::size_t>(runs));
@@ -156,4 +165,16 @@ TEST_CASE("outcome columns are compressed where that pays, and read back exactly
       REQUIRE((std::isnan(want) ? std::isnan(back[i]) : back[i] == want));
     }
   }
+}
+
+TEST_CASE("a column role the readers do not know is a programming error, caught when the column is made") {
+  const fs::path path = scratch("bad_role.h5");
+  ModelSchema schema;
+  schema.outcome_columns = {{"alive", "1", "1 if alive", ColumnSpec::Type::u8, "survivl"}};
+  schema.causes = {"none"};
+  Provenance prov{1, 1, 1, 1, utc_now_iso8601(), "bad_role", "", ""};
+  ResultWriter writer(path.string(), false, prov);
+  auto variant = writer.add_variant("base", schema, 0, "{}");
+  const double row[1] = {1.0};
+  CHECK_THROWS_AS(variant->append_outcomes(0, 1, std::span<const double>(row, 1)), std::logic_error);
 }

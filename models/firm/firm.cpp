@@ -50,42 +50,42 @@ double net_cash(const LaneState& s, int lane) { return s.d[rCash][lane] - s.d[rD
 double months_lived(const LaneState& s, int lane) { return std::max(s.i[iMonths][lane], 1); }
 
 /// The fixed outcome columns, each with how it is read from a lane (plans' and rules'
-/// columns follow, one set per plan and rule).
+/// columns follow, one set per plan and rule). The spec's role and KPI label go into the
+/// result file with the column (docs/output-format.md).
 struct OutcomeColumn {
   ColumnSpec spec;
   double (*value)(const LaneState& s, int lane);
-  const char* kpi = nullptr;  ///< a summary's KPI line shows its mean under these words
 };
 using T = ColumnSpec::Type;
 const OutcomeColumn kOutcomeColumns[] = {
-    {{"survived", "1", "1 if the firm was alive at the horizon (0 if it failed or closed).", T::u8},
+    {{"survived", "1", "1 if the firm was alive at the horizon (0 if it failed or closed).", T::u8, "survival"},
      [](const LaneState& s, int l) { return s.i[iFailureMonth][l] > 0 ? 0.0 : 1.0; }},
-    {{"failure_month", "month", "Month the firm could not pay or closed (0 if it survived).", T::i32},
+    {{"failure_month", "month", "Month the firm could not pay or closed (0 if it survived).", T::i32, "failure_month"},
      [](const LaneState& s, int l) { return double(s.i[iFailureMonth][l]); }},
     {{"failure_cause", "1", "Index into monthly/cause (-1 if it survived); `closed` is an orderly closure, not an insolvency.", T::i32},
      [](const LaneState& s, int l) { return double(s.i[iCause][l]); }},
-    {{"final_cash", "USD", "Net cash at the end of the run: cash minus credit drawn and loans outstanding.", T::f64}, net_cash},
+    {{"final_cash", "USD", "Net cash at the end of the run: cash minus credit drawn and loans outstanding.", T::f64, "end_value"}, net_cash},
     {{"final_revenue", "USD/month", "Revenue in the last month lived.", T::f64},
      [](const LaneState& s, int l) { return s.d[rRevenue][l]; }},
-    {{"cumulative_profit", "USD", "Sum of monthly profits (net cash flows before loans).", T::f64},
+    {{"cumulative_profit", "USD", "Sum of monthly profits (net cash flows before loans).", T::f64, "profit"},
      [](const LaneState& s, int l) { return s.d[rCumulativeProfit][l]; }},
     {{"max_drawdown", "USD", "Largest fall of net cash from a previous peak.", T::f64},
      [](const LaneState& s, int l) { return s.d[rMaxDrawdown][l]; }},
-    {{"mean_alignment", "1", "Alignment index averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }, "alignment"},
-    {{"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }, "spend on strategy"},
-    {{"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }, "customer value"},
-    {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64},
-     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }, "friction"},
-    {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64},
+    {{"mean_alignment", "1", "Alignment index averaged over the months lived.", T::f64, "", "alignment"},
+     [](const LaneState& s, int l) { return s.d[rSumAlignment][l] / months_lived(s, l); }},
+    {{"mean_project_alignment", "1", "Share of spend on strategy, averaged over the months lived.", T::f64, "", "spend on strategy"},
+     [](const LaneState& s, int l) { return s.d[rSumProject][l] / months_lived(s, l); }},
+    {{"mean_customer_value", "1", "Customer value relative to competitors, averaged.", T::f64, "", "customer value"},
+     [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }},
+    {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64, "", "friction"},
+     [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }},
+    {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64, "", "months to realign"},
      [](const LaneState& s, int l) {
        return s.i[iRealignedMonth][l] > 0 ? double(s.i[iRealignedMonth][l] - s.i[iDisruptionMonth][l]) : NAN;
-     }, "months to realign"},
-    {{"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64},
+     }},
+    {{"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64, "input"},
      [](const LaneState& s, int l) { return s.d[rStartBufferDays][l]; }},
-    {{"market_fit", "1", "The run's product-market fit (segment average).", T::f64},
+    {{"market_fit", "1", "The run's product-market fit (segment average).", T::f64, "input"},
      [](const LaneState& s, int l) { return s.d[rFit][l]; }},
     {{"owner_payouts", "USD", "Profit drawn by the owners (beyond their salary).", T::f64},
      [](const LaneState& s, int l) { return s.d[rPayouts][l]; }},
@@ -97,16 +97,6 @@ const OutcomeColumn kOutcomeColumns[] = {
      [](const LaneState& s, int l) { return s.d[rStaff][l] * s.param(Param::headcount)[l]; }},
 };
 }  // namespace
-
-const std::vector<KpiColumn>& summary_kpis() {
-  static const std::vector<KpiColumn> kpis = [] {
-    std::vector<KpiColumn> k;
-    for (const auto& column : kOutcomeColumns)
-      if (column.kpi) k.push_back({column.spec.name, column.kpi});
-    return k;
-  }();
-  return kpis;
-}
 
 ModelSchema Firm::schema(const FirmSpec& spec) {
   ModelSchema s;
@@ -146,6 +136,7 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
     s.inputs.push_back({in.path, in.units, in.description, in.dist->describe()});
   s.design = spec.design;
   s.causes.assign(kFixedCauseNames.begin(), kFixedCauseNames.end());
+  s.orderly_causes = {kFixedCauseNames[kCauseClosed]};
   for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
   return s;
 }

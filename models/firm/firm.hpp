@@ -46,14 +46,6 @@ enum Observed : int {
   kFriction, kObservedCount
 };
 
-/// An outcome column a summary shows among its KPIs, and the words it shows it with: the
-/// flagged rows of the outcome table (firm.cpp), in its order.
-struct KpiColumn {
-  std::string name;
-  std::string label;
-};
-const std::vector<KpiColumn>& summary_kpis();
-
 class Firm {
  public:
   using Params = FirmSpec;

@@ -30,7 +30,7 @@ class Ishigami {
   static ModelSchema schema(const Params&) {
     return {{{"y", "1", "The outcome.", Binning::linear(-20.0, 30.0, 100)}},
             {{"y", "1", "Ishigami function plus the run's noise.", ColumnSpec::Type::f64},
-             {"failure_month", "month", "Never fails: 0.", ColumnSpec::Type::i32}},
+             {"failure_month", "month", "Never fails: 0.", ColumnSpec::Type::i32, "failure_month"}},
             {"none"},
             {},
             {}};

@@ -24,8 +24,8 @@ class RandomWalk {
 
   static ModelSchema schema(const Params&) {
     return {{{"position", "1", "Position of the walk.", Binning::linear(0.0, 10.0, 1000)}},
-            {{"survived", "1", "1 if never absorbed.", ColumnSpec::Type::u8},
-             {"failure_month", "month", "Month of absorption, 0 if never.", ColumnSpec::Type::i32},
+            {{"survived", "1", "1 if never absorbed.", ColumnSpec::Type::u8, "survival"},
+             {"failure_month", "month", "Month of absorption, 0 if never.", ColumnSpec::Type::i32, "failure_month"},
              {"final_position", "1", "Position at the end (0 once absorbed).", ColumnSpec::Type::f64}},
             {"absorbed"},
             {},

@@ -413,6 +413,75 @@ class Commands(Scratch):
                 else:
                     self.assertTrue(np.isclose(new[name][key], old[name][key], rtol=1e-12, atol=1e-15), name)
 
+    @staticmethod
+    def make_old_style(path):
+        """The file as format 1.5 wrote it: no column roles or KPI labels, no cause_orderly."""
+        with h5py.File(path, "r+") as f:
+            f.attrs["format_version"] = "1.5"
+            for g in f["variants"].values():
+                del g["monthly/cause_orderly"]
+                for d in g["outcomes"].values():
+                    for key in ("role", "kpi_label"):
+                        if key in d.attrs:
+                            del d.attrs[key]
+
+    def summaries(self, name):
+        text = run(["summarize", name], self.dir, check=0).stdout
+        j = json.loads(run(["summarize", name, "--json"], self.dir, check=0).stdout)
+        j.pop("file")
+        return text, j
+
+    def test_orderly_causes_are_marked_in_the_file(self):
+        closing = "rules: [{name: shut, when: runway_months < 0.5 and month > 12, do: close}]\n"
+        (self.dir / "c.yaml").write_text("simulation: {runs: 400, months: 60}\nfirm: {credit_limit_months: 0.5, segments: 2}\n" + closing)
+        run(["run", "c.yaml", "-o", "new.h5", "-q"], self.dir, check=0)
+        for name in ("old.h5", "unmarked.h5"):
+            shutil.copy(self.dir / "new.h5", self.dir / name)
+        self.make_old_style(self.dir / "old.h5")
+        with h5py.File(self.dir / "unmarked.h5", "r+") as f:
+            causes = [c.decode() for c in f["variants/base/monthly/cause"][()]]
+            self.assertEqual([c for c, o in zip(causes, f["variants/base/monthly/cause_orderly"][()]) if o], ["closed"])
+            f["variants/base/monthly/cause_orderly"][...] = 0
+        new_text, new_json = self.summaries("new.h5")
+        self.assertIn("closed in good order", new_text)
+        self.assertEqual(self.summaries("old.h5"), (new_text, new_json))
+        text, j = self.summaries("unmarked.h5")  # nothing marked orderly: every end an insolvency
+        self.assertNotIn("in good order", text)
+        self.assertEqual(j["variants"]["base"]["endings"]["closed"]["p"], 0)
+
+    def test_summaries_read_column_roles_not_names(self):
+        # The file marks the headline columns (docs/output-format.md): a file without the
+        # marks (format 1.5) summarizes as before, and one whose columns are renamed keeps
+        # its paired survival and profit lines, its KPIs and its 0/1 shares.
+        p = run(["run", str(SOURCE / "scenarios/cafe.yaml"), "--runs", "300", "-o", "new.h5", "-q"], self.dir, check=0)
+        for name in ("old.h5", "renamed.h5"):
+            shutil.copy(self.dir / "new.h5", self.dir / name)
+        with h5py.File(self.dir / "new.h5") as f:
+            o = f["variants/as_is/outcomes"]
+            self.assertEqual(o["survived"].attrs["role"], "survival")
+            self.assertEqual(o["cumulative_profit"].attrs["role"], "profit")
+            self.assertEqual(o["mean_alignment"].attrs["kpi_label"], "alignment")
+            self.assertNotIn("role", o["final_revenue"].attrs)
+        self.make_old_style(self.dir / "old.h5")
+        # (a moved column goes last; the last KPI column keeps the KPI line's order)
+        renames = {"survived": "alive_at_end", "cumulative_profit": "money_made", "months_to_realign": "realign_months"}
+        with h5py.File(self.dir / "renamed.h5", "r+") as f:
+            for g in f["variants"].values():
+                for old, new in renames.items():
+                    if old in g["outcomes"]:
+                        g["outcomes"].move(old, new)
+        new_text, new_json = self.summaries("new.h5")
+        old_text, old_json = self.summaries("old.h5")
+        self.assertEqual(new_text, old_text)
+        self.assertEqual(new_json, old_json)
+        self.assertIn("survival", new_text.split("vs as_is")[1])
+        renamed_text, renamed_json = self.summaries("renamed.h5")
+        self.assertEqual(renamed_text.replace("money made", "cumulative profit"), new_text)
+        v, r = new_json["variants"]["second_site+cut"], renamed_json["variants"]["second_site+cut"]
+        self.assertEqual(r["paired_deltas"]["alive_at_end"], v["paired_deltas"]["survived"])
+        self.assertEqual(r["kpis"]["alive_at_end"]["share"], v["kpis"]["survived"]["share"])
+        self.assertEqual(renamed_json["findings"], new_json["findings"])
+
     def test_sweep_two_parameters_prints_a_grid(self):
         (self.dir / "s.yaml").write_text("simulation: {runs: 500, months: 24}\n")
         p = run(["sweep", "s.yaml", "--grid", "alignment.level=0.2,0.9", "--grid", "firm.size=micro,large", "-o", "g.h5", "-q"],
@@ -569,7 +638,7 @@ class Inputs(Scratch):
         (self.dir / "d.yaml").write_text(DESIGNED.replace("SAMPLING", "lhs"))
         run(["run", "d.yaml", "-o", "d.h5", "-q"], self.dir, check=0)
         with h5py.File(self.dir / "d.h5") as f:
-            self.assertEqual(f.attrs["format_version"], "1.5")
+            self.assertEqual(f.attrs["format_version"], "1.6")
             g = f["variants/base/inputs"]
             self.assertEqual(sorted(g), ["firm.cash_buffer_days", "market.fit", "market.growth", "plans.site.revenue"])
             self.assertEqual(g.attrs["sampling"], "lhs")

@@ -384,6 +384,34 @@ class Readers(Base):
         self.assertIn("failure_month", runs.columns)
         self.assertEqual(int((runs.failure_month > 0).sum()), int((runs.survived == 0).sum()))
 
+    def test_roles_come_from_the_file_and_by_name_from_old_files(self):
+        # The variant comparison draws the columns the file marks as survival and profit;
+        # a file before format 1.6 has no marks, and its columns' names of then stand in.
+        import h5py
+        sys.path.insert(0, str(SOURCE / "tools"))
+        from smbsim_report import data
+        want = {"survival": ("survived", "1"), "profit": ("cumulative_profit", "USD")}
+        roles = data.load(self.dir / "v.h5")[1][0]["roles"]
+        self.assertEqual({k: roles[k] for k in want}, want)
+        for name in ("old.h5", "renamed.h5"):
+            shutil.copy(self.dir / "v.h5", self.dir / name)
+        with h5py.File(self.dir / "old.h5", "r+") as f:
+            f.attrs["format_version"] = "1.5"
+            for g in f["variants"].values():
+                del g["monthly/cause_orderly"]
+                for d in g["outcomes"].values():
+                    d.attrs.pop("role", None)
+        with h5py.File(self.dir / "renamed.h5", "r+") as f:
+            for g in f["variants"].values():
+                g["outcomes"].move("cumulative_profit", "money_made")
+        old = data.load(self.dir / "old.h5")[1][0]
+        self.assertEqual({k: old["roles"][k] for k in want}, want)
+        self.assertEqual(old["orderly"], {"closed"})
+        self.assertEqual(data.load(self.dir / "v.h5")[1][0]["orderly"], {"closed"})
+        self.assertEqual(data.load(self.dir / "renamed.h5")[1][0]["roles"]["profit"], ("money_made", "USD"))
+        self.report("renamed.h5", "-o", "renamed_report")
+        self.assertTrue((self.dir / "renamed_report" / "variant_comparison.png").exists())
+
 
 if __name__ == "__main__":
     SMBSIM = os.path.abspath(sys.argv[1])

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <ostream>
 #include <regex>
 
@@ -23,10 +24,6 @@ struct Column {
   std::string description;
   std::vector<double> values;
 };
-
-/// Outcome columns that are the run's inputs (drawn or set at the start), used until the
-/// file stores its inputs under inputs/.
-const std::vector<std::string> kInputOutcomes{"start_buffer_days", "market_fit"};
 
 struct Outcome {
   std::string column;     // empty: failure
@@ -108,9 +105,16 @@ nlohmann::json box_json(const prim::Box& b, const std::vector<Column>& inputs, c
   return {{"limits", limits}, {"coverage", b.coverage}, {"density", b.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
           {"mass", b.mass}, {"runs", b.points}, {"cases", b.cases}, {"restricted", b.restricted}};
 }
-}  // namespace
+/// What `smbsim discover` was asked: the file, the variant, the outcome and PRIM's options.
+struct DiscoverRequest {
+  std::string path;
+  std::string variant;  // empty: the first
+  Outcome outcome;
+  prim::Options prim;
+  bool json = false;
+};
 
-int cmd_discover(const std::vector<std::string>& args, Io io) {
+std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& args, std::ostream& out) {
   po::options_description visible("Options");
   visible.add_options()
       ("variant", po::value<std::string>(), "variant to analyse (default: the first)")
@@ -125,12 +129,13 @@ int cmd_discover(const std::vector<std::string>& args, Io io) {
                                     "Scenario discovery with PRIM (Friedman & Fisher 1999, as EMA Workbench does it): the\n"
                                     "ranges of the runs' uncertain inputs in which the outcome (failure by default) is\n"
                                     "concentrated, as a few boxes with their coverage, density, mass and a quasi-p-value\n"
-                                    "per restricted input, and a sentence in plain words (docs/analysis.md).\n\n", io.out);
-  if (!parsed) return kOk;
+                                    "per restricted input, and a sentence in plain words (docs/analysis.md).\n\n", out);
+  if (!parsed) return std::nullopt;
   const po::variables_map& vm = *parsed;
   if (!vm.count("file")) throw UsageError("FILE: expected a result file to analyse, found none (see smbsim discover --help)");
-  const Outcome outcome = parse_outcome(vm.count("outcome") ? vm["outcome"].as<std::string>() : "failure");
-  prim::Options po;
+  DiscoverRequest q;
+  q.outcome = parse_outcome(vm.count("outcome") ? vm["outcome"].as<std::string>() : "failure");
+  prim::Options& po = q.prim;
   if (vm.count("boxes")) po.max_boxes = static_cast<int>(parse_whole("--boxes", vm["boxes"].as<std::string>(), 1, 20));
   if (vm.count("density")) po.min_density = parse_fraction("--density", vm["density"].as<std::string>(), 0.0, 1.0);
   if (vm.count("mass-min")) po.mass_min = parse_fraction("--mass-min", vm["mass-min"].as<std::string>(), 0.001, 0.5);
@@ -138,145 +143,188 @@ int cmd_discover(const std::vector<std::string>& args, Io io) {
     po.peel_alpha = parse_fraction("--peel-alpha", vm["peel-alpha"].as<std::string>(), 0.01, 0.5);
     po.paste_alpha = po.peel_alpha;
   }
-  const std::string path = vm["file"].as<std::string>();
+  q.path = vm["file"].as<std::string>();
+  if (vm.count("variant")) q.variant = vm["variant"].as<std::string>();
+  q.json = vm["json"].as<bool>();
+  return q;
+}
 
+/// A variant's uncertain inputs and the outcome column, read from the file.
+struct DiscoverData {
+  std::string variant;
   std::vector<Column> inputs;
   std::vector<double> y_values;
-  std::string variant;
+};
+
+/// Outcome columns with role "input" (drawn or set at the start), unless a stored input
+/// under inputs/ holds the same values (to rounding: start_buffer_days is recomputed
+/// from the cash).
+void add_input_outcomes(hid_t file, const std::string& base, const VariantSummary& v, std::vector<Column>& inputs) {
+  auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!(std::abs(a[i] - b[i]) <= 1e-9 * std::max(1.0, std::abs(a[i])))) return false;
+    return true;
+  };
+  for (const auto& col : v.columns) {
+    if (col.role != "input") continue;
+    Column c = read_column(file, base + "/outcomes/" + col.name, col.name);
+    bool duplicate = false;
+    for (const auto& i : inputs) duplicate = duplicate || same(i.values, c.values);
+    if (!duplicate) inputs.push_back(std::move(c));
+  }
+}
+
+DiscoverData read_discover_data(const DiscoverRequest& q) {
   // summarize_file checks that this is a complete result file this build reads (and
   // reads it whole once): only then is it opened here.
+  const Summary summary = summarize_file(q.path);
   std::vector<std::string> variants;
-  for (const auto& v : summarize_file(path).variants) variants.push_back(v.name);
+  for (const auto& v : summary.variants) variants.push_back(v.name);
+  DiscoverData d;
+  d.variant = q.variant.empty() ? variants.front() : q.variant;
+  const auto at = std::find(variants.begin(), variants.end(), d.variant);
+  if (at == variants.end()) {
+    const auto hint = scenario::closest(d.variant, variants);
+    throw UsageError("--variant " + d.variant + ": expected a variant of " + q.path + (hint ? " (did you mean " + *hint + "?)" : ""));
+  }
+  const VariantSummary& v = summary.variants[static_cast<std::size_t>(at - variants.begin())];
   try {
-    H5Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
-    variant = variants.front();
-    if (vm.count("variant")) {
-      variant = vm["variant"].as<std::string>();
-      if (std::find(variants.begin(), variants.end(), variant) == variants.end()) {
-        const auto hint = scenario::closest(variant, variants);
-        throw UsageError("--variant " + variant + ": expected a variant of " + path + (hint ? " (did you mean " + *hint + "?)" : ""));
-      }
-    }
-    const std::string base = "variants/" + variant;
+    H5Id file(H5Fopen(q.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + q.path);
+    const std::string base = "variants/" + d.variant;
     if (link_exists(file, base + "/inputs"))
       for (const auto& name : child_names(open_group(file, base + "/inputs")))
-        if (name != "run") inputs.push_back(read_column(file, base + "/inputs/" + name, name));
-    for (const auto& name : kInputOutcomes) {
-      if (!link_exists(file, base + "/outcomes/" + name)) continue;
-      Column c = read_column(file, base + "/outcomes/" + name, name);
-      // The same values (to rounding: start_buffer_days is recomputed from the cash) as a stored input?
-      auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); ++i)
-          if (!(std::abs(a[i] - b[i]) <= 1e-9 * std::max(1.0, std::abs(a[i])))) return false;
-        return true;
-      };
-      bool duplicate = false;
-      for (const auto& i : inputs) duplicate = duplicate || same(i.values, c.values);
-      if (!duplicate) inputs.push_back(std::move(c));
-    }
-    const std::string column = outcome.column.empty() ? "survived" : outcome.column;
+        if (name != "run") d.inputs.push_back(read_column(file, base + "/inputs/" + name, name));
+    add_input_outcomes(file, base, v, d.inputs);
+    const std::string column = q.outcome.column.empty() ? column_with_role(v, "survival") : q.outcome.column;
+    if (column.empty())
+      throw InputError(q.path + ": expected an outcome column with role survival to explain failure, found none (use --outcome COLUMN<THRESHOLD)");
     if (!link_exists(file, base + "/outcomes/" + column)) {
       auto names = child_names(open_group(file, base + "/outcomes"));
       const auto hint = scenario::closest(column, names);
-      throw UsageError("--outcome " + outcome.text + ": expected an outcome column of " + path + ", found no \"" + column +
+      throw UsageError("--outcome " + q.outcome.text + ": expected an outcome column of " + q.path + ", found no \"" + column +
                        "\"" + (hint ? " (did you mean " + *hint + "?)" : ""));
     }
-    y_values = read_doubles(file, base + "/outcomes/" + column);
+    d.y_values = read_doubles(file, base + "/outcomes/" + column);
   } catch (const OutputError& e) {
-    throw InputError(path + ": expected a readable smbsim result file, found damage (" + e.what() + ")");
+    throw InputError(q.path + ": expected a readable smbsim result file, found damage (" + e.what() + ")");
   }
-  // Inputs that vary; runs where the outcome and every input are defined.
-  std::erase_if(inputs, [&](const Column& c) {
-    if (c.values.size() != y_values.size()) return true;
+  // Inputs that vary.
+  std::erase_if(d.inputs, [&](const Column& c) {
+    if (c.values.size() != d.y_values.size()) return true;
     double lo = INFINITY, hi = -INFINITY;
-    for (double v : c.values)
-      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    for (double x : c.values)
+      if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
     return !(hi > lo);
   });
-  if (inputs.empty())
-    throw InputError(path + ": expected runs with uncertain inputs (inputs/, or a varying start_buffer_days or market_fit), found none in variant " + variant);
+  if (d.inputs.empty())
+    throw InputError(q.path + ": expected runs with uncertain inputs (inputs/, or a varying outcome column with role input), found none in variant " + d.variant);
+  return d;
+}
+
+/// PRIM over the runs where the outcome and every input are defined.
+prim::Result run_prim(const DiscoverData& d, const DiscoverRequest& q, std::int64_t& dropped) {
   std::vector<std::size_t> rows;
-  for (std::size_t i = 0; i < y_values.size(); ++i) {
-    bool ok = std::isfinite(y_values[i]);
-    for (const auto& c : inputs) ok = ok && std::isfinite(c.values[i]);
+  for (std::size_t i = 0; i < d.y_values.size(); ++i) {
+    bool ok = std::isfinite(d.y_values[i]);
+    for (const auto& c : d.inputs) ok = ok && std::isfinite(c.values[i]);
     if (ok) rows.push_back(i);
   }
-  Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(inputs.size()));
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(d.inputs.size()));
   std::vector<unsigned char> y(rows.size());
+  const Outcome& outcome = q.outcome;
   for (std::size_t k = 0; k < rows.size(); ++k) {
-    for (std::size_t j = 0; j < inputs.size(); ++j) x(Eigen::Index(k), Eigen::Index(j)) = inputs[j].values[rows[k]];
-    const double v = y_values[rows[k]];
+    for (std::size_t j = 0; j < d.inputs.size(); ++j) x(Eigen::Index(k), Eigen::Index(j)) = d.inputs[j].values[rows[k]];
+    const double v = d.y_values[rows[k]];
     y[k] = outcome.column.empty() ? v == 0 : outcome.op == '<' ? v < outcome.threshold : v > outcome.threshold;
   }
-  const prim::Result r = prim::discover(x, y, po);
-  const std::int64_t dropped = static_cast<std::int64_t>(y_values.size() - rows.size());
-  const double share = r.points > 0 ? double(r.cases) / double(r.points) : 0;
+  dropped = static_cast<std::int64_t>(d.y_values.size() - rows.size());
+  return prim::discover(x, y, q.prim);
+}
 
-  if (vm["json"].as<bool>()) {
-    nlohmann::json j;
-    j["file"] = path;
-    j["variant"] = variant;
-    j["outcome"] = outcome.text;
-    j["runs"] = r.points;
-    j["runs_left_out"] = dropped;
-    j["cases"] = r.cases;
-    j["share"] = share;
-    j["inputs"] = nlohmann::json::object();
-    for (std::size_t k = 0; k < inputs.size(); ++k)
-      j["inputs"][inputs[k].name] = {{"units", inputs[k].units}, {"description", inputs[k].description}, {"range", {r.lo[k], r.hi[k]}}};
-    j["boxes"] = nlohmann::json::array();
-    for (const auto& f : r.boxes) {
-      nlohmann::json b = box_json(f.box, inputs, r);
-      b["quasi_p"] = nlohmann::json::object();
-      for (const auto& l : f.limits) {
-        nlohmann::json q = nlohmann::json::object();
-        if (l.lower_restricted) q["lower"] = l.qp_lower;
-        if (l.upper_restricted) q["upper"] = l.qp_upper;
-        b["quasi_p"][inputs[std::size_t(l.input)].name] = q;
-      }
-      b["p_value"] = f.p_value;
-      b["sentence"] = sentence(f, inputs, outcome);
-      b["trajectory"] = nlohmann::json::array();
-      for (const auto& t : f.trajectory) {
-        // The box's runs and cases from its shares, for the density's 95% Wilson interval.
-        const auto n = std::llround(t.mass * double(r.points));
-        const Interval d = wilson_interval(std::llround(t.density * double(n)), n);
-        b["trajectory"].push_back({{"coverage", t.coverage}, {"density", t.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
-                                   {"mass", t.mass}, {"restricted", t.restricted}});
-      }
-      b["chosen"] = f.chosen;
-      j["boxes"].push_back(b);
+void print_discover_json(const DiscoverRequest& q, const DiscoverData& d, const prim::Result& r, std::int64_t dropped,
+                         std::ostream& out) {
+  const auto& inputs = d.inputs;
+  nlohmann::json j;
+  j["file"] = q.path;
+  j["variant"] = d.variant;
+  j["outcome"] = q.outcome.text;
+  j["runs"] = r.points;
+  j["runs_left_out"] = dropped;
+  j["cases"] = r.cases;
+  j["share"] = r.points > 0 ? double(r.cases) / double(r.points) : 0;
+  j["inputs"] = nlohmann::json::object();
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    j["inputs"][inputs[k].name] = {{"units", inputs[k].units}, {"description", inputs[k].description}, {"range", {r.lo[k], r.hi[k]}}};
+  j["boxes"] = nlohmann::json::array();
+  for (const auto& f : r.boxes) {
+    nlohmann::json b = box_json(f.box, inputs, r);
+    b["quasi_p"] = nlohmann::json::object();
+    for (const auto& l : f.limits) {
+      nlohmann::json qp = nlohmann::json::object();
+      if (l.lower_restricted) qp["lower"] = l.qp_lower;
+      if (l.upper_restricted) qp["upper"] = l.qp_upper;
+      b["quasi_p"][inputs[std::size_t(l.input)].name] = qp;
     }
-    io.out << j.dump() << "\n";
-    return kOk;
+    b["p_value"] = f.p_value;
+    b["sentence"] = sentence(f, inputs, q.outcome);
+    b["trajectory"] = nlohmann::json::array();
+    for (const auto& t : f.trajectory) {
+      // The box's runs and cases from its shares, for the density's 95% Wilson interval.
+      const auto n = std::llround(t.mass * double(r.points));
+      const Interval di = wilson_interval(std::llround(t.density * double(n)), n);
+      b["trajectory"].push_back({{"coverage", t.coverage}, {"density", t.density}, {"density_lo", di.lo}, {"density_hi", di.hi},
+                                 {"mass", t.mass}, {"restricted", t.restricted}});
+    }
+    b["chosen"] = f.chosen;
+    j["boxes"].push_back(b);
   }
-  io.out << "Scenario discovery (PRIM) in " << path << ", variant " << variant << ": " << r.points << " runs";
-  if (dropped > 0) io.out << " (" << dropped << " left out: outcome or an input undefined)";
-  io.out << ", " << inputs.size() << " uncertain input" << (inputs.size() == 1 ? "" : "s") << ".\n"
-         << "Outcome " << outcome.text << ": " << r.cases << " runs (" << percent(share) << ").\n";
+  out << j.dump() << "\n";
+}
+
+void print_discover_text(const DiscoverRequest& q, const DiscoverData& d, const prim::Result& r, std::int64_t dropped,
+                         std::ostream& out) {
+  const auto& inputs = d.inputs;
+  const double share = r.points > 0 ? double(r.cases) / double(r.points) : 0;
+  out << "Scenario discovery (PRIM) in " << q.path << ", variant " << d.variant << ": " << r.points << " runs";
+  if (dropped > 0) out << " (" << dropped << " left out: outcome or an input undefined)";
+  out << ", " << inputs.size() << " uncertain input" << (inputs.size() == 1 ? "" : "s") << ".\n"
+      << "Outcome " << q.outcome.text << ": " << r.cases << " runs (" << percent(share) << ").\n";
   if (r.boxes.empty())
-    io.out << "\nNo box: no range of the inputs holds the outcome significantly more often than "
-           << percent(share) << " (a one-sided binomial test at 5%).\n";
+    out << "\nNo box: no range of the inputs holds the outcome significantly more often than "
+        << percent(share) << " (a one-sided binomial test at 5%).\n";
   for (std::size_t b = 0; b < r.boxes.size(); ++b) {
     const auto& f = r.boxes[b];
-    io.out << "\nBox " << b + 1 << ": density " << percent(f.box.density) << " (the outcome's rate inside), coverage "
-           << percent(f.box.coverage) << " (of all such runs), mass " << percent(f.box.mass) << " of runs\n";
+    out << "\nBox " << b + 1 << ": density " << percent(f.box.density) << " (the outcome's rate inside), coverage "
+        << percent(f.box.coverage) << " (of all such runs), mass " << percent(f.box.mass) << " of runs\n";
     for (const auto& l : f.limits) {
       const auto j = static_cast<std::size_t>(l.input);
       auto p_text = [](double p) { return p < 1e-99 ? std::string("<1e-99") : format_double("%.1e", p); };
       std::string qp;
       if (l.lower_restricted) qp += "lower " + p_text(l.qp_lower);
       if (l.upper_restricted) qp += (qp.empty() ? "" : ", ") + std::string("upper ") + p_text(l.qp_upper);
-      io.out << "  " << inputs[j].name << ": " << number(f.box.lo[j], inputs[j].units) << " to "
-             << number(f.box.hi[j], inputs[j].units) << " (all runs: " << number(r.lo[j], inputs[j].units) << " to "
-             << number(r.hi[j], inputs[j].units) << "; quasi-p " << qp << ")\n";
+      out << "  " << inputs[j].name << ": " << number(f.box.lo[j], inputs[j].units) << " to "
+          << number(f.box.hi[j], inputs[j].units) << " (all runs: " << number(r.lo[j], inputs[j].units) << " to "
+          << number(r.hi[j], inputs[j].units) << "; quasi-p " << qp << ")\n";
     }
-    io.out << "  " << sentence(f, inputs, outcome) << "\n";
+    out << "  " << sentence(f, inputs, q.outcome) << "\n";
   }
-  io.out << "\nEach box is the point of its peeling and pasting trajectory with the largest coverage x (density - "
-         << percent(share) << ")\n(or --density D: the largest coverage with density at least D), later boxes among the runs the\n"
-            "earlier ones left; --json lists every trajectory (the trade-off curve).\n";
+  out << "\nEach box is the point of its peeling and pasting trajectory with the largest coverage x (density - "
+      << percent(share) << ")\n(or --density D: the largest coverage with density at least D), later boxes among the runs the\n"
+         "earlier ones left; --json lists every trajectory (the trade-off curve).\n";
+}
+}  // namespace
+
+int cmd_discover(const std::vector<std::string>& args, Io io) {
+  const auto request = parse_discover(args, io.out);
+  if (!request) return kOk;
+  const DiscoverData data = read_discover_data(*request);
+  std::int64_t dropped = 0;
+  const prim::Result r = run_prim(data, *request, dropped);
+  if (request->json)
+    print_discover_json(*request, data, r, dropped, io.out);
+  else
+    print_discover_text(*request, data, r, dropped, io.out);
   return kOk;
 }
 

@@ -116,13 +116,6 @@ std::string index_cell(const Interval& i) {
   return format_double("%.2f", i.estimate) + " +-" + format_double("%.2f", 0.5 * (i.hi - i.lo));
 }
 
-std::string short_name(const SensitivityOutput& o) {
-  if (o.name.rfind("survival_", 0) == 0) return "surv " + o.name.substr(9);
-  if (o.name == "final_cash") return "final cash";
-  if (o.name == "failure_month") return "fail month";
-  return o.name;
-}
-
 /// A value of an output for people: survival in percent, cash in dollars, months.
 std::string output_value(const SensitivityOutput& o, double x, bool delta) {
   if (o.units == "1") return format_double(delta ? "%+.1f pts" : "%.1f%%", 100 * x);
@@ -132,7 +125,7 @@ std::string output_value(const SensitivityOutput& o, double x, bool delta) {
 
 void print_table(std::ostream& out, const SensitivityResult& r, bool total, std::size_t name_width) {
   out << "  " << std::left << std::setw(static_cast<int>(name_width)) << "parameter" << std::right;
-  for (const auto& o : r.outputs) out << std::setw(13) << short_name(o);
+  for (const auto& o : r.outputs) out << std::setw(13) << o.heading;
   out << "\n";
   for (std::size_t i = 0; i < r.inputs.size(); ++i) {
     out << "  " << std::left << std::setw(static_cast<int>(name_width)) << r.inputs[i].path << std::right;
@@ -146,10 +139,10 @@ std::string value_text(double x) {
   return format_double("%.4g", x);
 }
 
-void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
+/// What was analysed and how: the design, ignored correlations, the precision reached and
+/// the parameters' distributions.
+void print_sensitivity_header(std::ostream& out, const SensitivityResult& r, std::size_t name_width) {
   const std::size_t d = r.inputs.size();
-  std::size_t name_width = 24;
-  for (const auto& in : r.inputs) name_width = std::max(name_width, in.path.size() + 2);
   out << "Sensitivity of " << r.scenario << " (variant " << r.variant << "): " << d << " uncertain parameter"
       << (d > 1 ? "s" : "") << "\n  " << (r.sequence == sobol::Sequence::sobol ? "Sobol' design" : "random design") << " of "
       << r.rows << " rows (" << r.rows * static_cast<std::int64_t>(d + 2) << " points) x " << r.replicates
@@ -176,7 +169,10 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
   for (const auto& in : r.inputs)
     out << "  " << std::left << std::setw(static_cast<int>(name_width)) << in.path << std::right << in.distribution << "  "
         << value_text(in.low) << " / " << value_text(in.median) << " / " << value_text(in.high) << "\n";
+}
 
+/// The indices' tables, the outputs' means over the design and the shares of noise.
+void print_sensitivity_indices(std::ostream& out, const SensitivityResult& r, std::size_t name_width) {
   out << "\nTotal-order Sobol' indices: the share of an output's variance over the design that goes\n"
          "if the parameter were known, its interactions included (95% bootstrap intervals):\n";
   print_table(out, r, true, name_width);
@@ -211,7 +207,11 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
            "  more runs per point than with more rows (try --replicates "
         << static_cast<std::int64_t>(std::ceil(runs / 25) * 25) << ").\n";
   }
+}
 
+/// The curve of survival's total index, and the tornado on survival to the horizon.
+void print_sensitivity_curve_and_tornado(std::ostream& out, const SensitivityResult& r, std::size_t name_width) {
+  const std::size_t d = r.inputs.size();
   // The curve: total index of survival, month by month.
   out << "\nTotal index of survival, month 1 to " << r.months << " (each column a stretch of months; full bar = 1):\n";
   for (std::size_t i = 0; i < d; ++i) {
@@ -259,6 +259,68 @@ void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
   }
   out << "  (░ the parameter at its low end, █ at its high end: the change from all at their medians.)\n";
 }
+
+void print_sensitivity(std::ostream& out, const SensitivityResult& r) {
+  std::size_t name_width = 24;
+  for (const auto& in : r.inputs) name_width = std::max(name_width, in.path.size() + 2);
+  print_sensitivity_header(out, r, name_width);
+  print_sensitivity_indices(out, r, name_width);
+  print_sensitivity_curve_and_tornado(out, r, name_width);
+}
+
+/// The analysis' options from the command line (the run options given as `ro`).
+SensitivityOptions read_sensitivity_options(const po::variables_map& vm, const RunOptions& ro) {
+  SensitivityOptions o;
+  auto text = [&](const char* key) { return vm[key].as<std::string>(); };
+  if (vm.count("samples")) o.samples = parse_whole("--samples", text("samples"), 16, 1 << 20);
+
+  if (vm.count("precision")) o.precision = parse_fraction("--precision", text("precision"), 0.001, 0.5);
+  if (vm.count("max-samples")) {
+    if (!o.precision) throw UsageError("--max-samples: expected it only with --precision, found it without");
+    o.max_samples = parse_whole("--max-samples", text("max-samples"), 16, 1 << 20);
+  }
+  if (o.precision && o.samples > o.max_samples)
+    throw UsageError("--samples: expected at most --max-samples (" + std::to_string(o.max_samples) + ") rows, found " +
+                     std::to_string(o.samples));
+  if (vm.count("design")) {
+    const std::string d = text("design");
+    if (d == "sobol") o.sequence = sobol::Sequence::sobol;
+    else if (d == "random") o.sequence = sobol::Sequence::random;
+    else throw UsageError("--design: expected sobol or random, found \"" + d + "\"");
+  }
+  if (vm.count("common-runs")) {
+    const std::string c = text("common-runs");
+    if (c != "row" && c != "all") throw UsageError("--common-runs: expected row or all, found \"" + c + "\"");
+    o.shared_runs = c == "all";
+  }
+  // Each row its own runs: few per point are best (the noise is removed and averages over
+  // the rows); every point on the same runs: many, since their error does not average.
+  if (o.shared_runs) o.replicates = 200;
+  if (vm.count("replicates")) o.replicates = parse_whole("--replicates", text("replicates"), 2, 1000000);
+  if (vm.count("bootstrap")) o.bootstrap = static_cast<int>(parse_whole("--bootstrap", text("bootstrap"), 100, 100000));
+  if (vm.count("tornado-quantile"))
+    o.tornado_quantile = parse_fraction("--tornado-quantile", text("tornado-quantile"), 0.001, 0.49);
+  o.threads = ro.threads;
+  o.progress = !ro.quiet;
+  o.ignore_correlations = vm["ignore-correlations"].as<bool>();
+  return o;
+}
+
+/// The variant named by --variant (default: the first).
+std::size_t variant_option(const po::variables_map& vm, const scenario::Scenario& sc) {
+  std::size_t variant = 0;
+  if (vm.count("variant")) {
+    const std::string name = vm["variant"].as<std::string>();
+    std::string names;
+    bool found = false;
+    for (std::size_t i = 0; i < sc.variants.size(); ++i) {
+      names += (i ? ", " : "") + sc.variants[i].name;
+      if (sc.variants[i].name == name) variant = i, found = true;
+    }
+    if (!found) throw UsageError("--variant: expected one of the scenario's variants (" + names + "), found \"" + name + "\"");
+  }
+  return variant;
+}
 }  // namespace
 
 int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
@@ -296,51 +358,9 @@ int cmd_sensitivity(const std::vector<std::string>& args, Io io) {
   if (!parsed) return kOk;
   const po::variables_map& vm = *parsed;
   const RunOptions ro = read_run_options(vm);
-  SensitivityOptions o;
-  auto text = [&](const char* key) { return vm[key].as<std::string>(); };
-  if (vm.count("samples")) o.samples = parse_whole("--samples", text("samples"), 16, 1 << 20);
-
-  if (vm.count("precision")) o.precision = parse_fraction("--precision", text("precision"), 0.001, 0.5);
-  if (vm.count("max-samples")) {
-    if (!o.precision) throw UsageError("--max-samples: expected it only with --precision, found it without");
-    o.max_samples = parse_whole("--max-samples", text("max-samples"), 16, 1 << 20);
-  }
-  if (o.precision && o.samples > o.max_samples)
-    throw UsageError("--samples: expected at most --max-samples (" + std::to_string(o.max_samples) + ") rows, found " +
-                     std::to_string(o.samples));
-  if (vm.count("design")) {
-    const std::string d = text("design");
-    if (d == "sobol") o.sequence = sobol::Sequence::sobol;
-    else if (d == "random") o.sequence = sobol::Sequence::random;
-    else throw UsageError("--design: expected sobol or random, found \"" + d + "\"");
-  }
-  if (vm.count("common-runs")) {
-    const std::string c = text("common-runs");
-    if (c != "row" && c != "all") throw UsageError("--common-runs: expected row or all, found \"" + c + "\"");
-    o.shared_runs = c == "all";
-  }
-  // Each row its own runs: few per point are best (the noise is removed and averages over
-  // the rows); every point on the same runs: many, since their error does not average.
-  if (o.shared_runs) o.replicates = 200;
-  if (vm.count("replicates")) o.replicates = parse_whole("--replicates", text("replicates"), 2, 1000000);
-  if (vm.count("bootstrap")) o.bootstrap = static_cast<int>(parse_whole("--bootstrap", text("bootstrap"), 100, 100000));
-  if (vm.count("tornado-quantile"))
-    o.tornado_quantile = parse_fraction("--tornado-quantile", text("tornado-quantile"), 0.001, 0.49);
-  o.threads = ro.threads;
-  o.progress = !ro.quiet;
-  o.ignore_correlations = vm["ignore-correlations"].as<bool>();
+  SensitivityOptions o = read_sensitivity_options(vm, ro);
   const scenario::Scenario sc = load_scenario_for(ro);
-  std::size_t variant = 0;
-  if (vm.count("variant")) {
-    const std::string name = text("variant");
-    std::string names;
-    bool found = false;
-    for (std::size_t i = 0; i < sc.variants.size(); ++i) {
-      names += (i ? ", " : "") + sc.variants[i].name;
-      if (sc.variants[i].name == name) variant = i, found = true;
-    }
-    if (!found) throw UsageError("--variant: expected one of the scenario's variants (" + names + "), found \"" + name + "\"");
-  }
+  const std::size_t variant = variant_option(vm, sc);
   o.tornado_runs = sc.simulation.runs;
   check_sensitivity(sc, variant, o);
   const SensitivityResult r = on_all_ranks([&] { return run_sensitivity(sc, variant, o); });

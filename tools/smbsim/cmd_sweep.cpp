@@ -114,12 +114,11 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
   } else {
     for (const auto& v : s.variants) {
       io.out << "  " << std::left << std::setw(48) << v.name << std::right << cell(v.survival.back().second);
-      for (const auto& d : v.deltas)
-        if (d.column == "survived") {
-          char buf[64];
-          std::snprintf(buf, sizeof buf, "   vs first %+.1f pts [%+.1f, %+.1f]", 100 * d.mean, 100 * d.lo, 100 * d.hi);
-          io.out << buf;
-        }
+      if (const PairedDelta* d = delta_with_role(v, "survival")) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "   vs first %+.1f pts [%+.1f, %+.1f]", 100 * d->mean, 100 * d->lo, 100 * d->hi);
+        io.out << buf;
+      }
       io.out << "   " << sparkline(v.survival_curve, 24) << "\n";
     }
   }

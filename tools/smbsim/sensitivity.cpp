@@ -87,7 +87,8 @@ std::vector<Factor> uncertain_factors(const firm::FirmSpec& spec) {
   return out;
 }
 
-/// Where the per-run numbers are in the firm's outcome row.
+/// Where the per-run numbers are in the model's outcome row: the columns whose roles are
+/// failure_month and end_value (engine/model_schema.hpp).
 struct Columns {
   std::size_t failure_month = 0, final_cash = 0;
 };
@@ -95,11 +96,18 @@ Columns columns_of(const ModelSchema& schema) {
   Columns c;
   bool fm = false, cash = false;
   for (std::size_t i = 0; i < schema.outcome_columns.size(); ++i) {
-    if (schema.outcome_columns[i].name == "failure_month") c.failure_month = i, fm = true;
-    if (schema.outcome_columns[i].name == "final_cash") c.final_cash = i, cash = true;
+    if (schema.outcome_columns[i].role == "failure_month") c.failure_month = i, fm = true;
+    if (schema.outcome_columns[i].role == "end_value") c.final_cash = i, cash = true;
   }
-  if (!fm || !cash) throw std::logic_error("sensitivity: the model has no failure_month or final_cash outcome");
+  if (!fm || !cash) throw std::logic_error("sensitivity: the model has no outcome columns with roles failure_month and end_value");
   return c;
+}
+
+/// An output named after its column: "final_cash" reads "final cash".
+SensitivityOutput column_output(const ColumnSpec& c, const std::string& note, const std::string& heading = "") {
+  std::string label = c.name;
+  std::replace(label.begin(), label.end(), '_', ' ');
+  return {c.name, label + note, c.units, heading.empty() ? label.substr(0, 12) : heading};
 }
 
 /// The outputs' per-run values from a point's outcome rows: for each headline output
@@ -208,24 +216,39 @@ void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const 
   }
 }
 
-SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
-  const auto start = std::chrono::steady_clock::now();
-  check_sensitivity(sc, variant, o);
-  const scenario::Variant& v = sc.variants.at(variant);
-  const firm::FirmSpec& base = v.spec;
-  const std::vector<Factor> factors = uncertain_factors(base);
-  const auto& correlations = base.design.correlations;
-  const int d = static_cast<int>(factors.size());
-  const int months = sc.simulation.months;
-  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
-  const Ranks& ranks = Ranks::world();
-  const bool show = o.progress && ranks.root() && Progress::stderr_is_terminal();
+namespace {
+/// What every step of one sensitivity analysis shares: the scenario, the options, the
+/// factors and where the headline numbers are in the model's outcome rows.
+struct Analysis {
+  const scenario::Scenario& sc;
+  const SensitivityOptions& o;
+  const firm::FirmSpec& base;
+  std::vector<Factor> factors;
+  int d;
+  int months;
+  int threads;
+  const Ranks& ranks;
+  bool show;  ///< draw progress bars
+  Columns cols;
+  std::vector<int> horizons;
 
+  /// The base specification with factor i fixed at value_of(i).
+  template <class F>
+  firm::FirmSpec spec_at(F&& value_of) const {
+    firm::FirmSpec spec = base;
+    for (int i = 0; i < d; ++i) factors[static_cast<std::size_t>(i)].set(spec, value_of(i));
+    return spec;
+  }
+};
+
+/// The result's description of the analysis: provenance, inputs, outputs and the curve's months.
+SensitivityResult describe(const Analysis& a, const std::string& variant, const ModelSchema& schema) {
+  const SensitivityOptions& o = a.o;
   SensitivityResult res;
-  res.scenario = sc.name;
-  res.variant = v.name;
-  res.seed = sc.simulation.seed;
-  res.months = months;
+  res.scenario = a.sc.name;
+  res.variant = variant;
+  res.seed = a.sc.simulation.seed;
+  res.months = a.months;
   res.sequence = o.sequence;
   res.replicates = o.replicates;
   res.shared_runs = o.shared_runs;
@@ -233,105 +256,134 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
   res.precision = o.precision;
   res.tornado_quantile = o.tornado_quantile;
   res.tornado_runs = o.tornado_runs;
-  res.correlations_ignored = correlations;
-  for (const auto& f : factors)
+  res.correlations_ignored = a.base.design.correlations;
+  for (const auto& f : a.factors)
     res.inputs.push_back({f.path, Uncertain::kKindNames[f.dist->kind()], f.value(o.tornado_quantile), f.value(0.5),
                           f.value(1.0 - o.tornado_quantile)});
+  for (int h : a.horizons)
+    res.outputs.push_back({"survival_" + std::to_string(h), "survival to month " + std::to_string(h), "1", "surv " + std::to_string(h)});
+  res.outputs.push_back(column_output(schema.outcome_columns[a.cols.final_cash], ""));
+  res.outputs.push_back(column_output(schema.outcome_columns[a.cols.failure_month], " (the horizon if survived)", "fail month"));
+  const int step = (a.months + kMaxCurvePoints - 1) / kMaxCurvePoints;
+  for (int m = step; m < a.months; m += step) res.curve_months.push_back(m);
+  res.curve_months.push_back(a.months);
+  return res;
+}
 
-  std::vector<int> horizons;
-  for (int m : {12, 24, 60, 120})
-    if (m < months) horizons.push_back(m);
-  horizons.push_back(months);
-  for (int h : horizons) res.outputs.push_back({"survival_" + std::to_string(h), "survival to month " + std::to_string(h), "1"});
-  res.outputs.push_back({"final_cash", "final cash", "USD"});
-  res.outputs.push_back({"failure_month", "failure month (the horizon if survived)", "month"});
-  const int step = (months + kMaxCurvePoints - 1) / kMaxCurvePoints;
-  for (int m = step; m < months; m += step) res.curve_months.push_back(m);
-  res.curve_months.push_back(months);
+/// The Sobol' design's accumulators sized for `points` points.
+void size_point_values(const Analysis& a, std::int64_t points, int groups, const std::vector<double>& group_runs,
+                       std::vector<sobol::PointValues>& headline, std::vector<sobol::PointValues>& curve) {
+  const SensitivityOptions& o = a.o;
+  for (auto& p : headline) {
+    p.groups = groups;
+    p.group_runs = group_runs;
+    p.runs_per_row = !o.shared_runs;
+    p.sum.resize(static_cast<std::size_t>(points * groups));
+    p.squares.resize(static_cast<std::size_t>(points * groups));
+  }
+  // The curve: with each row its own runs, its points' halves too (the noise to remove);
+  // survival is 0 or 1, so no squares.
+  for (auto& p : curve) {
+    if (o.shared_runs) {
+      p.mean.resize(static_cast<std::size_t>(points));
+      continue;
+    }
+    p.groups = 2;
+    p.group_runs = {static_cast<double>(o.replicates / 2), static_cast<double>(o.replicates - o.replicates / 2)};
+    p.runs_per_row = p.binary = true;
+    p.sum.resize(static_cast<std::size_t>(points * 2));
+  }
+}
 
-  const Columns cols = columns_of(firm::Firm::schema(base));
-  const RunValues run_values(horizons, months, cols);
-  const std::size_t outputs = run_values.outputs();
-  auto spec_at = [&](auto&& value_of) {
-    firm::FirmSpec spec = base;
-    for (int i = 0; i < d; ++i) factors[static_cast<std::size_t>(i)].set(spec, value_of(i));
-    return spec;
-  };
+/// Point k's records: the headline outputs' sums and squares by group of runs, and the
+/// curve's survivors to each month (in each half of the runs).
+void record_point(const Analysis& a, const SensitivityResult& res, std::int64_t k, std::span<const double> r,
+                  std::size_t width, const std::vector<double>& values, int groups,
+                  std::vector<sobol::PointValues>& headline, std::vector<sobol::PointValues>& curve) {
+  const auto kk = static_cast<std::size_t>(k);
+  const auto n = static_cast<std::size_t>(a.o.replicates);
+  const auto g = static_cast<std::size_t>(groups);
+  for (std::size_t out = 0; out < headline.size(); ++out) {
+    double* sum = &headline[out].sum[kk * g];
+    double* squares = &headline[out].squares[kk * g];
+    std::fill_n(sum, g, 0.0);
+    std::fill_n(squares, g, 0.0);
+    for (std::size_t run = 0; run < n; ++run) {
+      const double x = values[out * n + run];
+      sum[run * g / n] += x;
+      squares[run * g / n] += x * x;
+    }
+  }
+  // The curve: survivors to each month, from the failure months.
+  for (std::size_t c = 0; c < res.curve_months.size(); ++c) {
+    std::int64_t alive[2] = {0, 0};  // in the first and the second half of the runs
+    for (std::size_t run = 0; run < n; ++run) {
+      const double fm = r[run * width + a.cols.failure_month];
+      alive[run < n / 2 ? 0 : 1] += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
+    }
+    if (a.o.shared_runs) {
+      curve[c].mean[kk] = static_cast<double>(alive[0] + alive[1]) / static_cast<double>(n);
+    } else {
+      curve[c].sum[kk * 2] = static_cast<double>(alive[0]);
+      curve[c].sum[kk * 2 + 1] = static_cast<double>(alive[1]);
+    }
+  }
+}
 
-  // The Sobol' design, grown by doubling while the intervals are wider than asked.
-  std::vector<sobol::PointValues> headline(outputs), curve(res.curve_months.size());
+/// Rank 0's estimate at `rows` rows, and whether to double the design: while the widest
+/// interval is wider than asked and more rows can still narrow it.
+bool estimate_and_decide(const Analysis& a, tbb::task_arena& arena, const std::vector<sobol::PointValues>& headline,
+                         std::int64_t rows, SensitivityResult& res) {
+  const SensitivityOptions& o = a.o;
+  arena.execute([&] { res.indices = sobol::estimate(headline, a.d, rows, o.bootstrap, a.sc.simulation.seed); });
+  if (!o.precision) return false;
+  const double widest = widest_total_half_width(res.indices);
+  res.convergence.emplace_back(rows, widest);
+  if (widest <= *o.precision) return false;
+  // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); with every
+  // point on the same runs, the part of those R runs stays. If the widest interval
+  // shrank by less than a tenth, that part dominates: more rows will not help, more
+  // replicates will. (With each row its own runs, both parts shrink with the rows.)
+  res.precision_met = false;
+  if (o.shared_runs && res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
+    res.precision_limit = "replicates";
+    return false;
+  }
+  if (rows * 2 > o.max_samples) {
+    res.precision_limit = "max_samples";
+    return false;
+  }
+  res.precision_met = true;
+  return true;
+}
+
+/// The Sobol' design, grown by doubling while the intervals are wider than asked; the
+/// curve's per-point values are left in `curve` for the estimate after the tornado.
+void run_sobol(const Analysis& a, const RunValues& run_values, DesignRunConfig& cfg, tbb::task_arena& arena,
+               std::vector<sobol::PointValues>& curve, SensitivityResult& res) {
+  const SensitivityOptions& o = a.o;
+  std::vector<sobol::PointValues> headline(run_values.outputs());
+  curve.assign(res.curve_months.size(), {});
   const int groups = static_cast<int>(std::min<std::int64_t>(o.replicates, kGroups));
   std::vector<double> group_runs(static_cast<std::size_t>(groups), 0.0);
   for (std::int64_t run = 0; run < o.replicates; ++run) group_runs[static_cast<std::size_t>(run * groups / o.replicates)] += 1;
-  tbb::task_arena arena(threads);
-  DesignRunConfig cfg;
-  cfg.seed = sc.simulation.seed;
-  cfg.runs = o.replicates;
-  cfg.row_points = o.shared_runs ? 0 : d + 2;
-  cfg.months = months;
-  cfg.threads = threads;
   std::int64_t rows = o.samples, done_points = 0;
   for (;;) {
-    const sobol::UnitDesign u = sobol::unit_design(d, rows, o.sequence, sc.simulation.seed);
+    const sobol::UnitDesign u = sobol::unit_design(a.d, rows, o.sequence, a.sc.simulation.seed);
     const std::int64_t points = u.points();
-    for (auto& p : headline) {
-      p.groups = groups;
-      p.group_runs = group_runs;
-      p.runs_per_row = !o.shared_runs;
-      p.sum.resize(static_cast<std::size_t>(points * groups));
-      p.squares.resize(static_cast<std::size_t>(points * groups));
-    }
-    // The curve: with each row its own runs, its points' halves too (the noise to remove);
-    // survival is 0 or 1, so no squares.
-    for (auto& p : curve) {
-      if (o.shared_runs) {
-        p.mean.resize(static_cast<std::size_t>(points));
-        continue;
-      }
-      p.groups = 2;
-      p.group_runs = {static_cast<double>(o.replicates / 2), static_cast<double>(o.replicates - o.replicates / 2)};
-      p.runs_per_row = p.binary = true;
-      p.sum.resize(static_cast<std::size_t>(points * 2));
-    }
+    size_point_values(a, points, groups, group_runs, headline, curve);
     // This rank's share of the new points (all of them in one process).
-    const auto [mine, mine_end] = ranks.block_range(points - done_points, ranks.rank());
-    Progress progress("sobol " + std::to_string(rows) + " rows", (mine_end - mine) * o.replicates, show);
+    const auto [mine, mine_end] = a.ranks.block_range(points - done_points, a.ranks.rank());
+    Progress progress("sobol " + std::to_string(rows) + " rows", (mine_end - mine) * o.replicates, a.show);
     cfg.progress = &progress;
     tbb::enumerable_thread_specific<std::vector<double>> scratch;
     run_design<firm::Firm>(
         done_points + mine, mine_end - mine, cfg,
-        [&](std::int64_t k) { return spec_at([&](int i) { return factors[static_cast<std::size_t>(i)].value(u.point(k, i)); }); },
+        [&](std::int64_t k) { return a.spec_at([&](int i) { return a.factors[static_cast<std::size_t>(i)].value(u.point(k, i)); }); },
         [&](std::int64_t k, std::span<const double> r, std::size_t width) {
           std::vector<double>& values = scratch.local();
           run_values(r, width, o.replicates, values);
-          const auto kk = static_cast<std::size_t>(k);
-          const auto n = static_cast<std::size_t>(o.replicates);
-          const auto g = static_cast<std::size_t>(groups);
-          for (std::size_t out = 0; out < outputs; ++out) {
-            double* sum = &headline[out].sum[kk * g];
-            double* squares = &headline[out].squares[kk * g];
-            std::fill_n(sum, g, 0.0);
-            std::fill_n(squares, g, 0.0);
-            for (std::size_t run = 0; run < n; ++run) {
-              const double x = values[out * n + run];
-              sum[run * g / n] += x;
-              squares[run * g / n] += x * x;
-            }
-          }
-          // The curve: survivors to each month, from the failure months.
-          for (std::size_t c = 0; c < res.curve_months.size(); ++c) {
-            std::int64_t alive[2] = {0, 0};  // in the first and the second half of the runs
-            for (std::size_t run = 0; run < n; ++run) {
-              const double fm = r[run * width + cols.failure_month];
-              alive[run < n / 2 ? 0 : 1] += fm == 0 || fm > res.curve_months[c] ? 1 : 0;
-            }
-            if (o.shared_runs) {
-              curve[c].mean[kk] = static_cast<double>(alive[0] + alive[1]) / static_cast<double>(n);
-            } else {
-              curve[c].sum[kk * 2] = static_cast<double>(alive[0]);
-              curve[c].sum[kk * 2 + 1] = static_cast<double>(alive[1]);
-            }
-          }
+          record_point(a, res, k, r, width, values, groups, headline, curve);
         });
     progress.finish();
     std::vector<Part> parts;
@@ -341,45 +393,28 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
       auto& values = o.shared_runs ? p.mean : p.sum;
       parts.push_back({&values, values.size() / static_cast<std::size_t>(points)});
     }
-    gather_points(ranks, "design points", done_points, points - done_points, parts);
+    gather_points(a.ranks, "design points", done_points, points - done_points, parts);
     done_points = points;
     res.rows = rows;
     // Rank 0 estimates and decides whether to grow the design; the others follow.
-    auto grow = [&] {
-      arena.execute([&] { res.indices = sobol::estimate(headline, d, rows, o.bootstrap, sc.simulation.seed); });
-      if (!o.precision) return false;
-      const double widest = widest_total_half_width(res.indices);
-      res.convergence.emplace_back(rows, widest);
-      if (widest <= *o.precision) return false;
-      // Doubling the rows shrinks the rows' part of the error by 1/sqrt(2); with every
-      // point on the same runs, the part of those R runs stays. If the widest interval
-      // shrank by less than a tenth, that part dominates: more rows will not help, more
-      // replicates will. (With each row its own runs, both parts shrink with the rows.)
-      res.precision_met = false;
-      if (o.shared_runs && res.convergence.size() >= 2 && widest > 0.9 * res.convergence[res.convergence.size() - 2].second) {
-        res.precision_limit = "replicates";
-        return false;
-      }
-      if (rows * 2 > o.max_samples) {
-        res.precision_limit = "max_samples";
-        return false;
-      }
-      res.precision_met = true;
-      return true;
-    };
-    if (!ranks.broadcast(ranks.root() && grow())) break;
+    if (!a.ranks.broadcast(a.ranks.root() && estimate_and_decide(a, arena, headline, rows, res))) break;
     rows *= 2;
   }
   res.runs = done_points * o.replicates;
+}
 
-  // The tornado: point 0 has every parameter at its median, point 1 + 2i parameter i at
-  // its low quantile and 2 + 2i at its high one, all on the same runs.
-  const std::int64_t tornado_points = 1 + 2 * static_cast<std::int64_t>(d);
+/// The tornado's per-run values (point, output, run): point 0 has every parameter at its
+/// median, point 1 + 2i parameter i at its low quantile and 2 + 2i at its high one, all
+/// on the same runs.
+std::vector<double> run_tornado(const Analysis& a, const RunValues& run_values, DesignRunConfig& cfg) {
+  const SensitivityOptions& o = a.o;
+  const std::int64_t tornado_points = 1 + 2 * static_cast<std::int64_t>(a.d);
+  const std::size_t outputs = run_values.outputs();
   const auto n = static_cast<std::size_t>(o.tornado_runs);
-  std::vector<double> tv(static_cast<std::size_t>(tornado_points) * outputs * n);  // point, output, run
+  std::vector<double> tv(static_cast<std::size_t>(tornado_points) * outputs * n);
   {
-    const auto [mine, mine_end] = ranks.block_range(tornado_points, ranks.rank());
-    Progress progress("tornado", (mine_end - mine) * o.tornado_runs, show);
+    const auto [mine, mine_end] = a.ranks.block_range(tornado_points, a.ranks.rank());
+    Progress progress("tornado", (mine_end - mine) * o.tornado_runs, a.show);
     cfg.runs = o.tornado_runs;
     cfg.row_points = 0;  // one set of runs for every bar: paired differences
     cfg.progress = &progress;
@@ -387,8 +422,8 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     run_design<firm::Firm>(
         mine, mine_end - mine, cfg,
         [&](std::int64_t k) {
-          return spec_at([&](int i) {
-            const auto& f = factors[static_cast<std::size_t>(i)];
+          return a.spec_at([&](int i) {
+            const auto& f = a.factors[static_cast<std::size_t>(i)];
             if (k > 0 && (k - 1) / 2 == i) return f.value(k % 2 == 1 ? o.tornado_quantile : 1.0 - o.tornado_quantile);
             return f.value(0.5);
           });
@@ -400,20 +435,25 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
         });
     progress.finish();
   }
-  gather_points(ranks, "tornado points", 0, tornado_points, {{&tv, outputs * n}});
-  // Rank 0 alone estimates from here on, after the last exchange: the others are done.
-  if (!ranks.root()) return res;
+  gather_points(a.ranks, "tornado points", 0, tornado_points, {{&tv, outputs * n}});
+  return tv;
+}
+
+/// The curve's indices and the tornado's bars, on rank 0.
+void estimate_curve_and_tornado(const Analysis& a, tbb::task_arena& arena, const std::vector<sobol::PointValues>& curve,
+                                const std::vector<double>& tv, std::size_t outputs, SensitivityResult& res) {
   // The curve's bands from fewer resamples: a band drawn month by month needs less than
   // the headline intervals, and the curve has a hundred and more outputs.
-  res.curve_bootstrap = std::min(o.bootstrap, kCurveBootstrap);
+  res.curve_bootstrap = std::min(a.o.bootstrap, kCurveBootstrap);
   // A few months at a time: the estimator keeps each output's values at every row for
   // its resamples, and the resamples do not depend on the outputs, so the same numbers.
   for (std::size_t c = 0; c < curve.size(); c += kCurveChunk) {
     const auto chunk = std::span<const sobol::PointValues>(curve).subspan(c, std::min(kCurveChunk, curve.size() - c));
     arena.execute([&] {
-      for (auto& x : sobol::estimate(chunk, d, rows, res.curve_bootstrap, sc.simulation.seed)) res.curve.push_back(std::move(x));
+      for (auto& x : sobol::estimate(chunk, a.d, res.rows, res.curve_bootstrap, a.sc.simulation.seed)) res.curve.push_back(std::move(x));
     });
   }
+  const auto n = static_cast<std::size_t>(a.o.tornado_runs);
   for (std::size_t out = 0; out < outputs; ++out) {
     auto slice = [&](std::int64_t k) {
       return std::span<const double>(&tv[(static_cast<std::size_t>(k) * outputs + out) * n], n);
@@ -422,12 +462,44 @@ SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t vari
     double s = 0;
     for (double x : slice(0)) s += x;
     t.center = s / static_cast<double>(n);
-    for (int i = 0; i < d; ++i) {
+    for (int i = 0; i < a.d; ++i) {
       const auto lo = slice(1 + 2 * i), hi = slice(2 + 2 * i);
       t.bars.push_back({paired(lo, slice(0)), paired(hi, slice(0)), paired(hi, lo)});
     }
     res.tornado.push_back(std::move(t));
   }
+}
+}  // namespace
+
+SensitivityResult run_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  check_sensitivity(sc, variant, o);
+  const scenario::Variant& v = sc.variants.at(variant);
+  const ModelSchema schema = firm::Firm::schema(v.spec);
+  const Ranks& ranks = Ranks::world();
+  Analysis a{sc, o, v.spec, uncertain_factors(v.spec), 0, sc.simulation.months,
+             o.threads > 0 ? o.threads : tbb::info::default_concurrency(), ranks,
+             o.progress && ranks.root() && Progress::stderr_is_terminal(), columns_of(schema), {}};
+  a.d = static_cast<int>(a.factors.size());
+  for (int m : {12, 24, 60, 120})
+    if (m < a.months) a.horizons.push_back(m);
+  a.horizons.push_back(a.months);
+  SensitivityResult res = describe(a, v.name, schema);
+  const RunValues run_values(a.horizons, a.months, a.cols);
+
+  tbb::task_arena arena(a.threads);
+  DesignRunConfig cfg;
+  cfg.seed = sc.simulation.seed;
+  cfg.runs = o.replicates;
+  cfg.row_points = o.shared_runs ? 0 : a.d + 2;
+  cfg.months = a.months;
+  cfg.threads = a.threads;
+  std::vector<sobol::PointValues> curve;
+  run_sobol(a, run_values, cfg, arena, curve, res);
+  const std::vector<double> tv = run_tornado(a, run_values, cfg);
+  // Rank 0 alone estimates from here on, after the last exchange: the others are done.
+  if (!ranks.root()) return res;
+  estimate_curve_and_tornado(a, arena, curve, tv, run_values.outputs(), res);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
 }

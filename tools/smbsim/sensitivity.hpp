@@ -48,6 +48,7 @@ struct SensitivityOutput {
   std::string name;   ///< "survival_120", "final_cash", "failure_month"
   std::string label;  ///< "survival to month 120"
   std::string units;
+  std::string heading;  ///< a table's column heading, at most 12 characters: "surv 120"
 };
 
 /// One parameter's bar: the output at the low and at the high end minus the output with

@@ -1,6 +1,5 @@
 #include "tools/smbsim/summary_text.hpp"
 
-#include "models/firm/firm.hpp"
 #include "models/scenario/text.hpp"
 
 #include <algorithm>
@@ -29,11 +28,13 @@ std::string interval_pct(const Interval& i) {
 }
 
 std::string pretty(const std::string& name) {
-  if (name == "closed") return "closed in good order";
   std::string s = name;
   std::replace(s.begin(), s.end(), '_', ' ');
   return s;
 }
+
+/// A cause in words: an orderly end says so ("closed in good order").
+std::string cause_text(const CauseSummary& c) { return pretty(c.name) + (c.orderly ? " in good order" : ""); }
 
 /// A variant's overrides as a reader wants them: as written when short, else the keys
 /// and the names of the plans and rules it adds.
@@ -82,12 +83,6 @@ const ColumnSummary* column(const VariantSummary& v, const std::string& name) {
   return nullptr;
 }
 
-const PairedDelta* delta(const VariantSummary& v, const std::string& name) {
-  for (const auto& d : v.deltas)
-    if (d.column == name) return &d;
-  return nullptr;
-}
-
 }  // namespace
 
 std::string percent(double share, int decimals) {
@@ -125,7 +120,7 @@ std::vector<std::string> findings(const Summary& s) {
                 std::to_string(s.months) + " months (95% CI " + format_double("%.1f", 100 * end.lo) + "-" + format_double("%.1f", 100 * end.hi) + ").");
   if (!base.causes.empty()) {
     const CauseSummary& top = base.causes.front();
-    std::string cause = pretty(top.name);
+    std::string cause = cause_text(top);
     if (!cause.empty()) cause[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(cause[0])));  // starts a sentence
     out.push_back(cause + " accounts for the most failures: " + percent(top.share_of_failures.estimate, 0) +
                   " of them (95% CI " + format_double("%.0f", 100 * top.share_of_failures.lo) + "-" +
@@ -144,7 +139,7 @@ std::vector<std::string> findings(const Summary& s) {
   }
   for (std::size_t i = 1; i < s.variants.size(); ++i) {
     const VariantSummary& v = s.variants[i];
-    const PairedDelta* d = delta(v, "survived");
+    const PairedDelta* d = delta_with_role(v, "survival");
     if (!d) continue;
     const bool clear = d->lo > 0 || d->hi < 0;
     std::string line = v.name + " " + (d->mean >= 0 ? "gains " : "loses ") + format_double("%.1f", std::fabs(100 * d->mean)) +
@@ -167,7 +162,9 @@ Summary printable_copy(Summary s) {
     v.overrides = scenario::printable(overrides_text(v.overrides));  // shortened first: the raw YAML has newlines
     for (auto& c : v.causes) c.name = scenario::printable(c.name);
     for (auto& q : v.at_end) q = {scenario::printable(q.name), scenario::printable(q.units), q.q05, q.q50, q.q95, q.mean, q.sem};
-    for (auto& c : v.columns) c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem};
+    for (auto& c : v.columns)
+      c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem, c.share, c.role,
+           scenario::printable(c.kpi_label)};
     for (auto& d : v.deltas) d.column = scenario::printable(d.column);
   }
   return s;
@@ -185,14 +182,14 @@ void print_summary(const Summary& raw, std::ostream& out) {
     out << "\n  curve       100% |" << sparkline(v.survival_curve, 60) << "| month " << s.months << "\n";
     out << "  failures    " << v.failures << " of " << v.runs;
     for (const auto& c : v.causes)
-      if (c.name == "closed") out << " (" << v.failures - c.count << " insolvent, " << c.count << " closed in good order)";
+      if (c.orderly) out << " (" << v.failures - c.count << " insolvent, " << c.count << " " << cause_text(c) << ")";
     if (v.median_failure_month)
       out << "; median month " << format_double("%.0f", v.median_failure_month->estimate) << " [" << format_double("%.0f", v.median_failure_month->lo)
           << ", " << format_double("%.0f", v.median_failure_month->hi) << "]";
     out << "\n";
     for (std::size_t k = 0; k < std::min<std::size_t>(v.causes.size(), 6); ++k) {
       const auto& c = v.causes[k];
-      out << "    " << std::left << std::setw(21) << pretty(c.name) << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
+      out << "    " << std::left << std::setw(21) << cause_text(c) << std::right << std::setw(7) << percent(c.share_of_failures.estimate)
           << " [" << format_double("%.1f", 100 * c.share_of_failures.lo) << ", " << format_double("%.1f", 100 * c.share_of_failures.hi)
           << "] of failures, months " << c.first_quartile_month << "-" << c.third_quartile_month << " (middle half)\n";
     }
@@ -207,10 +204,9 @@ void print_summary(const Summary& raw, std::ostream& out) {
           << "], 5%-95% " << money(q.q05.estimate) << " to " << money(q.q95.estimate) << "\n";
     }
     out << "  KPIs (mean +- s.e. over runs):";
-    for (const auto& kpi : firm::summary_kpis()) {
-      if (const ColumnSummary* c = column(v, kpi.name); c && c->count > 0)
-        out << "  " << kpi.label << " " << format_double("%.3g", c->mean) << " +- " << format_double("%.2g", c->sem);
-    }
+    for (const auto& c : v.columns)  // the columns the file labels as KPIs, in its order
+      if (!c.kpi_label.empty() && c.count > 0)
+        out << "  " << c.kpi_label << " " << format_double("%.3g", c.mean) << " +- " << format_double("%.2g", c.sem);
     out << "\n";
     for (const auto& plan : names_with(v, "plan_", "_started")) {
       const ColumnSummary* started = column(v, "plan_" + plan + "_started");
@@ -232,10 +228,10 @@ void print_summary(const Summary& raw, std::ostream& out) {
     }
     if (!v.deltas.empty()) {
       out << "  vs " << s.variants.front().name << " (paired, 95% CI):";
-      if (const PairedDelta* d = delta(v, "survived"))
+      if (const PairedDelta* d = delta_with_role(v, "survival"))
         out << "  survival " << format_double("%+.1f", 100 * d->mean) << " pts [" << format_double("%+.1f", 100 * d->lo) << ", " << format_double("%+.1f", 100 * d->hi) << "]";
-      if (const PairedDelta* d = delta(v, "cumulative_profit"))
-        out << "  cumulative profit " << money(d->mean) << " [" << money(d->lo) << ", " << money(d->hi) << "]";
+      if (const PairedDelta* d = delta_with_role(v, "profit"))
+        out << "  " << pretty(d->column) << " " << money(d->mean) << " [" << money(d->lo) << ", " << money(d->hi) << "]";
       out << "\n";
     }
   }
@@ -257,11 +253,6 @@ nlohmann::json json_interval(const Interval& i) {
   return {{"p", json_number(i.estimate)}, {"lo", json_number(i.lo)}, {"hi", json_number(i.hi)}};
 }
 
-bool is_share_column(const std::string& name) {
-  const auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
-  return name == "survived" || ends("_started") || ends("_fired");
-}
-
 /// How the firms ended, each a share of runs with its Wilson interval (so the report
 /// draws and tabulates the terminal's figures): insolvent and closed in good order, the
 /// insolvencies by cause (shares of insolvencies), and the ends by year (by month under
@@ -269,13 +260,13 @@ bool is_share_column(const std::string& name) {
 void add_endings(const VariantSummary& v, nlohmann::json& variant) {
   std::int64_t closed = 0;
   for (const auto& c : v.causes)
-    if (c.name == "closed") closed = c.count;
+    if (c.orderly) closed += c.count;
   const std::int64_t insolvent = v.failures - closed;
   variant["endings"] = {{"insolvent", json_interval(wilson_interval(insolvent, v.runs))},
                         {"closed", json_interval(wilson_interval(closed, v.runs))}};
   variant["insolvency_cause_intervals"] = nlohmann::json::object();
   for (const auto& c : v.causes)
-    if (c.name != "closed") variant["insolvency_cause_intervals"][c.name] = json_interval(wilson_interval(c.count, insolvent));
+    if (!c.orderly) variant["insolvency_cause_intervals"][c.name] = json_interval(wilson_interval(c.count, insolvent));
   const int months = static_cast<int>(v.survival_curve.size());
   const int period = months >= 24 ? 12 : 1;
   const auto alive = [&](int m) {
@@ -314,7 +305,7 @@ nlohmann::json summary_json(const Summary& s) {
     variant["kpis"] = nlohmann::json::object();
     for (const auto& c : v.columns) {
       variant["kpis"][c.name] = {{"mean", json_number(c.mean)}, {"sem", json_number(c.sem)}, {"n", c.count}, {"units", c.units}};
-      if (is_share_column(c.name) && c.count > 0 && std::isfinite(c.mean))  // a 0/1 column: its share of runs
+      if (c.share && c.count > 0 && std::isfinite(c.mean))  // a 0/1 column: its share of runs
         variant["kpis"][c.name]["share"] = json_interval(wilson_interval(std::llround(c.mean * double(c.count)), c.count));
     }
     add_endings(v, variant);

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
-from .words import CLOSED, cause_label, money, plain  # noqa: E402
+from .words import cause_label, money, plain  # noqa: E402
 
 COLORS = ["#1f5fa8", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#555555"]
 STYLES = ["-", "--", ":", "-."]  # a second, third... round of the colours
@@ -159,11 +159,12 @@ def causes(variants, summary, out):
                 xerr=[p - np.array([e["lo"] for e in iv]), np.array([e["hi"] for e in iv]) - p],
                 error_kw={"ecolor": "#333333", "capsize": 3, "lw": 1.2})
     ax.set_yticks(y)
-    ax.set_yticklabels([cause_label(c) + (" (not insolvency)" if c == CLOSED else "") for c in shown])
+    orderly = set().union(*(v["orderly"] for v in variants))
+    ax.set_yticklabels([cause_label(c, c in orderly) + (" (not insolvency)" if c in orderly else "") for c in shown])
     ax.set_xlabel("Share of the firms that ended (95% intervals)")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("What ends the firm: insolvency by cause, or orderly closure" if CLOSED in shown
+    ax.set_title("What ends the firm: insolvency by cause, or orderly closure" if orderly & set(shown)
                  else "What makes the firm insolvent")
     ax.legend(frameon=False, loc="lower right", ncol=legend_columns(len(variants)))
     return [Chart(save(fig, out, "failure_causes.png"), "How firms end")]
@@ -174,10 +175,18 @@ def comparison(variants, summary, out):
     base, others = variants[0], variants[1:]
     if not others:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(14, 0.6 * len(others) + 3.5))
-    for ax, (col, label, fmt) in zip(axes, [("survived", f"Survival at month {base['month'][-1]} (percentage points)",
-                                             lambda x, _=None: f"{100 * x:+.0f}"),
-                                            ("cumulative_profit", "Cumulative profit (USD)", money)]):
+    # The columns the file marks as the survival indicator and the money compared run by run.
+    panels = []
+    if "survival" in base["roles"]:
+        panels.append((base["roles"]["survival"][0], f"Survival at month {base['month'][-1]} (percentage points)",
+                       lambda x, _=None: f"{100 * x:+.0f}"))
+    if "profit" in base["roles"]:
+        name, units = base["roles"]["profit"]
+        panels.append((name, f"{name.replace('_', ' ').capitalize()} ({units})", money))
+    if not panels:
+        return []
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 0.6 * len(others) + 3.5), squeeze=False)
+    for ax, (col, label, fmt) in zip(axes[0], panels):
         rows = [(v["name"], summary["variants"][v["name"]]["paired_deltas"].get(col)) for v in others]
         rows = [(n, d) for n, d in rows if d and d.get("mean") is not None]
         for i, (n, d) in enumerate(rows):

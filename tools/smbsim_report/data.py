@@ -19,6 +19,12 @@ Z95 = 1.959963984540054
 FANS = ("cash", "revenue", "alignment", "profit", "customer_value", "friction", "project_alignment")
 
 
+# Files before format 1.6 store no role with an outcome column: the firm's columns had
+# these roles then (engine/summary.cpp holds the same frozen list).
+ROLES_BEFORE_1_6 = {"survived": "survival", "failure_month": "failure_month", "final_cash": "end_value",
+                    "cumulative_profit": "profit", "start_buffer_days": "input", "market_fit": "input"}
+
+
 class BadInput(Exception):
     """The user's input is wrong: one line, exit 2."""
 
@@ -68,6 +74,27 @@ def load(path):
         raise BadInput(f"{path}: expected a readable smbsim result file, found damage ({' '.join(str(e).split())})")
 
 
+def column_roles(outcomes, legacy):
+    """{role: (column, units)} of a variant's outcome columns, from their role attributes
+    (by name for a file before format 1.6); the first column with a role has it."""
+    roles = {}
+    for name, d in outcomes.items():
+        if name == "run":
+            continue
+        role = ROLES_BEFORE_1_6.get(name) if legacy else (text_attr(d, "role") if "role" in d.attrs else None)
+        if role and role not in roles:
+            roles[role] = (name, text_attr(d, "units") if "units" in d.attrs else "")
+    return roles
+
+
+def orderly_causes(monthly, legacy):
+    """The causes that are an orderly end, not an insolvency (before format 1.6: `closed`)."""
+    if legacy:
+        return {"closed"}
+    names = [c.decode() if isinstance(c, bytes) else str(c) for c in monthly["cause"][()]]
+    return {c for c, flag in zip(names, monthly["cause_orderly"][()]) if flag == 1}
+
+
 def read(path):
     check_path(path)
     if not h5py.is_hdf5(path):
@@ -80,6 +107,8 @@ def read(path):
             raise BadInput(f"{path}: expected result format version {FORMAT_MAJOR}.x, found {version}")
         if int(f.attrs["complete"]) != 1:
             raise BadInput(f"{path}: expected a complete result file, found one marked incomplete")
+        _, _, minor = version.partition(".")
+        legacy = not minor.isdigit() or int(minor) < 6
         meta = {k: (text_attr(f, k) if isinstance(f.attrs[k], (str, bytes)) else f.attrs[k].item()) for k in f.attrs}
         variants = []
         for name, g in f["variants"].items():
@@ -87,7 +116,9 @@ def read(path):
             v = {"name": name, "overrides": text_attr(g, "overrides"), "runs": int(g.attrs["runs"]),
                  "month": m["month"][()], "survival": m["survival"][()],
                  "survival_lo": m["survival_lo"][()], "survival_hi": m["survival_hi"][()],
-                 "columns": [k for k in g["outcomes"] if k != "run"]}
+                 "columns": [k for k in g["outcomes"] if k != "run"],
+                 "roles": column_roles(g["outcomes"], legacy),
+                 "orderly": orderly_causes(m, legacy)}
             for q in FANS:
                 if f"{q}_quantiles" in m:
                     v[q] = m[f"{q}_quantiles"][()]

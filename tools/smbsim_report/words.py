@@ -6,8 +6,6 @@ import json
 import math
 import re
 
-CLOSED = "closed"
-CAUSES = {CLOSED: "closed in good order"}
 OBSERVABLES = {"runway_months", "cash", "profit", "revenue_vs_plan", "buffer_days", "month"}  # a rule's `when`
 COMPARISONS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
 MONTH_COMPARISONS = {"<": "before month", "<=": "up to month", ">": "after month", ">=": "from month"}
@@ -16,8 +14,9 @@ def plain(name):
     return name.replace("_", " ")
 
 
-def cause_label(name):
-    return CAUSES.get(name, plain(name))
+def cause_label(name, orderly=False):
+    """A cause in words; an orderly end (the file's monthly/cause_orderly) says so."""
+    return plain(name) + (" in good order" if orderly else "")
 
 
 def usd(x, per_month=False):
