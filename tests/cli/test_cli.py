@@ -126,6 +126,7 @@ class Files(Scratch):
         run(["run", "-q", "--runs", "20", "--months", "6"], self.dir, check=0)
         self.assertTrue((self.dir / "default.h5").exists())
 
+    @unittest.skipIf(os.environ.get("SMBSIM_SANITIZED"), "ASan's shadow memory and quarantine make RSS meaningless")
     def test_traced_paths_do_not_hold_memory(self):
         # Paths go through a temporary file a tile at a time: 20,000 traced runs (9 x 120
         # doubles each) cost a few tiles' buffers, not the ~180 MB of five blocks' paths
