@@ -31,27 +31,28 @@ std::filesystem::path self() {
   return ec ? std::filesystem::path() : path;
 }
 
-/// The report tool beside this program, else the first on PATH; empty if neither.
-std::filesystem::path find_tool() {
-  if (!self().empty() && runnable(self().parent_path() / kTool)) return self().parent_path() / kTool;
+/// The first runnable `name` on PATH; empty if none.
+std::filesystem::path on_path(const char* name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "");
   for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && runnable(std::filesystem::path(dir) / kTool)) return std::filesystem::path(dir) / kTool;
+    if (!dir.empty() && runnable(std::filesystem::path(dir) / name)) return std::filesystem::path(dir) / name;
   return {};
+}
+
+/// The report tool beside this program, else the first on PATH; empty if neither.
+std::filesystem::path find_tool() {
+  if (!self().empty() && runnable(self().parent_path() / kTool)) return self().parent_path() / kTool;
+  return on_path(kTool);
 }
 }  // namespace
 
 std::string smbsim_command() {
   const auto me = self();
   if (me.empty()) return "smbsim";
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
+  const auto found = on_path("smbsim");
   std::error_code ec;
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && runnable(std::filesystem::path(dir) / "smbsim"))
-      return std::filesystem::equivalent(std::filesystem::path(dir) / "smbsim", me, ec) ? "smbsim" : me.string();
-  return me.string();
+  return !found.empty() && std::filesystem::equivalent(found, me, ec) ? "smbsim" : me.string();
 }
 
 int cmd_report(const std::vector<std::string>& args, Io io) {

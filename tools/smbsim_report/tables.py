@@ -64,24 +64,32 @@ def share_of_runs(summary, variant, column):
     return interval((summary["variants"][variant]["kpis"].get(column) or {}).get("share"))
 
 
+def family_sections(variants, tree, prefix, suffix, key, describe, row):
+    """One section per name of a column family (rule_NAME_fired, plan_NAME_started): its
+    description and row(variant, name) for each variant that has it."""
+    sections = []
+    for name in named(variants, prefix, suffix):
+        rows, texts = [], {}
+        for v in variants:
+            if f"{prefix}{name}{suffix}" not in v["columns"]:
+                continue
+            texts[v["name"]] = describe(declared(tree, v["name"], key, name))
+            rows.append(row(v["name"], name))
+        sections.append((plain(name), one_text(texts), rows))
+    return sections
+
+
 def rule_rows(variants, summary, tree, columns):
     """Per rule, its description and one row per variant that has it: share of runs in which
     it fired, times fired per run, first month (median and mean over runs in which it fired)."""
-    sections = []
-    for name in named(variants, "rule_", "_fired"):
-        rows, texts = [], {}
-        for v in variants:
-            if f"rule_{name}_fired" not in v["columns"]:
-                continue
-            texts[v["name"]] = rule_text(declared(tree, v["name"], "rules", name))
-            times, times_sem, _ = kpi(summary, v["name"], f"rule_{name}_times")
-            first_mean, _, first_n = kpi(summary, v["name"], f"rule_{name}_first_month")
-            median, = quantiles(columns.values(v["name"], f"rule_{name}_first_month"), [0.5])
-            rows.append((v["name"], pct(*share_of_runs(summary, v["name"], f"rule_{name}_fired")),
-                         f"{number(times, 2)} ± {number(Z95 * times_sem, 2)}",
-                         f"{median:g}" if first_n else "-", number(first_mean) if first_n else "-"))
-        sections.append((plain(name), one_text(texts), rows))
-    return sections
+    def row(variant, name):
+        times, times_sem, _ = kpi(summary, variant, f"rule_{name}_times")
+        first_mean, _, first_n = kpi(summary, variant, f"rule_{name}_first_month")
+        median, = quantiles(columns.values(variant, f"rule_{name}_first_month"), [0.5])
+        return (variant, pct(*share_of_runs(summary, variant, f"rule_{name}_fired")),
+                f"{number(times, 2)} ± {number(Z95 * times_sem, 2)}",
+                f"{median:g}" if first_n else "-", number(first_mean) if first_n else "-")
+    return family_sections(variants, tree, "rule_", "_fired", "rules", rule_text, row)
 
 
 def plan_rows(variants, summary, tree, columns):
@@ -89,25 +97,18 @@ def plan_rows(variants, summary, tree, columns):
     started, its revenue in the last month the firm traded (median, 5-95%, over runs in which
     it started), its own net cash (mean over all runs with 95% CI) and the share of runs in
     which it started and paid for itself."""
-    sections = []
-    for name in named(variants, "plan_", "_started"):
-        rows, texts = [], {}
-        for v in variants:
-            if f"plan_{name}_started" not in v["columns"]:
-                continue
-            texts[v["name"]] = plan_text(declared(tree, v["name"], "plans", name))
-            started = f"plan_{name}_started"
-            mean, sem, _ = kpi(summary, v["name"], f"plan_{name}_net_cash")
-            paid, k = columns.count(v["name"], f"plan_{name}_net_cash", lambda x: x > 0, where=started)
-            if k:
-                q05, q50, q95 = quantiles(columns.values(v["name"], f"plan_{name}_revenue", where=started), [0.05, 0.5, 0.95])
-                rev = (usd(q50, True), f"{usd(q05)} to {usd(q95, True)}")
-            else:
-                rev = ("-", "-")
-            rows.append((v["name"], pct(*share_of_runs(summary, v["name"], started)), *rev,
-                         f"{usd(mean)} [{usd(mean - Z95 * sem)}, {usd(mean + Z95 * sem)}]", pct(*wilson(paid, k))))
-        sections.append((plain(name), one_text(texts), rows))
-    return sections
+    def row(variant, name):
+        started = f"plan_{name}_started"
+        mean, sem, _ = kpi(summary, variant, f"plan_{name}_net_cash")
+        paid, k = columns.count(variant, f"plan_{name}_net_cash", lambda x: x > 0, where=started)
+        if k:
+            q05, q50, q95 = quantiles(columns.values(variant, f"plan_{name}_revenue", where=started), [0.05, 0.5, 0.95])
+            rev = (usd(q50, True), f"{usd(q05)} to {usd(q95, True)}")
+        else:
+            rev = ("-", "-")
+        return (variant, pct(*share_of_runs(summary, variant, started)), *rev,
+                f"{usd(mean)} [{usd(mean - Z95 * sem)}, {usd(mean + Z95 * sem)}]", pct(*wilson(paid, k)))
+    return family_sections(variants, tree, "plan_", "_started", "plans", plan_text, row)
 
 
 def ending_rows(variants, summary):
