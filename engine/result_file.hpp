@@ -20,7 +20,7 @@ namespace smbsim {
 
 inline constexpr const char* kFormatName = "smbsim";
 /// Major.minor: readers refuse another major version.
-inline constexpr const char* kFormatVersion = "1.6";
+inline constexpr const char* kFormatVersion = "1.7";
 inline constexpr std::array<double, 5> kQuantileLevels{0.05, 0.25, 0.5, 0.75, 0.95};
 
 struct Provenance {

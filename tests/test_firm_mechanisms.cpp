@@ -254,3 +254,78 @@ TEST_CASE("mechanism 7: a capacity shock that idle capacity absorbs is not named
   CHECK(supplier_share("1.0") == 0.0);
   CHECK(supplier_share("0.0") > 0.3);
 }
+
+TEST_CASE("mechanism 3: initiatives flop with probability 1 - alignment, at the stated rate") {
+  // Alignment held exactly at the level (no drift, no noise); flops that cost nothing, so
+  // they do not change who survives. Arrivals 1 + floor(Exp) months apart are a monthly
+  // Bernoulli process with p = 1 - exp(-rate / 12) (firm_equations.hpp months_to_arrival).
+  const double rate = 2.0, level = 0.4;
+  const auto s = simulate_firm(spec_of(std::string(kNoShocks) +
+                                       "firm: {cash_buffer_days: 3650}\n"
+                                       "alignment: {level: 0.4, drift: 0, noise: 0, misstep_cost: 0, initiative_rate: 2}\n"));
+  const double p = 1.0 - std::exp(-rate / 12.0);
+  Moments surprise;  // flops minus their expectation given the months lived
+  for (std::size_t r = 0; r < s.runs(); ++r) {
+    const double f = s.at(r, "failure_month");
+    const double lived = f > 0 ? f : 120;
+    surprise.add(s.at(r, "failed_initiatives") - lived * p * (1.0 - level));
+  }
+  INFO("flops minus expected " << surprise.mean() << " +- " << surprise.sem());
+  CHECK(std::fabs(surprise.mean()) < kZ * surprise.sem());
+  CHECK(column_moments(s, "failed_initiatives").mean() > 10.0);  // ~ 120 x 0.154 x 0.6 = 11
+  // A fully aligned firm's initiatives never flop.
+  const auto aligned = simulate_firm(spec_of("alignment: {level: 1.0, initiative_rate: 2}\n"), 1000, 120);
+  CHECK(column_moments(aligned, "failed_initiatives").mean() == 0.0);
+}
+
+TEST_CASE("mechanism 3: flops make alignment worth more to a firm with thin cash than to one with thick") {
+  // The value of alignment (0.3 -> 0.9) with 10 days of cash minus with 180 days, run by
+  // run; flops widen that difference because a buffer absorbs a lumpy loss [A "The
+  // Fragility of Resources"]. Common random numbers across all eight variants.
+  auto interaction = [](const std::string& extra) {
+    std::vector<Simulated> v;
+    for (const char* cash : {"10", "180"})
+      for (const char* level : {"0.3", "0.9"})
+        v.push_back(simulate_firm(spec_of(std::string(kNoShocks) + "firm: {cash_buffer_days: " + cash +
+                                          "}\nalignment: {level: " + level + extra + "}\n")));
+    std::vector<double> d(v[0].runs());
+    for (std::size_t r = 0; r < d.size(); ++r)
+      d[r] = (v[1].at(r, "survived") - v[0].at(r, "survived")) - (v[3].at(r, "survived") - v[2].at(r, "survived"));
+    return d;
+  };
+  const auto with = interaction("");
+  const auto without = interaction(", initiative_rate: 0");
+  Moments widened;
+  for (std::size_t r = 0; r < with.size(); ++r) widened.add(with[r] - without[r]);
+  INFO("thin-minus-thick value of alignment grows by " << widened.mean() << " +- " << widened.sem());
+  CHECK(widened.mean() > kZ * widened.sem());
+}
+
+TEST_CASE("mechanism 3: initiatives draw from their own stream and shift no other draw") {
+  // Flops that cost nothing change no run's fate, whether initiatives happen or not.
+  const auto off = simulate_firm(spec_of("alignment: {initiative_rate: 0}\n"), 2000, 120);
+  const auto free = simulate_firm(spec_of("alignment: {initiative_rate: 3, misstep_cost: 0}\n"), 2000, 120);
+  for (const char* column : {"failure_month", "final_cash", "cumulative_profit", "mean_alignment"})
+    for (std::size_t r = 0; r < off.runs(); ++r) REQUIRE(off.at(r, column) == free.at(r, column));
+  CHECK(column_moments(free, "failed_initiatives").mean() > 1.0);
+}
+
+TEST_CASE("mechanism 1: a profitable year earns a larger credit line; a losing one earns none") {
+  const auto flat = simulate_firm(spec_of("firm: {credit_growth: 0}\n"));
+  const auto growing = simulate_firm(spec_of("firm: {credit_growth: 0.5}\n"));
+  const Paired d = paired(flat, growing, "survived");
+  INFO("survival gain from a growing line " << d.mean << " +- " << d.se);
+  CHECK(d.z() > kZ);
+  // A firm that never has a profitable year (an owner's salary of 60% of revenue, no
+  // shocks, half a year of cash) never earns more credit: it fails in the same month with or
+  // without growth, once its cash and its starting line are spent.
+  const std::string losing = std::string(kNoShocks) + "market: {fit_sigma: 0, volatility: 0}\n"
+                             "firm: {owner_pay_share: 0.6, cash_buffer_days: 180, credit_growth: ";
+  const auto without = simulate_firm(spec_of(losing + "0}\n"), 500, 120);
+  const auto with = simulate_firm(spec_of(losing + "0.5}\n"), 500, 120);
+  for (std::size_t r = 0; r < with.runs(); ++r) {
+    REQUIRE(with.at(r, "failure_month") > 12);
+    REQUIRE(with.at(r, "last_year_profit") < 0.0);
+    REQUIRE(with.at(r, "failure_month") == without.at(r, "failure_month"));
+  }
+}

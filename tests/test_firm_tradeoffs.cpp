@@ -152,7 +152,7 @@ TEST_CASE("trade-off: a niche earns a premium and carries concentration risk") {
 
 TEST_CASE("trade-off: reviews cost management time and stop drift") {
   // Tightly coupled teams (a new firm's people wear many hats), where drift cascades.
-  const std::string drifting = "firm: {coupling: 0.8}\nalignment: {level: 0.3, review_months: ";
+  const std::string drifting = "firm: {coupling: 0.8}\nalignment: {level: 0.6, review_months: ";
   check_gain(run(drifting + "24}\n"), run(drifting + "3}\n"), "survived", "frequent reviews, drifting teams");
   const std::string ingrained = "firm: {formality: 0.8}\nalignment: {level: 0.95, review_months: ";
   check_loss(run(ingrained + "12}\n"), run(ingrained + "1}\n"), "survived", "monthly reviews, ingrained strategy");

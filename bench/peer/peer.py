@@ -13,12 +13,13 @@ a new firm's ramp-up and the lognormal segment fit showing in demand as customer
 it), drifting tastes (lognormal steps of the value weights, renormalised), the shock
 catalogue (all six types, Poisson and scheduled arrivals, triggers), strategy reviews
 (the target moves toward the market's mix as sensed with error), alignment drift, noise
-and reviews (with their management cost), the industry's mix that imitators copy
+and reviews (with their management cost), initiatives that flop with the firm's
+misalignment (one-off losses), the industry's mix that imitators copy
 (following the market with a lag), allocation with agility and chaos, then cash:
 capabilities built from spend relative to competitors', customer value over a base,
 share, demand limited by what staff can deliver, payroll, premises and capability spend
 that follow staff, owner pay, credit line, owner draws from profit above the reserve,
-buffer days and last-year totals; then staff move toward demand (hiring, layoffs,
+buffer days and last-year totals, a credit line that grows after each profitable year; then staff move toward demand (hiring, layoffs,
 leases). Conformity buys legitimacy (credit, faster ramp-up) and costs price; a
 specialist earns a niche premium. Scenarios with a disruption, automation or uncertain
 (distribution-valued) firm parameters other than cash_buffer_days are refused. Tastes
@@ -106,7 +107,8 @@ class Outputs:
                         "final_revenue": np.zeros(runs), "cumulative_profit": np.zeros(runs),
                         "max_drawdown": np.zeros(runs), "mean_alignment": np.zeros(runs),
                         "mean_project_alignment": np.zeros(runs), "mean_customer_value": np.zeros(runs),
-                        "mean_friction": np.zeros(runs), "months_to_realign": np.full(runs, np.nan),
+                        "mean_friction": np.zeros(runs), "failed_initiatives": np.zeros(runs),
+                        "months_to_realign": np.full(runs, np.nan),
                         "start_buffer_days": np.broadcast_to(start_buffer_days, (runs,)).astype(float).copy(), "market_fit": fit.copy(),
                         "owner_payouts": np.zeros(runs), "last_year_profit": np.full(runs, np.nan),
                         "last_year_revenue": np.full(runs, np.nan), "final_headcount": np.zeros(runs)}
@@ -116,11 +118,12 @@ class Outputs:
         self.cumulative_profit, self.payouts = np.zeros(runs), np.zeros(runs)
         self.peak, self.drawdown = np.broadcast_to(start_cash, (runs,)).astype(float).copy(), np.zeros(runs)
         self.waste_ema, self.deficit_ema = np.zeros(runs), np.zeros(runs)
+        self.missteps = np.zeros(runs)  # initiatives that flopped
         # This calendar year's running totals, and the last complete year's (NaN before month 12).
         self.year = np.zeros((runs, 2))  # profit, revenue
         self.last_year = np.full((runs, 2), np.nan)
         self.compacted = ("sums", "cumulative_profit", "payouts", "peak", "drawdown", "waste_ema", "deficit_ema",
-                          "year", "last_year")
+                          "year", "last_year", "missteps")
 
     def account(self, t, profit, revenue, payout, net, waste):
         """This month's running KPIs of every run stepped [M§11]."""
@@ -173,6 +176,7 @@ class Outputs:
         c["cumulative_profit"][runs] = self.cumulative_profit[rows]
         c["max_drawdown"][runs] = self.drawdown[rows]
         c["owner_payouts"][runs] = self.payouts[rows]
+        c["failed_initiatives"][runs] = self.missteps[rows]
         c["last_year_profit"][runs] = self.last_year[rows, 0]
         c["last_year_revenue"][runs] = self.last_year[rows, 1]
         for k, name in enumerate(("mean_alignment", "mean_project_alignment", "mean_customer_value", "mean_friction")):
@@ -235,7 +239,11 @@ def simulate(variant, runs, months, seed, outputs=None):
     # [M§6] Conformity buys legitimacy (credit, a faster ramp-up) and costs price; a
     # specialist earns a premium.
     legitimacy = 1 + market["legitimacy"] * iso
-    credit_limit = firm["credit_limit_months"] * r_plan * legitimacy
+    credit_limit = np.full(n, firm["credit_limit_months"] * r_plan * legitimacy)
+    # [M§1] A profitable year earns more credit, up to the cap (never below the start).
+    credit_step = firm["credit_growth"] * r_plan * legitimacy
+    credit_cap = max(firm["credit_limit_months"], firm["credit_max_months"]) * r_plan * legitimacy
+    year_profit = np.zeros(n)
     exposure = np.full(runs, min(1.0, 1.0 / math.sqrt(headcount)))  # updated when a key person leaves
     coupling = coupling_matrix(firm["coupling"])
     segments = int(firm["segments"])
@@ -295,6 +303,11 @@ def simulate(variant, runs, months, seed, outputs=None):
     sev_draw = [sampler(s.get("severity", 0.2), rng) for s in shocks]
     dur_draw = [sampler(s.get("duration", 6), rng) for s in shocks]
 
+    # [M§3] Initiatives beyond the routine budget: Poisson arrivals, each flops with
+    # probability 1 - alignment index and costs an exponential loss.
+    initiative_rate = align["initiative_rate"]
+    next_initiative = (1 + np.floor(rng.exponential(12.0 / initiative_rate, n)) if initiative_rate > 0
+                       else np.zeros(n))
     damp = (1 - firm["formality"]) * (1 - level)
     drift, noise = align["drift"] * damp, align["noise"] * damp
     review_months = int(align["review_months"])
@@ -369,6 +382,18 @@ def simulate(variant, runs, months, seed, outputs=None):
         a_bar = teams.mean(axis=1)
         fr = friction(coupling, 1 - teams)
 
+        # [M§3] Initiatives: one arriving flops with probability 1 - alignment index.
+        arrives = next_initiative == t
+        misstep = np.zeros(n)
+        if arrives.any():
+            flops = arrives & (rng.random(n) >= a_bar)
+            misstep = np.where(flops, rng.exponential(1.0, n) * align["misstep_cost"] * r_plan * staff, 0.0)
+            one_off += misstep
+            if out is not None:
+                out.missteps += flops
+            next_initiative = np.where(arrives, t + 1 + np.floor(rng.exponential(12.0 / initiative_rate, n)),
+                                       next_initiative)
+
         # [M§2] The industry's mix, which imitators copy, follows the market's with a lag.
         if taste_sigma > 0:
             industry = industry + (weights - industry) / market["imitation_lag"]
@@ -421,6 +446,11 @@ def simulate(variant, runs, months, seed, outputs=None):
         debt = np.where(repay, limit, debt)
         buffer_days = np.where(outflows > 0, cash / np.where(outflows > 0, outflows, 1) * DAYS_PER_MONTH, 0.0)
         alive = debt <= limit + 1e-9
+        # [M§1] A profitable year earns a larger credit line, up to the cap.
+        year_profit += profit
+        if t % 12 == 0:
+            credit_limit = np.where(year_profit > 0, np.minimum(credit_limit + credit_step, credit_cap), credit_limit)
+            year_profit = np.zeros(n)
 
         # [M§1] Staff move toward demand: hiring up, layoffs down; premises grow at once
         # and shrink as leases run out.
@@ -436,7 +466,7 @@ def simulate(variant, runs, months, seed, outputs=None):
         if out is not None:
             net = cash - debt
             out.sums += np.stack([a_bar, project, v, fr], axis=1)
-            out.account(t, profit, revenue, payout, net, overhead + churn_cost + budget_now * (1 - project))
+            out.account(t, profit, revenue, payout, net, overhead + churn_cost + budget_now * (1 - project) + misstep)
             failed = ~alive
             full_capacity = staff_before * (1 + firm["capacity_headroom"])
             cause = failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, firm, credit_limit,
@@ -448,9 +478,10 @@ def simulate(variant, runs, months, seed, outputs=None):
             if t == months:
                 out.finish(out.run, np.arange(keep.size), months, {q: x[keep] for q, x in observed.items()})
         (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff, premises, hiring_bill,
-         weights, industry, target, exposure) = (x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc,
-                                                                    capability, share, cash, debt, staff, premises,
-                                                                    hiring_bill, weights, industry, target, exposure))
+         weights, industry, target, exposure, credit_limit, year_profit, next_initiative) = (
+            x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff,
+                              premises, hiring_bill, weights, industry, target, exposure, credit_limit, year_profit,
+                              next_initiative))
         next_arrival = [x[keep] for x in next_arrival]
         until = [x[keep] for x in until]
         severity = [x[keep] for x in severity]
@@ -480,7 +511,7 @@ def failure_causes(failed, t, shocks, severity, until, base_revenue, revenue, fi
         sev = severity[k][rows]
         on = t <= until[k][rows]
         impact = {"demand": base_revenue[rows] * sev, "segment": base_revenue[rows] * sev / segments,
-                  "input_cost": firm["variable_cost_share"] * revenue[rows] * sev, "credit": credit_limit * sev,
+                  "input_cost": firm["variable_cost_share"] * revenue[rows] * sev, "credit": credit_limit[rows] * sev,
                   "key_person": sales_lost(1 - 0.5 * sev * exposure[rows]),
                   "supplier": sales_lost(1 - sev)}[s["type"]]
         larger = on & (impact > best)

@@ -79,6 +79,8 @@ const OutcomeColumn kOutcomeColumns[] = {
      [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }},
     {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64, "", "friction"},
      [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }},
+    {{"failed_initiatives", "1", "Initiatives beyond the routine budget that flopped (misaligned), over the months lived.", T::f64, "", "failed initiatives"},
+     [](const LaneState& s, int l) { return s.d[rMissteps][l]; }},
     {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64, "", "months to realign"},
      [](const LaneState& s, int l) {
        return s.i[iRealignedMonth][l] > 0 ? double(s.i[iRealignedMonth][l] - s.i[iDisruptionMonth][l]) : NAN;
@@ -211,7 +213,7 @@ Firm::Firm(const FirmSpec& spec)
 void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
   seed_ = seed;
   lanes_ = std::clamp(count, 0, kLanes);
-  any_disruption_ = any_automation_ = any_elasticity_ = any_taste_drift_ = any_revision_ = false;
+  any_disruption_ = any_automation_ = any_elasticity_ = any_taste_drift_ = any_revision_ = any_initiatives_ = false;
   for (const auto& [id, value] : fixed_params_) std::fill_n(s_->param(id), lanes_, value);
   for (int lane = 0; lane < lanes_; ++lane) {
     s_->run[lane] = first_run + static_cast<std::uint64_t>(lane);
@@ -221,6 +223,7 @@ void Firm::start(std::uint64_t seed, std::uint64_t first_run, int count) {
     any_elasticity_ |= s_->param(Param::elasticity)[lane] != 1.0;
     any_taste_drift_ |= s_->param(Param::taste_drift)[lane] > 0.0;
     any_revision_ |= s_->param(Param::revision)[lane] > 0.0;
+    any_initiatives_ |= s_->i[iNextInitiative][lane] > 0;
   }
   settle();
 }
@@ -345,6 +348,13 @@ void Firm::start_shocks(int lane, const RunRandom& random) {
       n(iShockNextArrival + row) = months_to_arrival(spec_->shocks[k].rate, rng);
     }
   }
+  // [M§3] First initiative beyond the routine budget (its own stream: no other draw shifts).
+  const double initiatives = s.param(Param::initiative_rate)[lane];
+  n(iNextInitiative) = 0;
+  if (initiatives > 0) {
+    auto rng = random.stream(kInitiatives, 0);
+    n(iNextInitiative) = months_to_arrival(initiatives, rng);
+  }
 }
 
 void Firm::start_disruption(int lane, const RunRandom& random) {
@@ -420,6 +430,9 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   // [M§6] Conformity buys legitimacy: a larger credit line and a faster ramp-up.
   const double legitimacy = books.legitimacy;
   d(rCreditLimit) = books.credit_line;
+  // [M§1] A profitable year earns more credit, up to the cap (never less than the start).
+  d(rCreditStep) = p(Param::credit_growth) * planned_revenue * legitimacy;
+  d(rCreditCap) = std::max(books.credit_line, p(Param::credit_max_months) * planned_revenue * legitimacy);
   coupling_strengths(p(Param::coupling), d(rCouplingSame), d(rCouplingCross));
   d(rKeyPersonExposure) = std::min(1.0, 1.0 / std::sqrt(headcount));
   const int segments = std::clamp(static_cast<int>(p(Param::segments)), 1, kMaxSegments);
@@ -472,7 +485,7 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rCumulativeProfit) = d(rMaxDrawdown) = 0.0;
   d(rPeakNetCash) = d(rCash) - d(rLoansOwed);
   d(rSumAlignment) = d(rSumProject) = d(rSumValue) = d(rSumFriction) = 0.0;
-  d(rWasteEma) = d(rDeficitEma) = 0.0;
+  d(rWasteEma) = d(rDeficitEma) = d(rMissteps) = 0.0;
   d(rYearProfit) = d(rYearRevenue) = 0.0;
   d(rLastYearProfit) = d(rLastYearRevenue) = NAN;
   n(iMonths) = 0;

@@ -37,7 +37,7 @@ inline constexpr std::array<const char*, kFirstShockCause> kFixedCauseNames{
 /// Random stream purposes: each subsystem draws from its own stream.
 enum Purpose : std::uint32_t {
   kParameters = 0, kMarket = 1, kMonthlyNormals = 2, kDisruptionTiming = 3, kTasteNormals = 4,
-  kReviewSensing = 5, kShockBase = 16
+  kReviewSensing = 5, kInitiatives = 6, kShockBase = 16
 };
 
 /// Observed quantities, in schema order.
@@ -99,6 +99,7 @@ class Firm {
   void update_shocks(int month);
   void fire_shocks(int k, int month);
   void update_alignment(int month);
+  void update_initiatives(int month);
   void update_disruption(int month);
   void intend_allocation();
   void update_allocation();
@@ -148,7 +149,7 @@ class Firm {
   int lanes_ = 0;
   // Per-tile switches: skip the scalar loops of mechanisms no run in the tile uses.
   bool any_disruption_ = false, any_automation_ = false, any_elasticity_ = false;
-  bool any_taste_drift_ = false, any_revision_ = false;
+  bool any_taste_drift_ = false, any_revision_ = false, any_initiatives_ = false;
   // Decisions in the scenario (the same for every tile).
   int loans_ = 0, plans_ = 0, rules_ = 0;
 };

@@ -23,6 +23,7 @@ void Firm::step(int month) {
   if (any_disruption_) update_disruption(month);
   if (any_revision_) review_strategy(month);
   update_alignment(month);
+  update_initiatives(month);
   if (any_taste_drift_ || any_disruption_) update_industry();
   update_allocation();
   update_automation(month);
@@ -262,6 +263,34 @@ void Firm::update_alignment(int month) {
     s.d[rAlignment][lane] = (team[0] + team[1] + team[2] + team[3]) / kTeams;
     s.d[rFriction][lane] = lane_friction(team, s.d[rCouplingSame][lane], s.d[rCouplingCross][lane]);
   }
+}
+
+void Firm::update_initiatives(int month) {
+  // [M§3] Initiatives beyond the routine budget arrive as a Poisson process; one flops
+  // with probability 1 - alignment index (the effort behind it pulls elsewhere) and
+  // costs an exponential one-off loss. A thin buffer cannot absorb what a thick one
+  // can, so this is where cash and credit meet misalignment [A "The Fragility of
+  // Resources"].
+  LaneState& s = *s_;
+  const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
+  std::int32_t* next = s.i[iNextInitiative];
+#pragma GCC ivdep  // lanes are independent runs
+  for (int lane = 0; lane < lanes; ++lane) {
+    s.s[sMisstep][lane] = 0.0;
+    s.flags[lane] = (next[lane] == month) & (s.i[iFailureMonth][lane] == 0);
+  }
+  if (!any_initiatives_) return;
+  const double* rate = s.param(Param::initiative_rate);
+  const double* mean_cost = s.param(Param::misstep_cost);
+  for_each_flagged(s.flags, lanes, [&](int lane) {
+    auto rng = RunRandom(seed_, s.run[lane]).stream(kInitiatives, static_cast<std::uint32_t>(month));
+    const bool flops = rng.uniform() >= s.d[rAlignment][lane];
+    const double loss = rng.exponential() * mean_cost[lane] * s.d[rPlannedRevenue][lane] * s.d[rStaff][lane];
+    s.s[sMisstep][lane] = flops ? loss : 0.0;
+    s.s[fxOneOff][lane] += s.s[sMisstep][lane];
+    s.d[rMissteps][lane] += flops ? 1.0 : 0.0;
+    next[lane] = month + months_to_arrival(rate[lane], rng);
+  });
 }
 
 void Firm::update_disruption(int month) {
@@ -556,7 +585,7 @@ void Firm::update_cash(int month) {
     s.d[rOutflows][lane] = outflows - s.s[fxOneOff][lane] - hiring_bill + s.s[sLoanRepaid][lane];
     s.s[sLimit][lane] = limit;
     // Waste from misalignment, for attribution.
-    s.s[sWaste][lane] = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]);
+    s.s[sWaste][lane] = overhead + churn_cost + budget * (1.0 - s.d[rProjectAlignment][lane]) + s.s[sMisstep][lane];
   }
   update_kpis(month);
   record_failures(month);
@@ -582,6 +611,9 @@ void Firm::update_kpis(int month) {
     const double year_profit = s.d[rYearProfit][lane] + profit;
     const double year_revenue = s.d[rYearRevenue][lane] + revenue;
     s.d[rLastYearProfit][lane] = year_end ? year_profit : s.d[rLastYearProfit][lane];
+    // [M§1] A profitable year earns a larger credit line (a track record), up to the cap.
+    const double earned = std::min(s.d[rCreditLimit][lane] + s.d[rCreditStep][lane], s.d[rCreditCap][lane]);
+    s.d[rCreditLimit][lane] = year_end & (year_profit > 0.0) ? earned : s.d[rCreditLimit][lane];
     s.d[rLastYearRevenue][lane] = year_end ? year_revenue : s.d[rLastYearRevenue][lane];
     s.d[rYearProfit][lane] = year_end ? 0.0 : year_profit;
     s.d[rYearRevenue][lane] = year_end ? 0.0 : year_revenue;

@@ -27,19 +27,19 @@ inline constexpr int kLanes = 384;
 /// Rows of doubles. Rows [0, kParamCount) are the run's sampled parameters (Param order).
 enum DoubleRow : int {
   // Per-run constants [M§1, M§4, M§6, M§8].
-  rPlannedRevenue = kParamCount, rPlannedOutflows, rFixedCosts, rBudget, rOwnerPay, rCreditLimit,
+  rPlannedRevenue = kParamCount, rPlannedOutflows, rFixedCosts, rBudget, rOwnerPay, rCreditStep, rCreditCap,
   rReserve, rPrice, rFit, rKeyPersonExposure, rSenseLag, rDecideLag, rCouplingSame,
   rCouplingCross, rDrift, rNoise, rStartBufferDays, rDemandDrift, rDemandSigma, rRampKeep,
   rSpendRatio, rReviewCost, rFitKeep, rVolumeScale, rShareStart, rFrictionBase,
   // State.
   rCash, rDebt, rDemand, rShare, rStaff, rPremises, rRampGap, rFitGap, rRealignThreshold, rAutomationFit,
-  rPriceIndex, rPriceDemand, rLoansOwed, rHiringBill,
+  rPriceIndex, rPriceDemand, rLoansOwed, rHiringBill, rCreditLimit,
   // This month's values.
   rRevenue, rBaseRevenue, rProfit, rBufferDays, rAlignment, rProjectAlignment, rValue,
   rFriction, rChurn, rOutflows, rRunway,
   // Running KPIs [M§11].
   rCumulativeProfit, rPeakNetCash, rMaxDrawdown, rSumAlignment, rSumProject, rSumValue,
-  rSumFriction, rWasteEma, rDeficitEma, rPayouts, rYearProfit, rYearRevenue, rLastYearProfit,
+  rSumFriction, rWasteEma, rDeficitEma, rPayouts, rMissteps, rYearProfit, rYearRevenue, rLastYearProfit,
   rLastYearRevenue,
   // Vectors: capability mixes, team alignment, shock severities.
   rWeights, rTarget = rWeights + kCapabilities, rIndustry = rTarget + kCapabilities,
@@ -63,7 +63,7 @@ enum IntRow : int {
   iShockNextArrival = 0, iShockActiveUntil = kMaxShocks, iShockFiredNow = 2 * kMaxShocks,
   iSegments = 3 * kMaxShocks, iReviewMonths, iNextReview, iDisruptionMonth, iSensedMonth,
   iDecidedMonth, iRealignedMonth, iAutomationMonth, iAutomationDipEnd, iAutomationDone,
-  iMonths, iFailureMonth, iCause,
+  iMonths, iFailureMonth, iCause, iNextInitiative,
   // Loans: the month the principal arrives (0 = not drawn yet / never).
   iLoanStart,
   // Plans: the month due (0 = cancelled), the month it started (0 = not yet).
@@ -85,7 +85,7 @@ enum ScratchRow : int {
   zTaste = kNormalRows, zSensing = zTaste + kCapabilities, kScratchNormalsEnd = zSensing + kCapabilities,
   // Shock effects [M§7].
   fxDemand = kScratchNormalsEnd, fxSegmentLoss, fxInputCost, fxCreditLimit, fxInterest,
-  fxCapacity, fxOneOff,
+  fxCapacity, fxOneOff, sMisstep,
   sCostCut, sVolume,
   // The cash step's results the KPI step reads [M§11].
   sOutflows, sLimit, sWaste,

@@ -24,11 +24,11 @@ std::optional<Size> size_from_name(std::string_view name);
 enum class Param : int {
   headcount, revenue_per_employee, fixed_cost_share, variable_cost_share, bureaucracy,
   owner_pay_share, payroll_share, capacity_headroom, hiring_months, hiring_cost, layoff_months, lease_months, ramp_start, ramp_months,
-  cash_buffer_days, credit_limit_months, interest_rate, repay_share, reserve_months, payout_share,
+  cash_buffer_days, credit_limit_months, credit_growth, credit_max_months, interest_rate, repay_share, reserve_months, payout_share,
   monthly_revenue, gross_margin, fixed_costs, owner_salary, cash, credit_line,
   segments, coupling, agility, formality, friction_overhead, friction_waste, change_cost,
   budget_share, budget, depreciation, revision, sensing_noise,
-  alignment_level, alignment_drift, alignment_noise, review_months, communication, review_cost, chaos,
+  alignment_level, alignment_drift, alignment_noise, review_months, communication, review_cost, chaos, initiative_rate, misstep_cost,
   market_growth, market_volatility, market_fit, market_fit_sigma, fit_learning_months, elasticity, response,
   price_elasticity, competitor_budget_share, base_value, taste_drift, segment_correlation, niche_premium,
   isomorphism, price_pressure, legitimacy, imitation_lag,

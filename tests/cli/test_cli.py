@@ -416,7 +416,8 @@ class Commands(Scratch):
 
     @staticmethod
     def make_old_style(path):
-        """The file as format 1.5 wrote it: no column roles or KPI labels, no cause_orderly."""
+        """The file as format 1.5 wrote it: no column roles or KPI labels, no cause_orderly
+        (its columns: drop_later_columns first)."""
         with h5py.File(path, "r+") as f:
             f.attrs["format_version"] = "1.5"
             for g in f["variants"].values():
@@ -425,6 +426,14 @@ class Commands(Scratch):
                     for key in ("role", "kpi_label"):
                         if key in d.attrs:
                             del d.attrs[key]
+
+    @staticmethod
+    def drop_later_columns(path):
+        """Removes the columns added after format 1.5 (1.7: failed_initiatives), so that the
+        file and its old-style copy hold the same columns."""
+        with h5py.File(path, "r+") as f:
+            for g in f["variants"].values():
+                del g["outcomes/failed_initiatives"]
 
     def summaries(self, name):
         text = run(["summarize", name], self.dir, check=0).stdout
@@ -436,6 +445,7 @@ class Commands(Scratch):
         closing = "rules: [{name: shut, when: runway_months < 0.5 and month > 12, do: close}]\n"
         (self.dir / "c.yaml").write_text("simulation: {runs: 400, months: 60}\nfirm: {credit_limit_months: 0.5, segments: 2}\n" + closing)
         run(["run", "c.yaml", "-o", "new.h5", "-q"], self.dir, check=0)
+        self.drop_later_columns(self.dir / "new.h5")
         for name in ("old.h5", "unmarked.h5"):
             shutil.copy(self.dir / "new.h5", self.dir / name)
         self.make_old_style(self.dir / "old.h5")
@@ -455,6 +465,7 @@ class Commands(Scratch):
         # marks (format 1.5) summarizes as before, and one whose columns are renamed keeps
         # its paired survival and profit lines, its KPIs and its 0/1 shares.
         p = run(["run", str(SOURCE / "scenarios/cafe.yaml"), "--runs", "300", "-o", "new.h5", "-q"], self.dir, check=0)
+        self.drop_later_columns(self.dir / "new.h5")
         for name in ("old.h5", "renamed.h5"):
             shutil.copy(self.dir / "new.h5", self.dir / name)
         with h5py.File(self.dir / "new.h5") as f:
@@ -639,7 +650,7 @@ class Inputs(Scratch):
         (self.dir / "d.yaml").write_text(DESIGNED.replace("SAMPLING", "lhs"))
         run(["run", "d.yaml", "-o", "d.h5", "-q"], self.dir, check=0)
         with h5py.File(self.dir / "d.h5") as f:
-            self.assertEqual(f.attrs["format_version"], "1.6")
+            self.assertEqual(f.attrs["format_version"], "1.7")
             g = f["variants/base/inputs"]
             self.assertEqual(sorted(g), ["firm.cash_buffer_days", "market.fit", "market.growth", "plans.site.revenue"])
             self.assertEqual(g.attrs["sampling"], "lhs")
