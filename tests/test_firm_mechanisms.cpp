@@ -255,27 +255,51 @@ TEST_CASE("mechanism 7: a capacity shock that idle capacity absorbs is not named
   CHECK(supplier_share("0.0") > 0.3);
 }
 
-TEST_CASE("mechanism 3: initiatives flop with probability 1 - alignment, at the stated rate") {
-  // Alignment held exactly at the level (no drift, no noise); flops that cost nothing, so
-  // they do not change who survives. Arrivals 1 + floor(Exp) months apart are a monthly
-  // Bernoulli process with p = 1 - exp(-rate / 12) (firm_equations.hpp months_to_arrival).
-  const double rate = 2.0, level = 0.4;
-  const auto s = simulate_firm(spec_of(std::string(kNoShocks) +
-                                       "firm: {cash_buffer_days: 3650}\n"
-                                       "alignment: {level: 0.4, drift: 0, noise: 0, misstep_cost: 0, initiative_rate: 2}\n"));
+TEST_CASE("mechanism 3: initiatives flop unless aimed at what the market values") {
+  // Alignment held exactly at the level (no drift, no noise), tastes and strategy fixed,
+  // flops that cost nothing (so they do not change who survives). An initiative from a
+  // team serves the strategy S with the team's alignment A, else the team's priorities
+  // h_j, and succeeds with probability 1 - D(what it serves, w). Arrivals 1 + floor(Exp)
+  // months apart are a monthly Bernoulli process with p = 1 - exp(-rate / 12).
+  const double rate = 2.0;
   const double p = 1.0 - std::exp(-rate / 12.0);
-  Moments surprise;  // flops minus their expectation given the months lived
-  for (std::size_t r = 0; r < s.runs(); ++r) {
-    const double f = s.at(r, "failure_month");
-    const double lived = f > 0 ? f : 120;
-    surprise.add(s.at(r, "failed_initiatives") - lived * p * (1.0 - level));
+  const firm::Mix w = firm::default_value_weights();
+  auto distance = [&](const auto& mix) {
+    double a[firm::kCapabilities], b[firm::kCapabilities];
+    for (int c = 0; c < firm::kCapabilities; ++c) a[c] = mix[c], b[c] = w[c];
+    return firm::mix_distance(a, b);
+  };
+  const firm::TeamPriorities h = firm::team_priorities();
+  double own_fit = 0;  // mean over teams of 1 - D(h_j, w)
+  for (int j = 0; j < firm::kTeams; ++j) own_fit += (1.0 - distance(h.row(j))) / firm::kTeams;
+  const std::array<double, firm::kCapabilities> wrong_mix = {0, 0, 0, 0.3, 0.7, 0};  // operations, automation
+  const double wrong_fit = 1.0 - distance(wrong_mix);
+  REQUIRE(wrong_fit == Approx(0.2));
+  const std::string fixed = std::string(kNoShocks) + "firm: {cash_buffer_days: 3650}\nmarket: {taste_drift: 0}\n";
+  const std::string wrong = "strategy: {revision: 0, target: {automation: 0.7, operations: 0.3}}\n";
+  struct Case {
+    std::string yaml;
+    double success;
+  };
+  for (const Case& c : {Case{"strategy: {revision: 0}\nalignment: {level: 0.4, ", 0.4 + 0.6 * own_fit},
+                        Case{wrong + "alignment: {level: 1.0, ", wrong_fit},
+                        Case{wrong + "alignment: {level: 0.5, ", 0.5 * wrong_fit + 0.5 * own_fit}}) {
+    const auto s = simulate_firm(spec_of(fixed + c.yaml + "drift: 0, noise: 0, misstep_cost: 0, initiative_rate: 2}\n"));
+    Moments surprise;  // flops minus their expectation given the months lived
+    for (std::size_t r = 0; r < s.runs(); ++r) {
+      const double f = s.at(r, "failure_month");
+      surprise.add(s.at(r, "failed_initiatives") - (f > 0 ? f : 120) * p * (1.0 - c.success));
+    }
+    INFO(c.yaml << ": flops minus expected " << surprise.mean() << " +- " << surprise.sem());
+    CHECK(std::fabs(surprise.mean()) < kZ * surprise.sem());
+    CHECK(column_moments(s, "failed_initiatives").mean() > 5.0);
   }
-  INFO("flops minus expected " << surprise.mean() << " +- " << surprise.sem());
-  CHECK(std::fabs(surprise.mean()) < kZ * surprise.sem());
-  CHECK(column_moments(s, "failed_initiatives").mean() > 10.0);  // ~ 120 x 0.154 x 0.6 = 11
-  // A fully aligned firm's initiatives never flop.
-  const auto aligned = simulate_firm(spec_of("alignment: {level: 1.0, initiative_rate: 2}\n"), 1000, 120);
+  // Aligned to a strategy aimed at what the market values, initiatives never flop; and
+  // aimed at what it does not, alignment makes them flop more (the teams' own ends fit
+  // the market better than this plan does).
+  const auto aligned = simulate_firm(spec_of(fixed + "strategy: {revision: 0}\nalignment: {level: 1.0, initiative_rate: 2}\n"), 1000, 120);
   CHECK(column_moments(aligned, "failed_initiatives").mean() == 0.0);
+  CHECK(wrong_fit < own_fit);
 }
 
 TEST_CASE("mechanism 3: flops make alignment worth more to a firm with thin cash than to one with thick") {

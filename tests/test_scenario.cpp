@@ -141,8 +141,9 @@ TEST_CASE("every parameter has a unique path, a unit, a description and consiste
     CHECK_FALSE(p.description.empty());
     CHECK_FALSE(p.source.empty());
     // A key in the books' units has no default of its own: it is derived from the
-    // share it replaces (NaN in the table); so is the price elasticity, from the margin.
-    const bool derived = p.id == firm::Param::price_elasticity ||
+    // share it replaces (NaN in the table); so is the price elasticity, from the margin,
+    // and the credit growth, from whether the line is given in USD.
+    const bool derived = p.id == firm::Param::price_elasticity || p.id == firm::Param::credit_growth ||
                          std::any_of(firm::kMoneyInputs.begin(), firm::kMoneyInputs.end(),
                                      [&](const firm::MoneyInput& m) { return m.money == p.id; });
     for (double d : p.defaults) {

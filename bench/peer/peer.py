@@ -14,7 +14,7 @@ it), drifting tastes (lognormal steps of the value weights, renormalised), the s
 catalogue (all six types, Poisson and scheduled arrivals, triggers), strategy reviews
 (the target moves toward the market's mix as sensed with error), alignment drift, noise
 and reviews (with their management cost), initiatives that flop with the firm's
-misalignment (one-off losses), the industry's mix that imitators copy
+misalignment or a misaimed strategy (one-off losses), the industry's mix that imitators copy
 (following the market with a lag), allocation with agility and chaos, then cash:
 capabilities built from spend relative to competitors', customer value over a base,
 share, demand limited by what staff can deliver, payroll, premises and capability spend
@@ -241,9 +241,9 @@ def simulate(variant, runs, months, seed, outputs=None):
     legitimacy = 1 + market["legitimacy"] * iso
     credit_limit = np.full(n, firm["credit_limit_months"] * r_plan * legitimacy)
     # [M§1] A profitable year earns more credit, up to the cap (never below the start).
-    credit_step = firm["credit_growth"] * r_plan * legitimacy
+    credit_step = firm["credit_growth"] * legitimacy  # per month of the year's revenue
     credit_cap = max(firm["credit_limit_months"], firm["credit_max_months"]) * r_plan * legitimacy
-    year_profit = np.zeros(n)
+    year_profit, year_revenue = np.zeros(n), np.zeros(n)
     exposure = np.full(runs, min(1.0, 1.0 / math.sqrt(headcount)))  # updated when a key person leaves
     coupling = coupling_matrix(firm["coupling"])
     segments = int(firm["segments"])
@@ -382,11 +382,16 @@ def simulate(variant, runs, months, seed, outputs=None):
         a_bar = teams.mean(axis=1)
         fr = friction(coupling, 1 - teams)
 
-        # [M§3] Initiatives: one arriving flops with probability 1 - alignment index.
+        # [M§3] Initiatives: one comes from each team with probability 1/4 and serves the
+        # strategy with that team's alignment, else the team's own priorities; it succeeds
+        # as far as what it serves is what the market values, else it flops.
         arrives = next_initiative == t
         misstep = np.zeros(n)
         if arrives.any():
-            flops = arrives & (rng.random(n) >= a_bar)
+            strategy_fits = 1 - 0.5 * np.abs(target - weights).sum(axis=1)
+            own_fits = 1 - 0.5 * np.abs(PRIORITIES[None, :, :] - weights[:, None, :]).sum(axis=2)  # (runs, teams)
+            succeeds = (teams * strategy_fits[:, None] + (1 - teams) * own_fits).mean(axis=1)
+            flops = arrives & (rng.random(n) >= succeeds)
             misstep = np.where(flops, rng.exponential(1.0, n) * align["misstep_cost"] * r_plan * staff, 0.0)
             one_off += misstep
             if out is not None:
@@ -446,11 +451,14 @@ def simulate(variant, runs, months, seed, outputs=None):
         debt = np.where(repay, limit, debt)
         buffer_days = np.where(outflows > 0, cash / np.where(outflows > 0, outflows, 1) * DAYS_PER_MONTH, 0.0)
         alive = debt <= limit + 1e-9
-        # [M§1] A profitable year earns a larger credit line, up to the cap.
+        # [M§1] A profitable year that ends with the line repaid earns a larger line, in
+        # proportion to the year's revenue, up to the cap.
         year_profit += profit
+        year_revenue += revenue
         if t % 12 == 0:
-            credit_limit = np.where(year_profit > 0, np.minimum(credit_limit + credit_step, credit_cap), credit_limit)
-            year_profit = np.zeros(n)
+            earned = np.minimum(credit_limit + credit_step * year_revenue / 12, credit_cap)
+            credit_limit = np.where((year_profit > 0) & (debt <= 0), np.maximum(earned, credit_limit), credit_limit)
+            year_profit, year_revenue = np.zeros(n), np.zeros(n)
 
         # [M§1] Staff move toward demand: hiring up, layoffs down; premises grow at once
         # and shrink as leases run out.
@@ -478,10 +486,10 @@ def simulate(variant, runs, months, seed, outputs=None):
             if t == months:
                 out.finish(out.run, np.arange(keep.size), months, {q: x[keep] for q, x in observed.items()})
         (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff, premises, hiring_bill,
-         weights, industry, target, exposure, credit_limit, year_profit, next_initiative) = (
+         weights, industry, target, exposure, credit_limit, year_profit, year_revenue, next_initiative) = (
             x[keep] for x in (demand, fit, fit_gap, ramp_gap, teams, alloc, capability, share, cash, debt, staff,
                               premises, hiring_bill, weights, industry, target, exposure, credit_limit, year_profit,
-                              next_initiative))
+                              year_revenue, next_initiative))
         next_arrival = [x[keep] for x in next_arrival]
         until = [x[keep] for x in until]
         severity = [x[keep] for x in severity]

@@ -296,6 +296,7 @@ Books Firm::start_books(int lane) {
   s.param(Param::credit_limit_months)[lane] = books.credit_line / (planned_revenue * books.legitimacy);
   s.param(Param::cash_buffer_days)[lane] = books.outflows > 0.0 ? books.cash / books.outflows * kDaysPerMonth : 0.0;
   s.param(Param::price_elasticity)[lane] = books.price_elasticity;
+  s.param(Param::credit_growth)[lane] = books.credit_growth;
   d(rPlannedRevenue) = planned_revenue;
   // [M§1] Payroll, premises and bureaucracy at planned capacity (they follow capacity);
   // the owner's salary is fixed.
@@ -431,7 +432,7 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   const double legitimacy = books.legitimacy;
   d(rCreditLimit) = books.credit_line;
   // [M§1] A profitable year earns more credit, up to the cap (never less than the start).
-  d(rCreditStep) = p(Param::credit_growth) * planned_revenue * legitimacy;
+  d(rCreditStep) = books.credit_growth * legitimacy;  // per month of last year's revenue
   d(rCreditCap) = std::max(books.credit_line, p(Param::credit_max_months) * planned_revenue * legitimacy);
   coupling_strengths(p(Param::coupling), d(rCouplingSame), d(rCouplingCross));
   d(rKeyPersonExposure) = std::min(1.0, 1.0 / std::sqrt(headcount));

@@ -266,11 +266,13 @@ void Firm::update_alignment(int month) {
 }
 
 void Firm::update_initiatives(int month) {
-  // [M§3] Initiatives beyond the routine budget arrive as a Poisson process; one flops
-  // with probability 1 - alignment index (the effort behind it pulls elsewhere) and
-  // costs an exponential one-off loss. A thin buffer cannot absorb what a thick one
-  // can, so this is where cash and credit meet misalignment [A "The Fragility of
-  // Resources"].
+  // [M§3] Initiatives beyond the routine budget arrive as a Poisson process. One comes
+  // from each team with probability 1/4 and serves the strategy with that team's
+  // alignment A_j, else the team's own priorities h_j; it succeeds as far as what it
+  // serves is what the market values (1 - D(S, w) or 1 - D(h_j, w)), and otherwise flops
+  // at an exponential one-off loss. A thin buffer cannot absorb what a thick one can, so
+  // this is where cash and credit meet misalignment [A "The Fragility of Resources"]; and
+  // alignment helps only while the strategy is better aimed than the teams' own ends.
   LaneState& s = *s_;
   const int lanes = lanes_;  // a local bound: stores to the tile cannot change it
   std::int32_t* next = s.i[iNextInitiative];
@@ -284,7 +286,19 @@ void Firm::update_initiatives(int month) {
   const double* mean_cost = s.param(Param::misstep_cost);
   for_each_flagged(s.flags, lanes, [&](int lane) {
     auto rng = RunRandom(seed_, s.run[lane]).stream(kInitiatives, static_cast<std::uint32_t>(month));
-    const bool flops = rng.uniform() >= s.d[rAlignment][lane];
+    double weights[kCapabilities], aim[kCapabilities];
+    for (int c = 0; c < kCapabilities; ++c) {
+      weights[c] = s.d[rWeights + c][lane];
+      aim[c] = s.d[rTarget + c][lane];
+    }
+    const double strategy_fits = 1.0 - mix_distance(aim, weights);
+    double succeeds = 0.0;
+    for (int j = 0; j < kTeams; ++j) {
+      for (int c = 0; c < kCapabilities; ++c) aim[c] = own_priority_[c][j];
+      const double aligned = s.d[rTeamAlignment + j][lane];
+      succeeds += (aligned * strategy_fits + (1.0 - aligned) * (1.0 - mix_distance(aim, weights))) / kTeams;
+    }
+    const bool flops = rng.uniform() >= succeeds;
     const double loss = rng.exponential() * mean_cost[lane] * s.d[rPlannedRevenue][lane] * s.d[rStaff][lane];
     s.s[sMisstep][lane] = flops ? loss : 0.0;
     s.s[fxOneOff][lane] += s.s[sMisstep][lane];
@@ -611,9 +625,12 @@ void Firm::update_kpis(int month) {
     const double year_profit = s.d[rYearProfit][lane] + profit;
     const double year_revenue = s.d[rYearRevenue][lane] + revenue;
     s.d[rLastYearProfit][lane] = year_end ? year_profit : s.d[rLastYearProfit][lane];
-    // [M§1] A profitable year earns a larger credit line (a track record), up to the cap.
-    const double earned = std::min(s.d[rCreditLimit][lane] + s.d[rCreditStep][lane], s.d[rCreditCap][lane]);
-    s.d[rCreditLimit][lane] = year_end & (year_profit > 0.0) ? earned : s.d[rCreditLimit][lane];
+    // [M§1] A profitable year that ends with the line repaid earns a larger line (a track
+    // record), in proportion to the year's revenue, up to the cap.
+    const double step = s.d[rCreditStep][lane] * year_revenue / 12.0;
+    const double earned = std::min(s.d[rCreditLimit][lane] + step, s.d[rCreditCap][lane]);
+    const bool track_record = year_end & (year_profit > 0.0) & (debt <= 0.0);
+    s.d[rCreditLimit][lane] = track_record ? std::max(earned, s.d[rCreditLimit][lane]) : s.d[rCreditLimit][lane];
     s.d[rLastYearRevenue][lane] = year_end ? year_revenue : s.d[rLastYearRevenue][lane];
     s.d[rYearProfit][lane] = year_end ? 0.0 : year_profit;
     s.d[rYearRevenue][lane] = year_end ? 0.0 : year_revenue;

@@ -509,6 +509,7 @@ class Commands(Scratch):
             self.assertIn(size, p.stdout)
         self.assertIn(" report frag.h5 -o fragility-report", p.stdout)
         self.assertIn("micro firms survive", p.stdout)
+        self.assertIn("flops per micro firm", " ".join(p.stdout.split()))  # the story reads failed_initiatives
         self.assertTrue((self.dir / "frag.h5").exists())
 
 

@@ -46,7 +46,10 @@ std::string story(const Summary& s) {
                   f1(100 * l.lo) + "-" + f1(100 * l.hi) + "). ";
   p += "The micro firm starts with " + f0(column_mean(*micro, "start_buffer_days")) + " days of cash against " +
        f0(column_mean(*large, "start_buffer_days")) + " for the large one, so a bad quarter that a large firm absorbs empties its till. ";
-  p += "Its people wear many hats: the same drift in one team becomes friction for all, " + f0(100 * column_mean(*micro, "mean_friction")) +
+  p += "Both launch initiatives, and a misaligned one flops as often in either (" + f1(column_mean(*micro, "failed_initiatives")) +
+       " flops per micro firm over its shorter life, " + f1(column_mean(*large, "failed_initiatives")) +
+       " per large one); a flop costs each the same share of its revenue, but only the large firm has the cash and credit to absorb it. ";
+  p += "The micro firm's people wear many hats: the same drift in one team becomes friction for all, " + f0(100 * column_mean(*micro, "mean_friction")) +
        "% of coordination lost on average against " + f0(100 * column_mean(*large, "mean_friction")) + "% in the large firm's loosely coupled departments. ";
   if (!micro->causes.empty())
     p += "Micro firms die most often of " + words(micro->causes.front().name) + " (" + f0(100 * micro->causes.front().share_of_failures.estimate) +
