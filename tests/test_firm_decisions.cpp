@@ -104,7 +104,7 @@ TEST_CASE("books: a distribution on a key in USD is drawn per run") {
   CHECK(days.mean() > 0.0);
 }
 
-TEST_CASE("established: month 1 is the firm in its books; a new venture starts lower") {
+TEST_CASE("established: month 1 is the firm in its books, a new venture starts lower") {
   const auto cafe = simulate_firm(spec_of(kCafe), 4000, 12);
   // Month-1 revenue: the books' figure, moved only by one month of demand and a known fit.
   CHECK(median_at(cafe, 1, "revenue") == Approx(45000).epsilon(0.03));
@@ -171,7 +171,7 @@ TEST_CASE("plans: what a plan earns is what the firm gains (nothing counted twic
   CHECK(year_profit.mean == Approx(0.6 * year_revenue.mean).epsilon(1e-9));
 }
 
-TEST_CASE("loans: instalments repay principal and interest; the principal is not profit") {
+TEST_CASE("loans: instalments repay principal and interest, the principal is not profit") {
   const std::string loan = "loans:\n  - {name: bank, principal: 12000, rate: 0.12, term_months: 12, month: 3}\n";
   const auto without = simulate_firm(spec_of(kCafe + kCalm), 200, 24);
   const auto with = simulate_firm(spec_of(kCafe + kCalm + loan), 200, 24);

@@ -76,7 +76,7 @@ TEST_CASE("mechanism 2: the teams' intended mix is the formula of docs/model.md 
     }
 }
 
-TEST_CASE("mechanism 3: frequent reviews and formal structures hold alignment up; a low level lets it fall") {
+TEST_CASE("mechanism 3: frequent reviews and formal structures hold alignment up, a low level lets it fall") {
   const auto rare = simulate_firm(spec_of("alignment: {review_months: 24}\n"), 2000, 60);
   const auto often = simulate_firm(spec_of("alignment: {review_months: 3}\n"), 2000, 60);
   CHECK(paired(rare, often, "mean_alignment").z() > kZ);
@@ -120,7 +120,7 @@ TEST_CASE("mechanism 5: agility speeds an aligned firm and hurts a misaligned on
   CHECK(misaligned.z() < -kZ);
 }
 
-TEST_CASE("mechanism 6: a segment shock hits a niche firm harder; isomorphism erodes margins") {
+TEST_CASE("mechanism 6: a segment shock hits a niche firm harder, isomorphism erodes margins") {
   const std::string shock = "shocks:\n  - {name: lost_customers, type: segment, month: 6, severity: 0.8, duration: 12}\n";
   const auto niche = simulate_firm(spec_of(shock + "firm: {segments: 1}\n"), 4000, 36);
   const auto diversified = simulate_firm(spec_of(shock + "firm: {segments: 8}\n"), 4000, 36);
@@ -334,7 +334,7 @@ TEST_CASE("mechanism 3: initiatives draw from their own stream and shift no othe
   CHECK(column_moments(free, "failed_initiatives").mean() > 1.0);
 }
 
-TEST_CASE("mechanism 1: a profitable year earns a larger credit line; a losing one earns none") {
+TEST_CASE("mechanism 1: a profitable year earns a larger credit line, a losing one none") {
   const auto flat = simulate_firm(spec_of("firm: {credit_growth: 0}\n"));
   const auto growing = simulate_firm(spec_of("firm: {credit_growth: 0.5}\n"));
   const Paired d = paired(flat, growing, "survived");

@@ -203,7 +203,7 @@ TEST_CASE("an option that a variant also sets is an error, not silently overridd
   CHECK(load_scenario(text, "s.yaml", {{"alignment.level", "0.4", "--set alignment.level=0.4"}}).variants.size() == 2);
 }
 
-TEST_CASE("scenario text must be UTF-8; messages escape what they echo") {
+TEST_CASE("scenario text must be UTF-8, messages escape what they echo") {
   CHECK(problem(std::string("\xff\xfe" "a\0:\0", 6)) == "s.yaml:1:1: expected UTF-8 text, found a UTF-16 byte-order mark (save the file as UTF-8)");
   CHECK(problem(std::string("firm:\n  size: a\0b\n", 17)) == "s.yaml:2:10: expected UTF-8 text, found a NUL byte");
   CHECK(problem("name: \"\xc3\x28\"\n") == "s.yaml:1:8: expected UTF-8 text, found the byte \\xc3, which is not UTF-8");
