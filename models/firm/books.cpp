@@ -40,6 +40,7 @@ Books opening_books(const RunParams& params) {
   // small price change neither gains nor loses, and a large one loses either way.
   b.price_elasticity = either(Param::price_elasticity, 1.0 / std::clamp(contribution_margin(b), kMinMargin, 1.0));
   b.credit_growth = either(Param::credit_growth, given(Param::credit_line) ? 0.0 : kCreditGrowth);
+  b.credit_cap = std::max(b.credit_line, value(Param::credit_max_months) * revenue * b.legitimacy);
   return b;
 }
 

@@ -21,6 +21,7 @@ struct Books {
   double legitimacy;           ///< what conforming multiplies a line given in months by
   double price_elasticity;     ///< as given, or 1 / the margin over costs that follow volume
   double credit_growth;        ///< months of revenue a track-record year adds to the line
+  double credit_cap;           ///< USD: the largest line a track record earns
 };
 
 /// The credit a profitable year earns when the line is given in months of revenue [cal:

@@ -79,7 +79,7 @@ const OutcomeColumn kOutcomeColumns[] = {
      [](const LaneState& s, int l) { return s.d[rSumValue][l] / months_lived(s, l); }},
     {{"mean_friction", "1", "Coordination friction, averaged over the months lived.", T::f64, "", "friction"},
      [](const LaneState& s, int l) { return s.d[rSumFriction][l] / months_lived(s, l); }},
-    {{"failed_initiatives", "1", "Initiatives beyond the routine budget that flopped (misaligned), over the months lived.", T::f64, "", "failed initiatives"},
+    {{"failed_initiatives", "1", "Initiatives beyond the routine budget that flopped (aimed at what the market does not value), over the months lived.", T::f64, "", "failed initiatives"},
      [](const LaneState& s, int l) { return s.d[rMissteps][l]; }},
     {{"months_to_realign", "month", "Months from disruption to realignment (NaN: no disruption, or failed or reached the horizon before realigning).", T::f64, "", "months to realign"},
      [](const LaneState& s, int l) {
@@ -433,7 +433,7 @@ void Firm::start_lane(int lane, const RunRandom& random) {
   d(rCreditLimit) = books.credit_line;
   // [M§1] A profitable year earns more credit, up to the cap (never less than the start).
   d(rCreditStep) = books.credit_growth * legitimacy;  // per month of last year's revenue
-  d(rCreditCap) = std::max(books.credit_line, p(Param::credit_max_months) * planned_revenue * legitimacy);
+  d(rCreditCap) = books.credit_cap;
   coupling_strengths(p(Param::coupling), d(rCouplingSame), d(rCouplingCross));
   d(rKeyPersonExposure) = std::min(1.0, 1.0 / std::sqrt(headcount));
   const int segments = std::clamp(static_cast<int>(p(Param::segments)), 1, kMaxSegments);

@@ -286,17 +286,17 @@ void Firm::update_initiatives(int month) {
   const double* mean_cost = s.param(Param::misstep_cost);
   for_each_flagged(s.flags, lanes, [&](int lane) {
     auto rng = RunRandom(seed_, s.run[lane]).stream(kInitiatives, static_cast<std::uint32_t>(month));
-    double weights[kCapabilities], aim[kCapabilities];
+    double weights[kCapabilities], target[kCapabilities], own[kCapabilities];
     for (int c = 0; c < kCapabilities; ++c) {
       weights[c] = s.d[rWeights + c][lane];
-      aim[c] = s.d[rTarget + c][lane];
+      target[c] = s.d[rTarget + c][lane];
     }
-    const double strategy_fits = 1.0 - mix_distance(aim, weights);
+    const double strategy_fits = 1.0 - mix_distance(target, weights);
     double succeeds = 0.0;
     for (int j = 0; j < kTeams; ++j) {
-      for (int c = 0; c < kCapabilities; ++c) aim[c] = own_priority_[c][j];
+      for (int c = 0; c < kCapabilities; ++c) own[c] = own_priority_[c][j];
       const double aligned = s.d[rTeamAlignment + j][lane];
-      succeeds += (aligned * strategy_fits + (1.0 - aligned) * (1.0 - mix_distance(aim, weights))) / kTeams;
+      succeeds += (aligned * strategy_fits + (1.0 - aligned) * (1.0 - mix_distance(own, weights))) / kTeams;
     }
     const bool flops = rng.uniform() >= succeeds;
     const double loss = rng.exponential() * mean_cost[lane] * s.d[rPlannedRevenue][lane] * s.d[rStaff][lane];
@@ -630,7 +630,7 @@ void Firm::update_kpis(int month) {
     const double step = s.d[rCreditStep][lane] * year_revenue / 12.0;
     const double earned = std::min(s.d[rCreditLimit][lane] + step, s.d[rCreditCap][lane]);
     const bool track_record = year_end & (year_profit > 0.0) & (debt <= 0.0);
-    s.d[rCreditLimit][lane] = track_record ? std::max(earned, s.d[rCreditLimit][lane]) : s.d[rCreditLimit][lane];
+    s.d[rCreditLimit][lane] = track_record ? earned : s.d[rCreditLimit][lane];
     s.d[rLastYearRevenue][lane] = year_end ? year_revenue : s.d[rLastYearRevenue][lane];
     s.d[rYearProfit][lane] = year_end ? 0.0 : year_profit;
     s.d[rYearRevenue][lane] = year_end ? 0.0 : year_revenue;

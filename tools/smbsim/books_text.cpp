@@ -106,10 +106,9 @@ void print_books(const scenario::Variant& variant, std::ostream& out) {
   line("credit line", dollars(b.credit_line) + " at " + pct(spec[Param::interest_rate].nominal()) + "/year" +
                           uncertain_note(spec, {Param::credit_line, Param::credit_limit_months}));
   // The line grows with a track record unless it was entered as granted [M§1].
-  const double cap = std::max(b.credit_line, spec[Param::credit_max_months].nominal() * b.monthly_revenue * b.legitimacy);
   line("credit growth", b.credit_growth > 0
                             ? "+" + format_double("%g", b.credit_growth) + " months of the year's revenue after each profitable year that ends with the line repaid, up to " +
-                                  dollars(cap) + " (firm.credit_growth; 0 keeps the line as granted)"
+                                  dollars(b.credit_cap) + " (firm.credit_growth; 0 keeps the line as granted)"
                             : "none: the line stays as granted (firm.credit_growth 0)");
   char runway[64];
   std::snprintf(runway, sizeof runway, "%.1f months of a normal month's outflows", b.outflows > 0 ? (b.cash + b.credit_line) / b.outflows : 0.0);
