@@ -170,6 +170,9 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::strin
   for (const auto& v : values) ptrs.push_back(v.c_str());
   write_attr_raw(obj, name, t, ptrs.data(), ptrs.size(), false);
 }
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::int32_t>& values) {
+  write_attr_raw(obj, name, H5T_NATIVE_INT32, values.data(), values.size(), false);
+}
 
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 

@@ -23,9 +23,17 @@ struct QuantitySpec {
   Binning binning;          ///< how its quantiles are tracked
 };
 
+/// One code of a categorical column and what it means (one word: no blanks).
+struct Category {
+  std::int32_t code;
+  std::string meaning;
+};
+
 /// One column of the per-run outcome table. A u8 column holds 0 or 1 (its mean is a
 /// share of runs). The role and the KPI label are stored with the column, so the tools
-/// that summarize a file find the headline columns there, not by the model's names.
+/// that summarize a file find the headline columns there, not by the model's names. A
+/// column with categories (an i32 column) holds codes, not amounts: it is stored with
+/// CF's flag_values and flag_meanings, and the tools take no mean difference of it.
 struct ColumnSpec {
   enum class Type { f64, i32, u8 };
   std::string name;
@@ -34,6 +42,7 @@ struct ColumnSpec {
   Type type = Type::f64;
   std::string role{};  ///< one of kColumnRoles, or empty
   std::string kpi{};   ///< a summary's KPI line shows its mean under these words (empty: not shown)
+  std::vector<Category> categories{};  ///< a categorical column's codes (empty: a number)
 };
 
 /// The roles a column may play for the tools (docs/output-format.md), at most one each:

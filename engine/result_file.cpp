@@ -121,6 +121,53 @@ H5Id create_column(hid_t group, const std::string& name, hid_t type, hsize_t n, 
   return d;
 }
 
+/// The `run` dimension scale of a group of per-run columns (0 … n−1, written block by
+/// block with append_run_ids). Each group has its own, so that it opens alone with
+/// netCDF readers (xarray), which look dimensions up in the group and its parents only.
+H5Id create_run_scale(hid_t group, hsize_t n) {
+  H5Id scale = write_dataset(group, "run", std::vector<std::int64_t>{}, {n},
+                             {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
+  make_scale(scale, "run");
+  return scale;
+}
+
+/// The `month` dimension scale (1 … months) of a group of monthly series.
+H5Id create_month_scale(hid_t group, int months) {
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(months));
+  for (std::size_t t = 0; t < ids.size(); ++t) ids[t] = static_cast<std::int64_t>(t + 1);
+  H5Id scale = write_dataset(group, "month", ids, {ids.size()},
+                             {"month", "Months since the start; statistics are taken at the end of each month."});
+  make_scale(scale, "month");
+  return scale;
+}
+
+/// Rows [first, first + ids.size()) of a run scale: the run indices themselves.
+void append_run_ids(hid_t scale, std::int64_t first, std::vector<std::int64_t>& ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first + static_cast<std::int64_t>(i);
+  const hsize_t offset = static_cast<hsize_t>(first), n = ids.size();
+  H5Id space(H5Dget_space(scale), H5Sclose, "read dataspace");
+  h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &n, nullptr), "select rows");
+  H5Id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
+  h5check(H5Dwrite(scale, H5T_NATIVE_INT64, mem, space, H5P_DEFAULT, ids.data()), "write run indices");
+}
+
+/// A categorical column's codes and their meanings, as CF's flag_values and
+/// flag_meanings (blank-separated words), which xarray keeps as attributes.
+void write_categories(hid_t column, const ColumnSpec& c) {
+  if (c.categories.empty()) return;
+  if (c.type != ColumnSpec::Type::i32) throw std::logic_error("outcome column " + c.name + ": categories need an i32 column");
+  std::vector<std::int32_t> codes;
+  std::string meanings;
+  for (const auto& k : c.categories) {
+    if (k.meaning.empty() || k.meaning.find_first_of(" \t\n") != std::string::npos)
+      throw std::logic_error("outcome column " + c.name + ": category \"" + k.meaning + "\" is not one word");
+    codes.push_back(k.code);
+    meanings += (meanings.empty() ? "" : " ") + k.meaning;
+  }
+  write_attr(column, "flag_values", codes);
+  write_attr(column, "flag_meanings", meanings);
+}
+
 /// Rows [offset, offset + n) of a 1-D column, from doubles (HDF5 converts them to the
 /// column's stored type).
 void write_rows(hid_t column, hsize_t offset, hsize_t n, const double* data, const std::string& what) {
@@ -138,12 +185,9 @@ VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSch
   group_ = create_group(file, "variants/" + name);
   write_attr(group_, "overrides", overrides);
   write_attr(group_, "runs", runs);
-  H5Id outcomes = create_group(group_, "outcomes");
+  outcomes_ = create_group(group_, "outcomes");
   const auto n = static_cast<hsize_t>(runs);
-  run_scale_ = write_dataset(outcomes, "run", std::vector<std::int64_t>{}, {n},
-                             {"1", "Run index (0-based); the same index sees the same market and shocks in every variant."});
-  make_scale(run_scale_, "run");
-  outcomes_ = std::move(outcomes);
+  run_scale_ = create_run_scale(outcomes_, n);
   if (!schema.inputs.empty()) {
     // Per-run values of the uncertain inputs (docs/output-format.md, "Inputs"): random
     // doubles, so stored uncompressed like the outcome columns that are.
@@ -157,8 +201,9 @@ VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSch
       pairs.push_back(c.a + " " + c.b + " " + r);
     }
     if (!pairs.empty()) write_attr(inputs_, "correlations", pairs);  // HDF5 has no empty string array
+    input_run_scale_ = create_run_scale(inputs_, n);
     for (const auto& in : schema.inputs) {
-      input_sets_.push_back(create_column(inputs_, in.name, H5T_IEEE_F64LE, n, false, {in.units, in.description}, run_scale_));
+      input_sets_.push_back(create_column(inputs_, in.name, H5T_IEEE_F64LE, n, false, {in.units, in.description}, input_run_scale_));
       write_attr(input_sets_.back(), "distribution", in.distribution);
     }
   }
@@ -166,9 +211,17 @@ VariantWriter::VariantWriter(hid_t file, const std::string& name, const ModelSch
     H5Id pg = create_group(group_, "paths");
     const hsize_t k = static_cast<hsize_t>(std::min(paths, runs));
     const hsize_t m = static_cast<hsize_t>(months);
+    // Its own scales, written whole now (K and the months are small), so that it opens
+    // alone with xarray.
+    std::vector<std::int64_t> ids(k);
+    H5Id run_scale = create_run_scale(pg, k);
+    if (k > 0) append_run_ids(run_scale, 0, ids);
+    H5Id month_scale = create_month_scale(pg, months);
     for (const auto& q : schema.quantities) {
       path_sets_.push_back(write_dataset(pg, q.name, std::vector<double>{}, {k, m},
                                          {q.units, "Monthly path of the first runs (NaN after failure): " + q.description}));
+      attach_scale(path_sets_.back(), run_scale, 0);
+      attach_scale(path_sets_.back(), month_scale, 1);
     }
   }
 }
@@ -195,6 +248,7 @@ void VariantWriter::create_columns(std::span<const double> first_rows) {
       write_attr(columns_.back(), "role", c.role);
     }
     if (!c.kpi.empty()) write_attr(columns_.back(), "kpi_label", c.kpi);
+    write_categories(columns_.back(), c);  // since format 1.8
   }
   column_moments_.assign(width, Moments{});
 }
@@ -207,14 +261,8 @@ void VariantWriter::append_outcomes(std::int64_t first_run, std::int64_t count,
   const std::size_t width = schema_.outcome_columns.size();
   const hsize_t offset = static_cast<hsize_t>(first_run), n = static_cast<hsize_t>(count);
   // The run index column, written block by block like the others (memory stays flat).
-  std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
-  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first_run + static_cast<std::int64_t>(i);
-  {
-    H5Id space(H5Dget_space(run_scale_), H5Sclose, "read dataspace");
-    h5check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &n, nullptr), "select rows");
-    H5Id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "make dataspace");
-    h5check(H5Dwrite(run_scale_, H5T_NATIVE_INT64, mem, space, H5P_DEFAULT, ids.data()), "write run indices");
-  }
+  run_ids_.resize(static_cast<std::size_t>(count));
+  append_run_ids(run_scale_, first_run, run_ids_);
   column_buffer_.resize(static_cast<std::size_t>(count));
   for (std::size_t c = 0; c < width; ++c) {
     for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
@@ -230,6 +278,8 @@ void VariantWriter::append_inputs(std::int64_t first_run, std::int64_t count, st
   const std::size_t width = schema_.inputs.size();
   if (count <= 0 || width == 0) return;
   const hsize_t offset = static_cast<hsize_t>(first_run), n = static_cast<hsize_t>(count);
+  run_ids_.resize(static_cast<std::size_t>(count));
+  append_run_ids(input_run_scale_, first_run, run_ids_);
   column_buffer_.resize(static_cast<std::size_t>(count));
   for (std::size_t c = 0; c < width; ++c) {
     for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) column_buffer_[i] = rows[i * width + c];
@@ -265,10 +315,7 @@ void VariantWriter::write_monthly(const MonthlyStats& s) {
   const hsize_t nq = kQuantileLevels.size();
   const hsize_t nc = schema_.causes.size();
 
-  std::vector<std::int64_t> month_ids(m);
-  for (hsize_t t = 0; t < m; ++t) month_ids[t] = static_cast<std::int64_t>(t + 1);
-  H5Id month = write_dataset(g, "month", month_ids, {m}, {"month", "Months since the start; statistics are taken at the end of each month."});
-  make_scale(month, "month");
+  H5Id month = create_month_scale(g, months_);
   H5Id quantile = write_dataset(g, "quantile", std::vector<double>(kQuantileLevels.begin(), kQuantileLevels.end()), {nq},
                                 {"1", "Quantile levels of the *_quantiles datasets."});
   make_scale(quantile, "quantile");

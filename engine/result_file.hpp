@@ -20,7 +20,7 @@ namespace smbsim {
 
 inline constexpr const char* kFormatName = "smbsim";
 /// Major.minor: readers refuse another major version.
-inline constexpr const char* kFormatVersion = "1.7";
+inline constexpr const char* kFormatVersion = "1.8";
 inline constexpr std::array<double, 5> kQuantileLevels{0.05, 0.25, 0.5, 0.75, 0.95};
 
 struct Provenance {
@@ -60,9 +60,11 @@ class VariantWriter final : public OutcomeSink {
   H5Id run_scale_;
   std::vector<H5Id> columns_;
   H5Id inputs_;
+  H5Id input_run_scale_;  // inputs/run: the group's own copy of the run index
   std::vector<H5Id> input_sets_;
   std::vector<H5Id> path_sets_;
   std::vector<double> column_buffer_;
+  std::vector<std::int64_t> run_ids_;  // one block's run indices
   std::vector<Moments> column_moments_;  // per column, over runs where it is not NaN
 };
 

@@ -199,22 +199,36 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   return v;
 }
 
-/// Moments of a column over its defined values (NaN means "none"), and of its paired
-/// differences against the baseline's column when `baseline_column` is given, read in
-/// chunks.
-void column_moments(hid_t file, const std::string& column, const std::string* baseline_column, std::int64_t runs,
-                    Moments& values, Moments& diffs) {
+/// Moments of a column over its defined values (NaN means "none"), and when
+/// `baseline_column` is given, of the baseline's and of the paired differences against
+/// it, read in chunks.
+struct ColumnMoments {
+  Moments values, baseline, diffs;
+};
+ColumnMoments column_moments(hid_t file, const std::string& column, const std::string* baseline_column, std::int64_t runs) {
   constexpr hsize_t kChunk = 1 << 16;
+  ColumnMoments m;
   for (hsize_t start = 0; start < static_cast<hsize_t>(runs); start += kChunk) {
     auto x = read_doubles(file, column, start, kChunk);
-    std::vector<double> b;
+    std::vector<double> b, d;
     if (baseline_column) b = read_doubles(file, *baseline_column, start, kChunk);
-    // The paired differences (NaN where either run has none) replace b, in run order.
-    for (std::size_t i = 0; i < b.size() && i < x.size(); ++i) b[i] = x[i] - b[i];
-    b.resize(std::min(b.size(), x.size()));
-    diffs.add_defined(b);
-    values.add_defined(x);
+    // The paired differences: NaN where either run has none.
+    d.reserve(b.size());
+    for (std::size_t i = 0; i < b.size() && i < x.size(); ++i) d.push_back(x[i] - b[i]);
+    m.diffs.add_defined(d);
+    m.baseline.add_defined(b);
+    m.values.add_defined(x);
   }
+  return m;
+}
+
+/// Whether a paired difference of the column says something: not of codes (a mean
+/// difference of failure causes is no quantity), and not where the column is constant
+/// in both arms (a fixed input or setting: the difference is the override, already in
+/// `overrides`, not an estimate). A column that varies but is equal run by run (a
+/// shared input) keeps its difference of 0: it shows the pairing held.
+bool worth_comparing(const ColumnSummary& c, const ColumnMoments& m) {
+  return !c.categorical && m.diffs.count() > 1 && !(m.values.variance() == 0 && m.baseline.variance() == 0);
 }
 
 /// Files before format 1.6 store no role or KPI label with a column: the firm model's
@@ -232,11 +246,18 @@ constexpr LegacyColumn kBeforeRoles[] = {
     {"mean_customer_value", "", "customer value"}, {"mean_friction", "", "friction"},
     {"months_to_realign", "", "months to realign"}};
 
-/// The column's share flag, role and KPI label: from its type and attributes, or for a
-/// file before format 1.6 (`legacy`) from its name.
-void read_column_meaning(hid_t d, const std::string& path, bool legacy, ColumnSummary& cs) {
+/// Files before format 1.8 store no flag_values: their one categorical column.
+constexpr const char* kCategoricalBeforeFlags = "failure_cause";
+
+/// The column's share flag, role, KPI label and whether it is categorical: from its type
+/// and attributes, or for a file before format 1.6 (`legacy`) or 1.8 (`before_flags`)
+/// from its name.
+void read_column_meaning(hid_t d, const std::string& path, bool legacy, bool before_flags, ColumnSummary& cs) {
   H5Id type(H5Dget_type(d), H5Tclose, "read the type of " + path);
   cs.share = H5Tget_class(type) == H5T_INTEGER && H5Tget_size(type) == 1 && H5Tget_sign(type) == H5T_SGN_NONE;
+  // CF marks a variable of codes with flag_values (or flag_masks) and flag_meanings.
+  cs.categorical = before_flags ? cs.name == kCategoricalBeforeFlags
+                                : has_attr(d, "flag_values") || has_attr(d, "flag_masks") || has_attr(d, "flag_meanings");
   if (legacy) {
     for (const auto& c : kBeforeRoles)
       if (cs.name == c.name) cs.role = c.role, cs.kpi_label = c.kpi_label;
@@ -249,7 +270,7 @@ void read_column_meaning(hid_t d, const std::string& path, bool legacy, ColumnSu
 
 /// Per-run column means (stored with each column since format 1.1; computed from the
 /// column for older files), and paired differences against the baseline.
-void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* baseline, bool legacy) {
+void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* baseline, bool legacy, bool before_flags) {
   const std::string dir = "variants/" + v.name + "/outcomes";
   H5Id og = open_group(file, dir);
   for (const auto& col : child_names(og)) {
@@ -258,23 +279,24 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
     expect_shape(file, path, {static_cast<hsize_t>(v.runs)});
     H5Id d(H5Dopen2(og, col.c_str(), H5P_DEFAULT), H5Dclose, "open " + col);
     ColumnSummary cs{col, string_attr(d, path, "units")};
-    read_column_meaning(d, path, legacy, cs);
+    read_column_meaning(d, path, legacy, before_flags, cs);
     const bool paired = baseline && link_exists(file, baseline_path) &&
                         dataset_dims(file, baseline_path) == std::vector<hsize_t>{static_cast<hsize_t>(v.runs)};
     const bool stored = has_attr(d, "mean");
-    Moments values, diff;
-    if (!stored || paired) column_moments(file, path, paired ? &baseline_path : nullptr, v.runs, values, diff);
+    ColumnMoments m;
+    if (!stored || paired) m = column_moments(file, path, paired ? &baseline_path : nullptr, v.runs);
     if (stored) {
       cs.count = int_attr(d, path, "defined_runs", 0, v.runs);
       cs.mean = double_attr(d, path, "mean");
       cs.sem = double_attr(d, path, "sem");
     } else {
-      cs.count = values.count();
-      cs.mean = values.mean();
-      cs.sem = values.sem();
+      cs.count = m.values.count();
+      cs.mean = m.values.mean();
+      cs.sem = m.values.sem();
     }
     v.columns.push_back(cs);
-    if (paired && diff.count() > 1) {
+    if (paired && worth_comparing(cs, m)) {
+      const Moments& diff = m.diffs;
       const double half = kZ95 * diff.sem();
       v.deltas.push_back({col, cs.units, diff.mean(), diff.mean() - half, diff.mean() + half, diff.count()});
     }
@@ -405,6 +427,7 @@ Summary read_summary(const std::string& path) {
   H5Id variants = open_group(file, "variants");
   const std::string minor = version.substr(version.find('.') + 1);
   const bool legacy = version.find('.') == std::string::npos || std::atoi(minor.c_str()) < 6;
+  const bool before_flags = version.find('.') == std::string::npos || std::atoi(minor.c_str()) < 8;
   for (const auto& name : child_names(variants)) {
     s.variants.push_back(summarize_variant(file, name, s.months, legacy));
     if (s.variants.back().runs != s.runs)
@@ -413,7 +436,7 @@ Summary read_summary(const std::string& path) {
   }
   if (s.variants.empty()) damaged("no variants");
   for (std::size_t i = 0; i < s.variants.size(); ++i)
-    summarize_columns(file, s.variants[i], i == 0 ? nullptr : &s.variants[0], legacy);
+    summarize_columns(file, s.variants[i], i == 0 ? nullptr : &s.variants[0], legacy, before_flags);
   return s;
 }
 }  // namespace

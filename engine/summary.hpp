@@ -46,6 +46,7 @@ struct ColumnSummary {
   bool share = false;        ///< a 0/1 column (stored as unsigned 8-bit): its mean is a share of runs
   std::string role{};        ///< its role attribute (engine/model_schema.hpp kColumnRoles), or ""
   std::string kpi_label{};   ///< its kpi_label attribute, or ""
+  bool categorical = false;  ///< holds codes (CF flag_values), not amounts: it has no paired difference
 };
 
 struct PairedDelta {

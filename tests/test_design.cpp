@@ -202,7 +202,7 @@ TEST_CASE("the firm reports its uncertain inputs, in schema order") {
   const ModelSchema schema = firm::Firm::schema(spec);
   REQUIRE(schema.inputs.size() == 4);
   CHECK(schema.inputs[0].name == "firm.cash_buffer_days");
-  CHECK(schema.inputs[0].units == "days");
+  CHECK(schema.inputs[0].units == "day");
   CHECK(schema.inputs[1].name == "market.growth");
   CHECK(schema.inputs[2].name == "market.fit");
   CHECK(schema.inputs[3].name == "plans.site.revenue");

@@ -85,7 +85,7 @@ const OutcomeColumn kOutcomeColumns[] = {
      [](const LaneState& s, int l) {
        return s.i[iRealignedMonth][l] > 0 ? double(s.i[iRealignedMonth][l] - s.i[iDisruptionMonth][l]) : NAN;
      }},
-    {{"start_buffer_days", "days", "Starting cash in days of planned outflows.", T::f64, "input"},
+    {{"start_buffer_days", "day", "Starting cash in days of planned outflows.", T::f64, "input"},
      [](const LaneState& s, int l) { return s.d[rStartBufferDays][l]; }},
     {{"market_fit", "1", "The run's product-market fit (segment average).", T::f64, "input"},
      [](const LaneState& s, int l) { return s.d[rFit][l]; }},
@@ -98,6 +98,12 @@ const OutcomeColumn kOutcomeColumns[] = {
     {{"final_headcount", "people", "Staff in the last month lived.", T::f64},
      [](const LaneState& s, int l) { return s.d[rStaff][l] * s.param(Param::headcount)[l]; }},
 };
+/// failure_cause's codes: -1 for a run that survived, else the index of its cause.
+std::vector<Category> cause_codes(const std::vector<std::string>& causes) {
+  std::vector<Category> codes{{-1, "survived"}};
+  for (std::size_t c = 0; c < causes.size(); ++c) codes.push_back({static_cast<std::int32_t>(c), causes[c]});
+  return codes;
+}
 }  // namespace
 
 ModelSchema Firm::schema(const FirmSpec& spec) {
@@ -109,7 +115,7 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
       {"cash", "USD", "Net cash position: cash minus credit drawn and loans outstanding.", money},
       {"revenue", "USD/month", "Revenue in the month.", money},
       {"profit", "USD/month", "Net cash flow of the month before loans: revenue minus all costs, interest and one-off investments (loans received and repaid move cash, not profit).", money},
-      {"buffer_days", "days", "Days of this month's outflows the firm's cash would pay with no income.",
+      {"buffer_days", "day", "Days of this month's outflows the firm's cash would pay with no income.",
        Binning::linear(0.0, 365.0, 365)},
       {"headcount", "people", "Staff (full-time equivalents): payroll and premises follow it.",
        Binning::money(spec[Param::headcount].nominal())},
@@ -119,7 +125,13 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
        Binning::linear(0.0, 2.5, 250)},
       {"friction", "1", "Coordination friction from other teams' misalignment (process coherence, 0 = none).", unit},
   };
-  for (const auto& column : kOutcomeColumns) s.outcome_columns.push_back(column.spec);
+  s.causes.assign(kFixedCauseNames.begin(), kFixedCauseNames.end());
+  s.orderly_causes = {kFixedCauseNames[kCauseClosed]};
+  for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
+  for (const auto& column : kOutcomeColumns) {
+    s.outcome_columns.push_back(column.spec);
+    if (column.spec.name == "failure_cause") s.outcome_columns.back().categories = cause_codes(s.causes);
+  }
   using T = ColumnSpec::Type;
   for (const auto& plan : spec.decisions.plans) {
     const std::string stem = "plan_" + plan.name;
@@ -137,9 +149,6 @@ ModelSchema Firm::schema(const FirmSpec& spec) {
   for (const auto& in : uncertain_inputs(spec))
     s.inputs.push_back({in.path, in.units, in.description, in.dist->describe()});
   s.design = spec.design;
-  s.causes.assign(kFixedCauseNames.begin(), kFixedCauseNames.end());
-  s.orderly_causes = {kFixedCauseNames[kCauseClosed]};
-  for (const auto& shock : spec.shocks) s.causes.push_back(shock.name);
   return s;
 }
 

@@ -44,7 +44,7 @@ constexpr std::array<ParamInfo, kParamCount> kTable{{
      "A new firm's demand in its first month, as a share of what it reaches once customers have found it.", "[cal] BLS hazard in year 1"},
     {Param::ramp_months, "firm.ramp_months", "months", {6, 6, 6, 6}, 0, 1200, false,
      "Time constant of a new firm's customer ramp-up (0 = an established firm at full demand).", "[cal] BLS hazard in year 1"},
-    {Param::cash_buffer_days, "firm.cash_buffer_days", "days", {27, 30, 45, 60}, 0, 36500, false,
+    {Param::cash_buffer_days, "firm.cash_buffer_days", "day", {27, 30, 45, 60}, 0, 36500, false,
      "Starting cash, in days of planned outflows (for a new venture: its founding capital, which must carry the ramp-up).", "[cal] BLS hazard in year 1 (default scenario); [JPMC] all small businesses 27 days (micro); [cal] BDS exit by size (larger presets)"},
     {Param::credit_limit_months, "firm.credit_limit_months", "months", {1.0, 2.5, 2.5, 3.0}, 0, 1200, false,
      "Credit line limit, in months of planned revenue.", "[A] 'thinner margin for error'; [Fed]; [cal] BDS exit by size"},

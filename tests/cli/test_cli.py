@@ -651,19 +651,24 @@ class Inputs(Scratch):
         (self.dir / "d.yaml").write_text(DESIGNED.replace("SAMPLING", "lhs"))
         run(["run", "d.yaml", "-o", "d.h5", "-q"], self.dir, check=0)
         with h5py.File(self.dir / "d.h5") as f:
-            self.assertEqual(f.attrs["format_version"], "1.7")
+            self.assertEqual(f.attrs["format_version"], "1.8")
             g = f["variants/base/inputs"]
-            self.assertEqual(sorted(g), ["firm.cash_buffer_days", "market.fit", "market.growth", "plans.site.revenue"])
+            # The group's own run scale (since 1.8), equal to outcomes/run.
+            self.assertEqual(g["run"][()].tolist(), list(range(2000)))
+            self.assertEqual(sorted(g), ["firm.cash_buffer_days", "market.fit", "market.growth", "plans.site.revenue", "run"])
             self.assertEqual(g.attrs["sampling"], "lhs")
             self.assertEqual(g.attrs["design_runs"], 2000)
             self.assertEqual(list(g.attrs["correlations"]), ["market.fit firm.cash_buffer_days -0.59999999999999998"])
             for name, d in g.items():
+                if h5py.h5ds.is_scale(d.id):
+                    continue
                 self.assertEqual(d.shape, (2000,), name)
                 self.assertEqual(d.dtype, np.float64, name)
                 for key in ("units", "description", "distribution"):
                     self.assertIn(key, d.attrs, name)
                 self.assertEqual(list(d.dims[0].keys()), ["run"], name)
-            self.assertEqual(g["firm.cash_buffer_days"].attrs["units"], "days")
+                self.assertEqual(d.dims[0]["run"], g["run"], name)
+            self.assertEqual(g["firm.cash_buffer_days"].attrs["units"], "day")
             self.assertEqual(g["plans.site.revenue"].attrs["distribution"], "triangular(low=0, mode=5000, high=9000)")
             cash = g["firm.cash_buffer_days"][()]
             # One run per stratum of the uniform input, and the requested rank correlation

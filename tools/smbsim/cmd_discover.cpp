@@ -59,7 +59,9 @@ std::string number(double x, const std::string& units) {
     while (s.back() == '0') s.pop_back();
     if (s.back() == '.') s.pop_back();
   }
-  if (units == "days" || units == "month" || units == "months") return s + (units == "days" ? " days" : " months");
+  // "day" since format 1.8, "days" before it.
+  if (units == "day" || units == "days") return s + " days";
+  if (units == "month" || units == "months") return s + " months";
   if (units == "people") return s + " people";
   if (units == "USD/month") return money(x) + "/month";
   return s;  // shares, rates and the like: the number alone reads best

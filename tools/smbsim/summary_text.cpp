@@ -162,9 +162,11 @@ Summary printable_copy(Summary s) {
     v.overrides = scenario::printable(overrides_text(v.overrides));  // shortened first: the raw YAML has newlines
     for (auto& c : v.causes) c.name = scenario::printable(c.name);
     for (auto& q : v.at_end) q = {scenario::printable(q.name), scenario::printable(q.units), q.q05, q.q50, q.q95, q.mean, q.sem};
-    for (auto& c : v.columns)
-      c = {scenario::printable(c.name), scenario::printable(c.units), c.count, c.mean, c.sem, c.share, c.role,
-           scenario::printable(c.kpi_label)};
+    for (auto& c : v.columns) {
+      c.name = scenario::printable(c.name);
+      c.units = scenario::printable(c.units);
+      c.kpi_label = scenario::printable(c.kpi_label);
+    }
     for (auto& d : v.deltas) d.column = scenario::printable(d.column);
   }
   return s;
