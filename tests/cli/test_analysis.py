@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from operator import itemgetter
 from pathlib import Path
 
 import h5py
@@ -54,6 +55,115 @@ def direct_failures(directory, severity, month, runs, months, seed=None):
         survived = f["variants/base/outcomes/survived"][()]
     (directory / "direct.h5").unlink()
     return int((survived == 0).sum()), len(survived)
+
+
+# EMA Workbench 2.5.3's PRIM (ema_workbench/analysis/prim.py and prim_util.py), the parts
+# `smbsim discover` follows, for reference: real-valued inputs, the lenient1 objective,
+# peel_alpha, paste_alpha and mass_min. Its order decides ties: _peel visits the columns
+# of x in order and, for each, _real_peel the upper side, then the lower; _paste the
+# lower, then the upper; the candidates are sorted by (objective, unrestricted inputs),
+# descending and stably, and the first is taken.
+def ema_quantile(data, quantile):
+    """prim_util.get_quantile."""
+    data = np.sort(data)
+    i = (len(data) - 1) * quantile
+    lower, higher = int(math.floor(i)), int(math.ceil(i))
+    if quantile > 0.5:
+        while data[lower] == data[higher] and lower > 0:
+            lower -= 1
+    else:
+        while data[lower] == data[higher] and higher < len(data) - 1:
+            higher += 1
+    return (data[lower] + data[higher]) / 2
+
+
+def ema_lenient1(y_old, y_new):
+    """Prim._lenient1_obj_func."""
+    mean_old = np.mean(y_old)
+    mean_new = np.mean(y_new) if y_new.shape[0] > 0 else 0
+    if mean_old == mean_new:
+        return 0
+    return (mean_new - mean_old) / abs(y_old.shape[0] - y_new.shape[0])
+
+
+class EmaPrim:
+    """Prim.find_box's peeling and pasting over x (runs x inputs, in column order) and y
+    (0/1); `ties` lists, per step, the (input, side) candidates that tie for the best."""
+
+    def __init__(self, x, y, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05):
+        self.x, self.y = x, y
+        self.n, self.k = x.shape
+        self.init = np.array([x.min(axis=0), x.max(axis=0)])  # sdutil._make_box
+        self.t_coi = int(y.sum())
+        self.peel_alpha, self.paste_alpha, self.mass_min = peel_alpha, paste_alpha, mass_min
+        self.ties = []
+
+    def restricted(self, lim):
+        return int(np.sum(np.any(lim != self.init, axis=0)))
+
+    def entry(self, lim, yi):
+        coi = int(self.y[yi].sum())
+        return {"limits": lim.copy(), "coverage": coi / self.t_coi, "density": coi / len(yi),
+                "mass": len(yi) / self.n, "restricted": self.restricted(lim)}
+
+    def best(self, candidates, yi):
+        """candidates: (label, indices, limits), in EMA's order."""
+        scores = [(ema_lenient1(self.y[yi], self.y[i]), self.k - self.restricted(lim), lim, i, label)
+                  for label, i, lim in candidates]
+        top = max(s[:2] for s in scores)
+        self.ties.append([s[4] for s in scores if s[:2] == top])
+        scores.sort(key=itemgetter(0, 1), reverse=True)
+        return scores[0][:4]
+
+    def inside(self, rows, lim, dims):
+        xs = self.x[np.ix_(rows, dims)]
+        return np.all((lim[0, dims] <= xs) & (xs <= lim[1, dims]), axis=1)
+
+    def peel(self, lim, yi, trajectory):
+        while True:
+            candidates = []
+            for j in range(self.k):
+                xj = self.x[yi, j]
+                for side, quantile in ((1, 1 - self.peel_alpha), (0, self.peel_alpha)):  # upper, lower
+                    cut = ema_quantile(xj, quantile)
+                    new = lim.copy()
+                    new[side, j] = cut
+                    candidates.append(((j, side), yi[xj <= cut] if side else yi[xj >= cut], new))
+            obj, _, new, i = self.best(candidates, yi)
+            if not (len(i) / self.n >= self.mass_min and len(i) < len(yi) and obj > 0):
+                return lim, yi
+            lim, yi = new, i
+            trajectory.append(self.entry(lim, yi))
+
+    def paste(self, lim, yi, remaining, trajectory):
+        while True:
+            dims = [j for j in range(self.k) if np.any(lim[:, j] != self.init[:, j])]
+            candidates = []
+            for u in dims:
+                for side in (0, 1):  # lower, upper
+                    beyond = lim.copy()
+                    beyond[:, u] = (self.init[0, u], lim[0, u]) if side == 0 else (lim[1, u], self.init[1, u])
+                    data = self.x[remaining[self.inside(remaining, beyond, dims)], u]
+                    value = self.init[side, u]
+                    if data.size > 0:
+                        value = ema_quantile(data, 1 - self.paste_alpha if side == 0 else self.paste_alpha)
+                    new = lim.copy()
+                    new[side, u] = value
+                    candidates.append(((u, side), remaining[self.inside(remaining, new, dims)], new))
+            if not candidates:
+                return lim, yi
+            obj, _, new, i = self.best(candidates, yi)
+            if not (len(i) / self.n >= self.mass_min and len(i) > len(yi) and obj > 0
+                    and np.mean(self.y[i]) > np.mean(self.y[yi])):
+                return lim, yi
+            lim, yi = new, i
+            trajectory.append(self.entry(lim, yi))
+
+    def find_box(self, remaining):
+        trajectory = [self.entry(self.init, remaining)]
+        lim, yi = self.peel(self.init.copy(), remaining, trajectory)
+        self.paste(lim, yi, remaining, trajectory)
+        return trajectory
 
 
 class Scratch(unittest.TestCase):
@@ -330,6 +440,71 @@ class Discover(Scratch):
         self.assertIn("nosuch", p.stderr)
         p = run(["discover", "--help"], self.dir)
         self.assertIn("PRIM", p.stdout)
+
+
+class PrimTies(Scratch):
+    """`discover`'s peeling and pasting trajectories, box by box and step by step, are
+    EMA Workbench's (EmaPrim) on data built to tie: inputs a and b take 12 levels and c
+    8, the runs are a subset of that grid that is symmetric under a <-> b and under
+    reflecting a or b, and whether a run is a case follows the same symmetry, so the
+    upper and lower peels of a (and of b) remove as many runs and cases, and a's peels tie
+    b's (issue 27, item 7). EMA visits the inputs in the order of its DataFrame's columns:
+    here the order in which `discover --json` lists them, by name, which is not the file's
+    (a is stored under inputs/, read first)."""
+    LEVELS, C_LEVELS, SEED = 12, 8, 6
+
+    def tied_data(self):
+        fold = lambda v: min(v, self.LEVELS - 1 - v)
+        rows, cases = [], []
+        for a in range(self.LEVELS):
+            for b in range(self.LEVELS):
+                key = tuple(sorted((fold(a), fold(b))))  # the same for every symmetric image
+                rng = np.random.default_rng([self.SEED, *key])
+                if rng.uniform() < 0.25:
+                    continue
+                centre = (key[0] + key[1]) / (self.LEVELS - 2)  # 0 at a corner, 1 at the centre
+                for c in range(self.C_LEVELS):
+                    u = rng.uniform()
+                    rows.append((a, b, c))
+                    # Cases in the centre of (a, b), and at high c away from it (the second box).
+                    cases.append(u < 0.9 * centre ** 2 or (c >= self.C_LEVELS - 2 and centre < 0.4 and u < 0.7))
+        x = np.array(rows, dtype=np.float64)
+        return x[:, 0], x[:, 1], x[:, 2], np.array(cases)
+
+    def test_trajectories_follow_ema_order(self):
+        a, b, c, case = self.tied_data()
+        write_result(self.dir / "t.h5", {"survived": (~case).astype(np.uint8), "market_fit": b,
+                                          "start_buffer_days": c}, inputs={"workforce.turnover": (a, "1")})
+        out = json.loads(run(["discover", "t.h5", "--json", "--boxes", "2"], self.dir).stdout)
+        names = list(out["inputs"])
+        self.assertEqual(names, ["market_fit", "start_buffer_days", "workforce.turnover"])
+        x = np.column_stack([{"market_fit": b, "start_buffer_days": c, "workforce.turnover": a}[k] for k in names])
+        y = case.astype(np.int64)
+        self.assertEqual(len(out["boxes"]), 2)
+        remaining = np.arange(len(y))
+        ema = EmaPrim(x, y)
+        for number, box in enumerate(out["boxes"], 1):
+            expected = ema.find_box(remaining)
+            got = box["trajectory"]
+            for step, (e, g) in enumerate(zip(expected, got)):
+                where = f"box {number}, step {step}"
+                limits = {names[j]: [e["limits"][0, j], e["limits"][1, j]] for j in range(len(names))
+                          if np.any(e["limits"][:, j] != ema.init[:, j])}
+                self.assertEqual(g.get("limits"), limits, where)
+                for key in ("coverage", "density", "mass"):
+                    self.assertAlmostEqual(g[key], e[key], 12, f"{where}: {key}")
+                self.assertEqual(g["restricted"], e["restricted"], where)
+            self.assertEqual(len(got), len(expected), f"box {number}: steps")
+            # The next box among the runs outside this one.
+            inside = np.ones(len(y), dtype=bool)
+            for name, (lo, hi) in box["limits"].items():
+                column = x[:, names.index(name)]
+                inside &= (lo <= column) & (column <= hi)
+            remaining = np.array([i for i in remaining if not inside[i]])
+        # The data did tie: the two sides of one input, and inputs with each other.
+        ties = [t for t in ema.ties if len(t) > 1]
+        self.assertTrue(any(len({j for j, _ in t}) < len(t) for t in ties), "no tie between the sides of an input")
+        self.assertTrue(any(len({j for j, _ in t}) > 1 for t in ties), "no tie between inputs")
 
 
 if __name__ == "__main__":
