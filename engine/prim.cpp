@@ -101,7 +101,10 @@ int unrestricted_count(const Data& d, const std::vector<double>& lo, const std::
 }
 
 /// Peels until no peel gains or the box would fall below mass_min; every box visited
-/// goes to the trajectory.
+/// goes to the trajectory. The candidates are visited in EMA Workbench's order (its
+/// _peel and _real_peel): input by input, the upper side before the lower; the best
+/// gain wins, then fewer restricted inputs, then the first visited (EMA sorts its
+/// candidates by these two keys, stably, and takes the first).
 void peel(const Data& d, const Options& o, std::vector<double>& lo, std::vector<double>& hi, Index& idx,
           std::int64_t& cases, std::vector<Box>& trajectory) {
   const auto dims = d.x.cols();
@@ -112,7 +115,7 @@ void peel(const Data& d, const Options& o, std::vector<double>& lo, std::vector<
     for (Eigen::Index j = 0; j < dims; ++j) {
       column.resize(idx.size());
       for (std::size_t k = 0; k < idx.size(); ++k) column[k] = d.x(idx[k], j);
-      for (int side = 0; side < 2; ++side) {
+      for (const int side : {1, 0}) {  // 1: the upper side, 0: the lower
         const double cut = peel_quantile(column, side == 0 ? o.peel_alpha : 1 - o.peel_alpha);
         Index kept;
         kept.reserve(idx.size());
@@ -135,6 +138,7 @@ void peel(const Data& d, const Options& o, std::vector<double>& lo, std::vector<
 }
 
 /// Pastes (grows restricted limits back over the remaining points) while that gains.
+/// EMA's _real_paste visits the lower side first, then the upper; ties as in peel().
 void paste(const Data& d, const Options& o, const Index& remaining, std::vector<double>& lo, std::vector<double>& hi,
            Index& idx, std::int64_t& cases, std::vector<Box>& trajectory) {
   const auto dims = d.x.cols();

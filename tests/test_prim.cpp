@@ -101,3 +101,20 @@ TEST_CASE("PRIM's second box covers a second planted region") {
   CHECK(b.lo[2] == Approx(0.8).margin(0.03));
   CHECK(r.boxes[0].box.coverage + r.boxes[1].box.coverage > 0.8);
 }
+
+TEST_CASE("PRIM breaks ties as EMA Workbench does: the first input's upper side first") {
+  // Two equal inputs 0..99, cases from 10 to 89: the four first peels (either side of
+  // either input) each remove five non-cases. EMA visits input by input, the upper side
+  // before the lower, and takes the first of equal candidates.
+  Eigen::MatrixXd x(100, 2);
+  std::vector<unsigned char> y(100);
+  for (int i = 0; i < 100; ++i) {
+    x(i, 0) = x(i, 1) = i;
+    y[static_cast<std::size_t>(i)] = i >= 10 && i < 90;
+  }
+  const prim::Result r = prim::discover(x, y);
+  REQUIRE(!r.boxes.empty());
+  const auto& step = r.boxes[0].trajectory.at(1);
+  CHECK(step.lo == std::vector<double>{0, 0});
+  CHECK(step.hi == std::vector<double>{94.5, 99});  // (n-1) 0.95 = 94.05: 95, previous 94
+}

@@ -99,12 +99,17 @@ std::string sentence(const prim::Found& f, const std::vector<Column>& inputs, co
          percent(f.box.coverage, 0) + " of " + all + " (" + percent(f.box.mass, 0) + " of runs).";
 }
 
-nlohmann::json box_json(const prim::Box& b, const std::vector<Column>& inputs, const prim::Result& r) {
+/// The box's restricted inputs and their [lo, hi].
+nlohmann::json limits_json(const prim::Box& b, const std::vector<Column>& inputs, const prim::Result& r) {
   nlohmann::json limits = nlohmann::json::object();
   for (std::size_t j = 0; j < inputs.size(); ++j)
     if (b.lo[j] != r.lo[j] || b.hi[j] != r.hi[j]) limits[inputs[j].name] = {b.lo[j], b.hi[j]};
+  return limits;
+}
+
+nlohmann::json box_json(const prim::Box& b, const std::vector<Column>& inputs, const prim::Result& r) {
   const Interval d = wilson_interval(b.cases, b.points);
-  return {{"limits", limits}, {"coverage", b.coverage}, {"density", b.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
+  return {{"limits", limits_json(b, inputs, r)}, {"coverage", b.coverage}, {"density", b.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
           {"mass", b.mass}, {"runs", b.points}, {"cases", b.cases}, {"restricted", b.restricted}};
 }
 /// What `smbsim discover` was asked: the file, the variant, the outcome and PRIM's options.
@@ -219,6 +224,9 @@ DiscoverData read_discover_data(const DiscoverRequest& q) {
       if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
     return !(hi > lo);
   });
+  // PRIM visits the inputs in the order --json lists them, by name: with a DataFrame of
+  // these columns in this order EMA Workbench breaks ties between inputs alike.
+  std::sort(d.inputs.begin(), d.inputs.end(), [](const Column& a, const Column& b) { return a.name < b.name; });
   if (d.inputs.empty())
     throw InputError(q.path + ": expected runs with uncertain inputs (inputs/, or a varying outcome column with role input), found none in variant " + d.variant);
   return d;
@@ -275,8 +283,8 @@ void print_discover_json(const DiscoverRequest& q, const DiscoverData& d, const 
       // The box's runs and cases from its shares, for the density's 95% Wilson interval.
       const auto n = std::llround(t.mass * double(r.points));
       const Interval di = wilson_interval(std::llround(t.density * double(n)), n);
-      b["trajectory"].push_back({{"coverage", t.coverage}, {"density", t.density}, {"density_lo", di.lo}, {"density_hi", di.hi},
-                                 {"mass", t.mass}, {"restricted", t.restricted}});
+      b["trajectory"].push_back({{"limits", limits_json(t, inputs, r)}, {"coverage", t.coverage}, {"density", t.density},
+                                 {"density_lo", di.lo}, {"density_hi", di.hi}, {"mass", t.mass}, {"restricted", t.restricted}});
     }
     b["chosen"] = f.chosen;
     j["boxes"].push_back(b);

@@ -85,9 +85,9 @@ std::optional<StressRequest> parse_stress(const std::vector<std::string>& args, 
                                     "       smbsim stress SCENARIO.yaml --cash --probability P [options]\n\n"
                                     "Reverse stress test: the smallest severity of the named shock, striking at month M\n"
                                     "for its duration on top of the scenario's own risks, at which the firm fails within\n"
-                                    "the horizon with probability P, with a 95% interval. Each run's critical severity is\n"
-                                    "found on common random numbers (every run at severities 0, 0.05, ..., 1, then\n"
-                                    "bisection), so every P comes from one set of runs (docs/analysis.md). With --cash:\n"
+                                    "the horizon with probability P, with a 95% interval. Where each run starts (or stops)\n"
+                                    "failing is found on common random numbers (every run at severities 0, 0.05, ..., 1,\n"
+                                    "then bisection), so every P comes from one set of runs (docs/analysis.md). With --cash:\n"
                                     "the smallest starting cash with which the firm survives with probability P.\n\n", out);
   if (!parsed) return std::nullopt;
   const po::variables_map& vm = *parsed;
@@ -143,12 +143,12 @@ void print_stress_json(const StressRequest& q, const StressResult& r, const std:
   j[quantity] = answer(0);
   j["quantiles"] = nlohmann::json::array();
   for (std::size_t k = 0; k < answers.size(); ++k) j["quantiles"].push_back(answer(k));
-  // The answer at every P from 0.05 to 0.95, from the same critical values: the curve
+  // The answer at every P from 0.05 to 0.95, from the same changes: the curve
   // a report draws (value against probability, with its band).
   j["curve"] = nlohmann::json::array();
   for (int k = 1; k <= 19; ++k) {
     const double p = k / 20.0;
-    const Interval a = critical_quantile(r.critical, p);
+    const Interval a = value_at_probability(r, p);
     j["curve"].push_back({{"probability", p}, {"value", number_or_null(a.estimate)}, {"lo", number_or_null(a.lo)},
                           {"hi", number_or_null(a.hi)}});
   }
@@ -216,10 +216,10 @@ void print_stress_text(const StressRequest& q, const StressResult& r, const std:
         << format_double("%.1f", 100 * c.share.hi) << "]  "
         << std::string(static_cast<std::size_t>(std::lround(40 * c.share.estimate)), '#') << "\n";
   }
-  out << "\nEach run's critical " << quantity << " is known to within "
+  out << "\nWhere each run's fate changes with the " << quantity << " is known to within "
       << (cash ? money(r.resolution) : format_double("%.4f", r.resolution)) << "; " << percent(non_monotone) << " of runs ("
       << r.non_monotone << ") " << (cash ? "survive with some cash and fail with more" : "fail at one severity and survive a larger one")
-      << ": for them the smallest " << (cash ? "surviving cash" : "failing severity") << " is used.\n";
+      << ": they count where they " << (cash ? "survive" : "fail") << ".\n";
 }
 }  // namespace
 
@@ -234,7 +234,7 @@ int cmd_stress(const std::vector<std::string>& args, Io io) {
   if (!Ranks::world().root()) return kOk;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<Interval> answers;
-  for (double p : q.probabilities) answers.push_back(critical_quantile(r.critical, p));
+  for (double p : q.probabilities) answers.push_back(value_at_probability(r, p));
   if (q.json)
     print_stress_json(q, r, answers, io.out);
   else

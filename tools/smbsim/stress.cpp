@@ -78,10 +78,42 @@ std::vector<unsigned char> runs_fail(const firm::FirmSpec& spec, std::uint64_t s
   return failed;
 }
 
-StressResult critical_values(const Search& search, const StressSettings& st) {
+namespace {
+/// A run's change of state still being narrowed down: it has `state_at_hi` at hi and the
+/// other state at lo.
+struct OpenChange {
+  std::int64_t run;
+  double lo, hi;
+  bool state_at_hi;
+};
+
+/// Bisection of every open change. Runs whose intervals share a midpoint are simulated
+/// together: they lie in one grid interval, where a run has at most one open change, and
+/// come in ascending order, as `open` lists them.
+template <typename Event>
+void narrow(std::vector<OpenChange>& open, int bisections, const Event& event) {
+  for (int step = 0; step < bisections; ++step) {
+    std::map<double, std::vector<std::size_t>> by_mid;
+    for (std::size_t k = 0; k < open.size(); ++k) by_mid[(open[k].lo + open[k].hi) / 2].push_back(k);
+    for (const auto& [mid, members] : by_mid) {
+      std::vector<std::int64_t> runs;
+      for (auto k : members) runs.push_back(open[k].run);
+      const auto happened = event(mid, runs);
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        OpenChange& c = open[members[m]];
+        ((happened[m] != 0) == c.state_at_hi ? c.hi : c.lo) = mid;
+      }
+    }
+  }
+}
+
+bool before(const Change& a, const Change& b) { return a.at < b.at || (a.at == b.at && a.delta < b.delta); }
+}  // namespace
+
+StressResult search_changes(const Search& search, const StressSettings& st) {
   // Under MPI each rank searches one contiguous range of the runs (a run's fate does not
-  // depend on which runs it is simulated with); rank 0 gathers the critical values in run
-  // order and adds up the counts, integers, so the result is one process's to the bit.
+  // depend on which runs it is simulated with); rank 0 gathers the changes and adds up the
+  // counts, integers, and sorts the changes, so the result is one process's to the bit.
   const Ranks& ranks = Ranks::world();
   const auto [first_run, end_run] = ranks.block_range(st.runs, ranks.rank());
   if (ranks.distributed())
@@ -99,50 +131,42 @@ StressResult critical_values(const Search& search, const StressSettings& st) {
     return failed;
   };
 
-  // Every run at every grid value: the event's curve, evaluated directly, and each
-  // run's first grid value with the event.
-  StressResult r;
-  std::vector<int> first(n, -1);
-  std::vector<unsigned char> lost_above(n, 0);  // no event at some grid value above its first
+  // Every run at every grid value: the event's curve, evaluated directly, and where
+  // each run's state differs between neighbouring grid values (grid interval by grid
+  // interval, runs ascending within each).
   std::vector<double> counts(grid.size() + 1, 0.0);  // events per grid value, then non-monotone runs
+  std::vector<unsigned char> previous, ever(n, 0), lost_above(n, 0);  // lost: no event above a grid value with it
+  std::vector<OpenChange> open;
   for (std::size_t g = 0; g < grid.size(); ++g) {
     const auto happened = event(grid[g], all);
     for (std::size_t i = 0; i < n; ++i) {
       counts[g] += happened[i];
-      if (happened[i] && first[i] < 0) first[i] = static_cast<int>(g);
-      if (!happened[i] && first[i] >= 0) lost_above[i] = 1;
+      if (g > 0 && happened[i] != previous[i]) open.push_back({all[i], grid[g - 1], grid[g], happened[i] != 0});
+      if (!happened[i] && ever[i]) lost_above[i] = 1;
+      ever[i] = ever[i] || happened[i];
     }
+    previous = happened;
   }
   for (auto s : lost_above) counts.back() += s;
 
-  // Bisection inside the first interval with the event (none at lo, the event at hi).
-  // Runs that share an interval share its midpoint, so they are simulated together.
-  r.critical.assign(n, std::numeric_limits<double>::infinity());
-  std::vector<double> lo(n), hi(n);
-  std::vector<std::int64_t> open;  // run indices
-  auto at = [&](std::int64_t run) { return static_cast<std::size_t>(run - first_run); };
-  for (std::size_t i = 0; i < n; ++i) {
-    if (first[i] == 0) r.critical[i] = grid.front();
-    if (first[i] <= 0) continue;
-    lo[i] = grid[static_cast<std::size_t>(first[i] - 1)];
-    hi[i] = grid[static_cast<std::size_t>(first[i])];
-    open.push_back(all[i]);
-  }
-  for (int step = 0; step < st.bisections; ++step) {
-    std::map<double, std::vector<std::int64_t>> by_mid;  // ascending runs within each
-    for (auto run : open) by_mid[(lo[at(run)] + hi[at(run)]) / 2].push_back(run);
-    for (const auto& [mid, runs] : by_mid) {
-      const auto happened = event(mid, runs);
-      for (std::size_t k = 0; k < runs.size(); ++k) (happened[k] ? hi : lo)[at(runs[k])] = mid;
-    }
-  }
-  for (auto run : open) r.critical[at(run)] = hi[at(run)];
+  // Bisection inside every grid interval where a run's state changes: where the event
+  // starts, and, for a non-monotone run, where it stops and starts again.
+  narrow(open, st.bisections, event);
+  std::vector<double> at, delta;
+  for (const auto& c : open) at.push_back(c.hi), delta.push_back(c.state_at_hi ? 1.0 : -1.0);
   if (ranks.distributed()) {
-    r.critical = ranks.gather(r.critical);
+    at = ranks.gather(at);
+    delta = ranks.gather(delta);
     const std::vector<double> parts = ranks.gather(counts);
     std::fill(counts.begin(), counts.end(), 0.0);
     for (std::size_t k = 0; k < parts.size(); ++k) counts[k % counts.size()] += parts[k];  // whole numbers: exact
   }
+  StressResult r;
+  r.runs = st.runs;
+  r.first = grid.front();
+  r.at_first = static_cast<std::int64_t>(counts.front());
+  for (std::size_t k = 0; k < at.size(); ++k) r.changes.push_back({at[k], delta[k] > 0 ? 1 : -1});
+  std::sort(r.changes.begin(), r.changes.end(), before);
   for (std::size_t g = 0; g < grid.size(); ++g)
     r.curve.push_back({grid[g], wilson_interval(static_cast<std::int64_t>(counts[g]), st.runs)});
   r.non_monotone = static_cast<std::int64_t>(counts.back());
@@ -155,7 +179,7 @@ StressResult stress_test(const firm::FirmSpec& spec, const StressSettings& st) {
   Search s;
   s.spec_at = [&](double severity) { return with_forced_shock(spec, st.shock, st.month, severity); };
   for (int g = 0; g <= st.grid; ++g) s.grid.push_back(static_cast<double>(g) / st.grid);
-  return critical_values(s, st);
+  return search_changes(s, st);
 }
 
 StressResult cash_test(const firm::FirmSpec& spec, const StressSettings& st) {
@@ -169,7 +193,7 @@ StressResult cash_test(const firm::FirmSpec& spec, const StressSettings& st) {
   const double outflows = firm::nominal_books(spec).outflows;
   for (double months : {0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 18.0, 24.0, 36.0})
     s.grid.push_back(months * outflows);
-  return critical_values(s, st);
+  return search_changes(s, st);
 }
 
 std::pair<std::int64_t, std::int64_t> quantile_ranks(std::int64_t n, double p) {
@@ -193,15 +217,54 @@ std::pair<std::int64_t, std::int64_t> quantile_ranks(std::int64_t n, double p) {
   return {a + 1, d + 1};  // r = a + 1 (0: no lower order statistic), s = d + 1 (n + 1: none)
 }
 
-Interval critical_quantile(std::vector<double> critical, double p) {
-  const auto n = static_cast<std::int64_t>(critical.size());
+namespace {
+/// Calls visit(x, count) at the grid's first value and then at each value where changes
+/// fall, in ascending order, with the count of runs with the event from x on (until the
+/// next such value); stops early when visit returns true.
+template <typename Visit>
+void walk_count(const StressResult& r, const Visit& visit) {
+  std::int64_t count = r.at_first;
+  if (visit(r.first, count)) return;
+  for (std::size_t k = 0; k < r.changes.size();) {
+    const double x = r.changes[k].at;
+    for (; k < r.changes.size() && r.changes[k].at == x; ++k) count += r.changes[k].delta;
+    if (visit(x, count)) return;
+  }
+}
+
+/// The smallest value at which at least m runs have the event; infinite if none.
+double first_reaching(const StressResult& r, std::int64_t m) {
+  double out = std::numeric_limits<double>::infinity();
+  walk_count(r, [&](double x, std::int64_t count) {
+    if (count < m) return false;
+    out = x;
+    return true;
+  });
+  return out;
+}
+
+/// The value from which on at least m runs have the event; infinite if the grid's last
+/// value has fewer.
+double settled_from(const StressResult& r, std::int64_t m) {
+  double since = std::numeric_limits<double>::infinity();
+  walk_count(r, [&](double x, std::int64_t count) {
+    if (count < m) since = std::numeric_limits<double>::infinity();
+    else if (!std::isfinite(since)) since = x;
+    return false;
+  });
+  return since;
+}
+}  // namespace
+
+Interval value_at_probability(const StressResult& result, double p) {
+  const std::int64_t n = result.runs;
   if (n == 0) return {NAN, NAN, NAN};
-  std::sort(critical.begin(), critical.end());
-  const double inf = std::numeric_limits<double>::infinity();
   const auto k = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil(p * static_cast<double>(n) - 1e-9)), 1, n);
   const auto [r, s] = quantile_ranks(n, p);
-  auto at = [&](std::int64_t rank) { return critical[static_cast<std::size_t>(rank - 1)]; };
-  return {at(k), r >= 1 ? at(r) : 0.0, s <= n ? at(s) : inf};
+  // The binomial test of the count at x accepts p where r <= count < s: every such x lies
+  // between lo and hi, and so does the true value with at least 95%.
+  return {first_reaching(result, k), r >= 1 ? first_reaching(result, r) : result.first,
+          s <= n ? settled_from(result, s) : std::numeric_limits<double>::infinity()};
 }
 
 }  // namespace smbsim::cli
