@@ -194,22 +194,25 @@ class MovedDirectory(Scratch):
     removed wherever the directory moved; the result appears at the path asked for or
     nowhere."""
 
-    def start_into(self, sub, runs="2000000"):
+    def start_into(self, sub, runs="2000000", extra=()):
         sub.mkdir()
-        p = start(["run", "--runs", runs, "-q", "-o", str(sub / "r.h5")], self.dir)
+        p = start(["run", "--runs", runs, "-q", "-o", str(sub / "r.h5")] + list(extra), self.dir)
         wait_for_temporary(sub)
         return p
 
     def test_directory_renamed_during_the_run(self):
-        p = self.start_into(self.dir / "out")
-        time.sleep(0.2)
-        (self.dir / "out").rename(self.dir / "moved")
-        _, err = p.communicate(timeout=600)
-        self.assertEqual(p.returncode, 1, err)
-        self.assertEqual(len(err.strip().splitlines()), 1, err)
-        self.assertIn("r.h5: cannot move the finished file into place", err)
-        self.assertEqual(self.files(self.dir / "moved"), [], "the temporary file is removed where it went")
-        self.assertEqual(self.files(), ["moved"])
+        for extra, verb in (([], "move"), (["--force"], "rename")):  # linkat, renameat
+            with self.subTest(extra=extra):
+                p = self.start_into(self.dir / "out", runs="200000", extra=extra)
+                time.sleep(0.2)
+                (self.dir / "out").rename(self.dir / "moved")
+                _, err = p.communicate(timeout=600)
+                self.assertEqual(p.returncode, 1, err)
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertIn(f"r.h5: cannot {verb} the finished file into place: No such file or directory", err)
+                self.assertEqual(self.files(self.dir / "moved"), [], "the temporary file is removed where it went")
+                self.assertEqual(self.files(), ["moved"])
+                (self.dir / "moved").rmdir()
 
     def test_directory_renamed_and_another_made_in_its_place(self):
         # The path resolves at commit: the new directory at that path gets the file.
