@@ -200,7 +200,8 @@ std::string reason(int err) { return std::string(" (") + std::strerror(err) + ")
   throw OutputError(path.string() + ": cannot create a temporary file in " + dir.string() + " to write it" + reason(err));
 }
 
-void check_output_directory(const fs::path& path, const fs::path& dir) {
+/// The directory's status, once it is known to be a writable directory.
+struct stat check_output_directory(const fs::path& path, const fs::path& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     const int err = errno;
@@ -209,6 +210,14 @@ void check_output_directory(const fs::path& path, const fs::path& dir) {
   }
   if (!S_ISDIR(st.st_mode)) throw OutputError(path.string() + ": " + dir.string() + " is not a directory");
   if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) throw_cannot_create_temporary(path, dir, errno);
+  return st;
+}
+
+/// In a directory with the sticky bit (/tmp), only the owner of an entry, of the directory,
+/// or root may replace the entry: rename(2) would fail with EPERM, at the end of the run.
+bool may_replace(const struct stat& dir, const struct stat& entry) {
+  const uid_t me = ::geteuid();
+  return !(dir.st_mode & S_ISVTX) || me == 0 || me == entry.st_uid || me == dir.st_uid;
 }
 
 std::string link_target(const fs::path& link) {
@@ -231,7 +240,7 @@ fs::path reopenable_path(int fd, const fs::path& fallback) {
 }  // namespace
 
 void check_output_target(const fs::path& path, bool force) {
-  check_output_directory(path, directory_of(path));
+  const struct stat dir = check_output_directory(path, directory_of(path));
   struct stat entry {};
   if (::lstat(path.c_str(), &entry) != 0) {
     const int err = errno;
@@ -242,6 +251,9 @@ void check_output_target(const fs::path& path, bool force) {
   const bool reaches = ::stat(path.c_str(), &target) == 0;
   if (S_ISDIR(entry.st_mode) || (S_ISLNK(entry.st_mode) && reaches && S_ISDIR(target.st_mode)))
     throw OutputExists(path.string() + ": expected a file to write, found a directory");
+  if (force && !may_replace(dir, entry))
+    throw OutputError(path.string() + ": cannot replace it: it belongs to another user, in a directory with the sticky bit" +
+                      reason(EPERM));
   if (force) return;
   if (S_ISLNK(entry.st_mode) && !reaches)
     throw OutputExists(path.string() + ": file exists: a symbolic link to " + link_target(path) +

@@ -31,8 +31,9 @@ namespace smbsim {
 /// Checks what is at `path` and its directory before any work is done: OutputExists (exit
 /// 2) for a directory there (or a link to one), or, without `force`, anything at all,
 /// a dangling symbolic link included; OutputError (exit 1) if the directory does not
-/// exist, is not a directory or is not writable. With `force` a symbolic link at the path
-/// is replaced by the file, and what it points to is left alone.
+/// exist, is not a directory or is not writable, or if `force` cannot replace what is
+/// there (another user's, in a sticky directory such as /tmp). With `force` a symbolic
+/// link at the path is replaced by the file, and what it points to is left alone.
 void check_output_target(const std::filesystem::path& path, bool force);
 
 /// A file descriptor, closed when destroyed.

@@ -331,6 +331,24 @@ class Targets(Scratch):
         (self.dir / "file").write_text("")
         self.refused_quickly(["-o", "file/x.h5"], 1, "file/x.h5: file is not a directory")
 
+    def test_another_users_file_in_a_sticky_directory(self):
+        # As in /tmp: --force cannot replace another user's file (rename fails with EPERM).
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() != 0 or not setpriv:
+            self.skipTest("needs root and setpriv to run as another user")
+        sticky = self.dir / "sticky"
+        sticky.mkdir()
+        sticky.chmod(0o1777)
+        self.dir.chmod(0o755)
+        (sticky / "taken.h5").write_text("root's")
+        (sticky / "taken.h5").chmod(0o666)
+        p = subprocess.run([setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups", SMBSIM] + self.LONG +
+                           ["-o", "taken.h5", "--force"], cwd=sticky, capture_output=True, text=True, timeout=120)
+        self.assert_one_line(p, 1, "taken.h5: cannot replace it: it belongs to another user, in a directory with "
+                                   "the sticky bit (Operation not permitted)")
+        self.assertEqual(self.files(sticky), ["taken.h5"])
+        self.assertEqual((sticky / "taken.h5").read_text(), "root's")
+
     def test_precision_checks_the_target_before_its_pilot(self):
         (self.dir / "link.h5").symlink_to("missing.h5")
         p = run(["run", "--precision", "0.001", "-o", "link.h5"], self.dir, timeout=120)
