@@ -1,5 +1,6 @@
 // smbsim run [SCENARIO] [run options]
 #include "engine/atomic_output.hpp"
+#include "engine/ranks.hpp"
 #include "engine/summary.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
@@ -29,7 +30,8 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
     if (vm.count("runs")) throw UsageError("--precision: expected either --precision or --runs, found both");
     const double h = parse_fraction("--precision", vm["precision"].as<std::string>(), 0.001, 0.25);
     const scenario::Scenario pilot = load_scenario_for(o);
-    check_output_target(o.output.value_or(default_output_name(pilot)), o.force);  // before the pilot's work
+    if (Ranks::world().root())  // the writer's rank: before the pilot's work
+      check_output_target(o.output.value_or(default_output_name(pilot)), o.force);
     const RunsForPrecision need = runs_for_precision(pilot, h, o.threads);
     (json ? io.err : io.out) << "Precision +-" << 100 * h << " points at month " << pilot.simulation.months << " needs " << need.runs
            << " runs (a pilot of 2000 put survival near " << static_cast<int>(std::lround(100 * need.worst_p)) << "%)\n";
