@@ -29,7 +29,7 @@ ResultWriter::ResultWriter(const std::string& path, bool force, const Provenance
   h5check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
           "set creation order");
   // The temporary file is ours: AtomicOutput created it, empty, with O_EXCL.
-  file_ = H5Id(H5Fcreate(output_.temp_path().c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose,
+  file_ = H5Id(H5Fcreate(output_.open_path().c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose,
                "create " + output_.temp_path().string());
   write_attr(file_, "format", std::string(kFormatName));
   write_attr(file_, "format_version", std::string(kFormatVersion));

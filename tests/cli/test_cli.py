@@ -876,10 +876,11 @@ class FullDisk(Scratch):
         self.assertEqual(sorted(f.name for f in directory.iterdir()), sorted(keep), "files left behind")
 
     def test_file_size_limit(self):
-        # RLIMIT_FSIZE with SIGXFSZ ignored: write(2) fails with EFBIG, as on a full disk
-        # it fails with ENOSPC. Two threads: the writer stage runs on a worker thread.
+        # RLIMIT_FSIZE with SIGXFSZ at its default (smbsim ignores it itself): write(2) fails
+        # with EFBIG, as on a full disk it fails with ENOSPC. Two threads: the writer stage
+        # runs on a worker thread.
         def limit():
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
         (self.dir / "old.h5").write_text("an older result")
         p = subprocess.run([SMBSIM, "run", "-q", "--runs", "50000", "--threads", "2", "-o", "old.h5", "--force"],

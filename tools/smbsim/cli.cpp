@@ -6,9 +6,11 @@
 #include "engine/version.hpp"
 #include "models/scenario/scenario.hpp"
 #include "models/scenario/text.hpp"
+#include "tools/smbsim/standard_output.hpp"
 
 #include <boost/program_options/errors.hpp>
 
+#include <cerrno>
 #include <ostream>
 
 namespace smbsim::cli {
@@ -51,32 +53,43 @@ int exit_code_for(const std::exception& e) {
   return kInternalError;
 }
 
+namespace {
+int run_command(const std::vector<std::string>& args, Io io) {
+  if (args.empty()) {  // a usage error: the overview goes where errors go
+    io.err << kOverview;
+    return kInvalidInput;
+  }
+  if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    io.out << kOverview;
+    return kOk;
+  }
+  if (args[0] == "-V" || args[0] == "--version") {
+    io.out << "smbsim " << kVersion << " (git " << kGitCommit << ")\n";
+    return kOk;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "run") return cmd_run(rest, io);
+  if (args[0] == "validate") return cmd_validate(rest, io);
+  if (args[0] == "summarize") return cmd_summarize(rest, io);
+  if (args[0] == "sweep") return cmd_sweep(rest, io);
+  if (args[0] == "demo") return cmd_demo(rest, io);
+  if (args[0] == "sensitivity") return cmd_sensitivity(rest, io);
+  if (args[0] == "stress") return cmd_stress(rest, io);
+  if (args[0] == "discover") return cmd_discover(rest, io);
+  if (args[0] == "report") return cmd_report(rest, io);
+  if (args[0] == "--list-keys") return list_keys(io);
+  throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, sensitivity, stress, discover, demo or report (see smbsim --help)");
+}
+}  // namespace
+
 int run_cli(const std::vector<std::string>& args, Io io) {
   try {
-    if (args.empty()) {  // a usage error: the overview goes where errors go
-      io.err << kOverview;
-      return kInvalidInput;
-    }
-    if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-      io.out << kOverview;
-      return kOk;
-    }
-    if (args[0] == "-V" || args[0] == "--version") {
-      io.out << "smbsim " << kVersion << " (git " << kGitCommit << ")\n";
-      return kOk;
-    }
-    const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (args[0] == "run") return cmd_run(rest, io);
-    if (args[0] == "validate") return cmd_validate(rest, io);
-    if (args[0] == "summarize") return cmd_summarize(rest, io);
-    if (args[0] == "sweep") return cmd_sweep(rest, io);
-    if (args[0] == "demo") return cmd_demo(rest, io);
-    if (args[0] == "sensitivity") return cmd_sensitivity(rest, io);
-    if (args[0] == "stress") return cmd_stress(rest, io);
-    if (args[0] == "discover") return cmd_discover(rest, io);
-    if (args[0] == "report") return cmd_report(rest, io);
-    if (args[0] == "--list-keys") return list_keys(io);
-    throw UsageError(args[0] + ": unknown command; expected run, validate, summarize, sweep, sensitivity, stress, discover, demo or report (see smbsim --help)");
+    const int code = run_command(args, io);
+    if (code == kOk) finish_output(io.out);  // (a failed command's own message says more)
+    return code;
+  } catch (const StdoutFailure& e) {
+    if (e.error != EPIPE) io.err << e.what() << '\n';  // the reader went away: not news to the user
+    return kRuntimeFailure;
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";
     return kRuntimeFailure;

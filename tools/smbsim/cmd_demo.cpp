@@ -2,6 +2,7 @@
 #include "engine/summary.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
+#include "tools/smbsim/standard_output.hpp"
 #include "tools/smbsim/study.hpp"
 #include "tools/smbsim/summary_text.hpp"
 
@@ -123,6 +124,7 @@ int cmd_demo(const std::vector<std::string>& args, Io io) {
   wrap(story(s), io.out);
   io.out << "\nWrote " << r.path << ". Charts for the projector:\n  " << smbsim_command() << " report " << r.path
          << " -o fragility-report\n";
+  finish_result_output(io.out, r.path);
   return kOk;
 }
 

@@ -3,6 +3,7 @@
 // then on PATH; its exit code is this command's.
 #include "tools/smbsim/cli.hpp"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,7 @@ int cmd_report(const std::vector<std::string>& args, Io io) {
   std::fflush(nullptr);
   const pid_t child = ::fork();
   if (child == 0) {
+    ::signal(SIGXFSZ, SIG_DFL);  // smbsim ignores it for itself (main.cpp); the tool gets the default
     ::execv(c_argv[0], c_argv.data());
     std::fprintf(stderr, "smbsim report: cannot run %s (%s)\n", c_argv[0], std::strerror(errno));
     ::_exit(kRuntimeFailure);

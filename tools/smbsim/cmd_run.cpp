@@ -1,7 +1,10 @@
 // smbsim run [SCENARIO] [run options]
+#include "engine/atomic_output.hpp"
+#include "engine/ranks.hpp"
 #include "engine/summary.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
+#include "tools/smbsim/standard_output.hpp"
 #include "tools/smbsim/study.hpp"
 #include "tools/smbsim/summary_text.hpp"
 
@@ -27,6 +30,8 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
     if (vm.count("runs")) throw UsageError("--precision: expected either --precision or --runs, found both");
     const double h = parse_fraction("--precision", vm["precision"].as<std::string>(), 0.001, 0.25);
     const scenario::Scenario pilot = load_scenario_for(o);
+    if (Ranks::world().root())  // the writer's rank: before the pilot's work
+      check_output_target(o.output.value_or(default_output_name(pilot)), o.force);
     const RunsForPrecision need = runs_for_precision(pilot, h, o.threads);
     (json ? io.err : io.out) << "Precision +-" << 100 * h << " points at month " << pilot.simulation.months << " needs " << need.runs
            << " runs (a pilot of 2000 put survival near " << static_cast<int>(std::lround(100 * need.worst_p)) << "%)\n";
@@ -39,14 +44,15 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
   if (!r.reporter) return kOk;  // rank 0 of an MPI job reports
   if (json) {
     print_summary_json(summarize_file(r.path), io.out);
-    return kOk;
+  } else {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
+    io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")
+           << ", " << sc.simulation.runs << " runs each) in " << secs << " s\n\n";
+    print_summary(summarize_file(r.path), io.out);
+    io.out << "\nCharts and a report page: " << smbsim_command() << " report " << r.path << "\n";
   }
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
-  io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")
-         << ", " << sc.simulation.runs << " runs each) in " << secs << " s\n\n";
-  print_summary(summarize_file(r.path), io.out);
-  io.out << "\nCharts and a report page: " << smbsim_command() << " report " << r.path << "\n";
+  finish_result_output(io.out, r.path);
   return kOk;
 }
 

@@ -2,6 +2,7 @@
 #include "engine/summary.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
+#include "tools/smbsim/standard_output.hpp"
 #include "tools/smbsim/study.hpp"
 #include "tools/smbsim/summary_text.hpp"
 
@@ -97,6 +98,7 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
   const Summary s = summarize_file(r.path);
   if (vm["json"].as<bool>()) {
     print_summary_json(s, io.out);
+    finish_result_output(io.out, r.path);
     return kOk;
   }
   io.out << "Wrote " << r.path << " (" << s.variants.size() << " variants x " << s.runs << " runs)\n\n"
@@ -123,6 +125,7 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
     }
   }
   io.out << "\nDetails: smbsim summarize " << r.path << "\n";
+  finish_result_output(io.out, r.path);
   return kOk;
 }
 

@@ -2,20 +2,30 @@
 // every rank runs the same command; rank 0 alone prints.
 #include "engine/ranks.hpp"
 #include "tools/smbsim/cli.hpp"
+#include "tools/smbsim/standard_output.hpp"
 
+#include <unistd.h>
+
+#include <csignal>
 #include <iostream>
 #include <sstream>
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) then fails a write with EFBIG, which is reported and
+  // cleaned up like a full disk, instead of killing the process and leaving the temporary
+  // file. Programs this one starts get the default back (cmd_report).
+  std::signal(SIGXFSZ, SIG_IGN);
+  smbsim::cli::FdOutputBuffer stdout_buffer(STDOUT_FILENO);
+  std::ostream out(&stdout_buffer);  // run_cli checks, at the end, that it all arrived
   smbsim::Ranks& ranks = smbsim::Ranks::world();
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (!ranks.distributed()) {
-    const int code = smbsim::cli::run_cli(args, {std::cout, std::cerr});
+    const int code = smbsim::cli::run_cli(args, {out, std::cerr});
     ranks.finalize();
     return code;
   }
   std::ostringstream quiet_out, quiet_err;
-  int code = ranks.root() ? smbsim::cli::run_cli(args, {std::cout, std::cerr})
+  int code = ranks.root() ? smbsim::cli::run_cli(args, {out, std::cerr})
                           : smbsim::cli::run_cli(args, {quiet_out, quiet_err});
   if (!ranks.agreed()) {
     // This rank never reached the point where the ranks agree to start (an error, or a

@@ -99,7 +99,22 @@ def main(argv):
     except (OSError, KeyError, ValueError, RuntimeError) as e:
         print(f"{a.file}: cannot make the report ({e})", file=sys.stderr)
         return 1
-    print(f"Wrote {out}/report.html and {len(drawn)} charts")
-    for n in notes:
-        print(f"  - {n}")
-    return 0
+    return print_done(out, drawn, notes)
+
+
+def print_done(out, drawn, notes):
+    """What was written, on standard output, checked: if it cannot be written (a full disk,
+    a closed pipe), exit 1 and one line, as smbsim's commands do; the report stays."""
+    try:
+        print(f"Wrote {out}/report.html and {len(drawn)} charts")
+        for n in notes:
+            print(f"  - {n}")
+        sys.stdout.flush()
+        return 0
+    except OSError as e:
+        # What is still buffered would fail again when Python exits: send it nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if not isinstance(e, BrokenPipeError):  # the reader went away: not news to the user
+            print(f"smbsim-report: cannot write to standard output: {e.strerror} ({out} is complete and kept)",
+                  file=sys.stderr)
+        return 1
