@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import analysis, charts, page
 from .data import BadInput, Columns, check_path, load, summarize, sweep_axes
+from .entry import EXIT_INTERRUPTED, EXIT_RUNTIME, one_line
 
 USAGE = """Charts and a self-contained HTML report from an smbsim result file.
 
@@ -78,6 +79,7 @@ def main(argv):
     smbsim = a.smbsim or default_smbsim()
     out = Path(a.output or (str(Path(a.file).with_suffix("")) + "-report"))
     try:
+        charts.check_backend()
         if out.exists() and not a.force:
             raise BadInput(f"{out}: directory exists (use --force to replace it)")
         if not out.parent.exists():
@@ -97,8 +99,14 @@ def main(argv):
         print(e, file=sys.stderr)
         return 2
     except (OSError, KeyError, ValueError, RuntimeError) as e:
-        print(f"{a.file}: cannot make the report ({e})", file=sys.stderr)
-        return 1
+        print(f"{a.file}: cannot make the report ({one_line(e)})", file=sys.stderr)
+        return EXIT_RUNTIME
+    except Exception as e:  # noqa: BLE001 - unforeseen, and still one line: never a traceback
+        print(f"{a.file}: cannot make the report (internal error, {type(e).__name__}: {one_line(e)})", file=sys.stderr)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        print(f"{a.file}: interrupted, no report written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"Wrote {out}/report.html and {len(drawn)} charts")
     for n in notes:
         print(f"  - {n}")
