@@ -205,21 +205,32 @@ def scan_shell(rel, text, needs):
 
 
 def find_needs(root):
+    """What the sources need, less the stdlib and the project's own modules and programs
+    (its CMake targets, the executables in its tools/ and bench/)."""
     needs = Needs()
     own_commands = {p.stem[len("cmd_"):] for p in (root / "tools/smbsim").glob("cmd_*.cpp")}
     files = [(rel, kind) for rel, kind in source_files(root) if rel not in NOT_SCANNED]
     cmake_text = "\n".join((root / rel).read_text() for rel, kind in files if kind == "cmake")
     targets = set(re.findall(r"add_(?:executable|library|custom_target)\s*\(\s*([\w-]+)", cmake_text))
+    own_programs = targets | {p.name for d in ("tools", "bench") for p in (root / d).iterdir()
+                              if p.is_file() and os.access(p, os.X_OK)}
     local = {Path(rel).stem for rel, kind in files if kind == "python"}
     local |= {Path(rel).parent.name for rel, _ in files if rel.endswith("/__init__.py")}
     for rel, kind in files:
         text = (root / rel).read_text(errors="replace")
-        {"python": lambda: scan_python(rel, text, needs, own_commands),
-         "cmake": lambda: scan_cmake(rel, text, needs, targets),
-         "shell": lambda: scan_shell(rel, text, needs)}[kind]()
+        if kind == "python":
+            scan_python(rel, text, needs, own_commands)
+        elif kind == "cmake":
+            scan_cmake(rel, text, needs, targets)
+        else:
+            scan_shell(rel, text, needs)
     for m in list(needs.modules):
         if m in sys.stdlib_module_names or m in local:
             del needs.modules[m]
+    for table in (needs.programs, needs.guessed):
+        for p in list(table):
+            if os.path.basename(p) in own_programs:
+                del table[p]
     return needs
 
 
@@ -369,7 +380,8 @@ def deb_depends_problems(root, needs, owners, packages):
 
 
 def module_problems(needs, paths, owners, have, named, packages):
-    """Modules not installed, not from Debian, or named wrongly in entry.py; adds to `have`'s misses."""
+    """Modules not installed, not from Debian, or named wrongly in entry.py; and {package
+    not on a fresh machine: [why]}."""
     problems, missing = [], {}
     for m, places in sorted(needs.modules.items()):
         package, where = owners[("module", m)], where_list(places)
@@ -386,11 +398,10 @@ def module_problems(needs, paths, owners, have, named, packages):
     return problems, missing
 
 
-def program_problems(needs, paths, owners, have, optional, own, verbose):
+def program_problems(needs, paths, owners, have, optional, verbose):
+    """Programs not installed or not from Debian; and {package not on a fresh machine: [why]}."""
     problems, missing = [], {}
     for p in sorted(set(needs.programs) | set(needs.guessed)):
-        if os.path.basename(p) in own:
-            continue
         package, path, strict = owners[("program", p)], paths[("program", p)], p in needs.programs
         where = where_list(needs.programs.get(p) or needs.guessed[p])
         if path is None:
@@ -410,13 +421,6 @@ def program_problems(needs, paths, owners, have, optional, own, verbose):
     return problems, missing
 
 
-def own_programs(root):
-    """The project's own programs: its CMake targets and the executables in its tools/ and bench/."""
-    cmake = "\n".join(p.read_text() for p in root.rglob("CMakeLists.txt") if "CMakeFiles" not in p.parts)
-    targets = set(re.findall(r"add_executable\s*\(\s*([\w-]+)", cmake))
-    return targets | {p.name for d in ("tools", "bench") for p in (root / d).iterdir() if p.is_file() and os.access(p, os.X_OK)}
-
-
 def check(root, install_deps, verbose=False):
     """The problems (one line each) and a summary line."""
     problems = []
@@ -429,7 +433,7 @@ def check(root, install_deps, verbose=False):
     paths.update({("program", p): program_path(p) for p in set(needs.programs) | set(needs.guessed)})
     owners = owners_of(paths)  # one dpkg -S for all: it takes a second
     found, missing = module_problems(needs, paths, owners, have, entry_packages(root), packages)
-    more, missing_programs = program_problems(needs, paths, owners, have, lists["optional"], own_programs(root), verbose)
+    more, missing_programs = program_problems(needs, paths, owners, have, lists["optional"], verbose)
     problems += found + more
     for package, why in missing_programs.items():
         missing.setdefault(package, []).extend(why)
