@@ -1,5 +1,5 @@
 """A fresh machine and a report that never says less or shows a traceback (issue 27, items
-1 and 20; run by ctest).
+1, 5 and 20; run by ctest).
 
 Usage: test_fresh.py SMBSIM_BINARY SOURCE_DIR [unittest args]
 """
@@ -117,6 +117,69 @@ class ReportFailures(Scratch):
         self.assert_one_line(p, "r.h5: cannot make the report (internal error, TypeError: injected across lines)")
         self.assertFalse((self.dir / "page").exists())
         self.assertEqual([x.name for x in self.dir.iterdir() if x.name.startswith(".page")], [])
+
+
+def intervals(j, path=""):
+    """Every (path, estimate, lo, hi) in a summarize --json tree."""
+    if isinstance(j, dict):
+        estimate = next((k for k in ("p", "mean", "estimate") if k in j), None)
+        if estimate and "lo" in j and "hi" in j:
+            yield path, j[estimate], j["lo"], j["hi"]
+        for k, v in j.items():
+            yield from intervals(v, f"{path}/{k}")
+    elif isinstance(j, list):
+        for i, v in enumerate(j):
+            yield from intervals(v, f"{path}[{i}]")
+
+
+class Bounds(Scratch):
+    """Item 5: at 0% and 100% survival every interval contains its estimate exactly
+    (survival [lo, 1] with hi == 1 exactly; [0, hi] with lo == 0), and the report draws
+    them; with few runs alive, so do the file's quantile intervals."""
+
+    CASES = {"all_survive": ["--set", "firm.cash_buffer_days=300"],
+             "none_survive": ["--set", "firm.fixed_costs=5000000"]}
+
+    def assert_summary_contains_estimates(self, name):
+        s = json.loads(sh([SMBSIM, "summarize", name, "--json"], self.dir).stdout)
+        found = [(where, p, lo, hi) for where, p, lo, hi in intervals(s) if None not in (p, lo, hi)]
+        self.assertGreater(len(found), 5)
+        for where, p, lo, hi in found:
+            self.assertTrue(lo <= p <= hi, f"{where}: {lo} <= {p} <= {hi}")
+        return s
+
+    def assert_file_contains_estimates(self, name):
+        import h5py
+        import numpy as np
+        with h5py.File(self.dir / name) as f:
+            m = f["variants/base/monthly"]
+            self.assertTrue(np.all(m["survival_lo"][()] <= m["survival"][()]))
+            self.assertTrue(np.all(m["survival"][()] <= m["survival_hi"][()]))
+            for q in (k[:-len("_quantiles")] for k in m if k.endswith("_quantiles")):
+                est, lo, hi = m[q + "_quantiles"][()], m[q + "_quantiles_lo"][()], m[q + "_quantiles_hi"][()]
+                defined = ~np.isnan(est)
+                self.assertTrue(np.all(lo[defined] <= est[defined]), q)
+                self.assertTrue(np.all(est[defined] <= hi[defined]), q)
+
+    def test_at_0_and_100_percent_survival_and_the_report_draws_them(self):
+        for name, sets in self.CASES.items():
+            with self.subTest(name):
+                sh([SMBSIM, "run", "--runs", "1000", "--months", "36", *sets, "-o", f"{name}.h5", "-q"], self.dir)
+                end = self.assert_summary_contains_estimates(f"{name}.h5")["variants"]["base"]["survival"]["end"]
+                expected = 1.0 if name == "all_survive" else 0.0
+                self.assertEqual(end["p"], expected)
+                self.assertEqual(end["hi" if expected else "lo"], expected)
+                self.assert_file_contains_estimates(f"{name}.h5")
+                p = sh([SMBSIM, "report", f"{name}.h5", "-o", f"{name}-page"], self.dir)
+                self.assertIn("report.html", p.stdout)
+                self.assertTrue((self.dir / f"{name}-page" / "failure_months.png").is_file())
+
+    def test_quantile_intervals_with_few_runs_alive(self):
+        # 5 runs: the 5% quantile's lower rank is held at 0.5, above its own rank 0.25
+        # (108 bounds beside their estimate before).
+        sh([SMBSIM, "run", "--runs", "5", "--months", "12", "-o", "few.h5", "-q"], self.dir)
+        self.assert_file_contains_estimates("few.h5")
+        self.assert_summary_contains_estimates("few.h5")
 
 
 if __name__ == "__main__":
