@@ -23,7 +23,7 @@ Also checked: the Debian package tools/smbsim_report/entry.py names for each mod
 holds every package the report tool's modules need.
 
 Usage: check_deps.py SOURCE_DIR [--install-deps FILE] [-v]
-Exit 0 when everything is provided; 1 with one line per problem.
+Exit 0 when everything is provided; 1 with one line per problem; 2 without dpkg.
 """
 import argparse
 import ast
@@ -178,30 +178,45 @@ def scan_cmake(rel, text, needs, targets):
             needs.add(needs.programs, word, f"{rel}:{line_of(m.start())}")
 
 
+def command_lines(line):
+    """The commands of a shell line: each $( ... ) or `...` inside it (quoted or not) on
+    its own, innermost first, then the line with them replaced."""
+    inner = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+    while (m := inner.search(line)):
+        yield m.group(1) if m.group(1) is not None else m.group(2)
+        line = line[:m.start()] + "_" + line[m.end():]
+    yield line
+
+
 def scan_shell(rel, text, needs):
     text = re.sub(r"\\\n", " ", text)
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith(("#", "case ")):
+    for number, whole in enumerate(text.splitlines(), 1):
+        if not whole.lstrip().startswith(("#", "case ")):
+            for line in command_lines(whole):
+                scan_shell_command(rel, number, line, needs)
+
+
+def scan_shell_command(rel, number, line, needs):
+    """The word in command position of each simple command of `line`."""
+    try:
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+        lexer.commenters = "#"
+        lexer.wordchars += "$-./=+:[]{}!@%,"
+        tokens = list(lexer)
+    except ValueError:  # an unbalanced quote: a string spanning lines
+        return
+    at_command = True
+    for t in tokens:
+        if t in SHELL_OPERATORS:
+            at_command = True
+        elif not at_command:
             continue
-        try:
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-            lexer.commenters = "#"
-            lexer.wordchars += "$-./=+:[]{}!@%,"
-            tokens = list(lexer)
-        except ValueError:
-            continue
-        at_command = True
-        for t in tokens:
-            if t in SHELL_OPERATORS:
-                at_command = True
-            elif not at_command:
-                continue
-            elif t in SHELL_KEYWORDS or re.fullmatch(r"\w+=.*", t):
-                continue  # the next word is still a command
-            else:
-                at_command = False
-                if t not in SHELL_BUILTINS and re.fullmatch(r"[A-Za-z0-9_./+-]+", t):
-                    needs.add(needs.programs, t, f"{rel}:{number}")
+        elif t in SHELL_KEYWORDS or re.fullmatch(r"\w+=.*", t):
+            continue  # the next word is still a command
+        else:
+            at_command = False
+            if t not in SHELL_BUILTINS and re.fullmatch(r"[A-Za-z0-9_./+-]+", t):
+                needs.add(needs.programs, t, f"{rel}:{number}")
 
 
 def find_needs(root):
@@ -454,7 +469,11 @@ def main(argv):
     a.add_argument("-v", "--verbose", action="store_true", help="print each program's path and package")
     a = a.parse_args(argv)
     root = a.source.resolve()
-    problems, summary = check(root, a.install_deps or root / "tools/install-deps", a.verbose)
+    try:
+        problems, summary = check(root, a.install_deps or root / "tools/install-deps", a.verbose)
+    except (OSError, subprocess.CalledProcessError) as e:  # no dpkg: not a Debian machine
+        print(f"check_deps: expected a Debian system (dpkg, dpkg-query) and readable sources, found: {e}", file=sys.stderr)
+        return 2
     for p in problems:
         print(f"check_deps: {p}", file=sys.stderr)
     if problems:

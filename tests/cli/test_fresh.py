@@ -65,6 +65,31 @@ class DepsGuard(Scratch):
                 self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
 
 
+    def test_the_finders_see_imports_and_programs(self):
+        sys.path.insert(0, str(SOURCE / "tests"))
+        import check_deps
+        needs = check_deps.Needs()
+        check_deps.scan_python("t.py", "\n".join([
+            "import scipy.stats", "from PIL import Image", "from . import local", "import json",
+            "def sh(args, **kw):", "    return subprocess.run(args, **kw)",
+            "def f():", "    import bs4", "    sh(['pdftoppm', '-png'])", "    subprocess.run('chromium --headless', shell=True)",
+            "    shutil.which('h5ls')", "    cmd = ['mpiexec', '-n', '2'] + rest", "    run(['report', 'x.h5'])",
+            "    xr.open_dataset(p, engine='netcdf4')"]), needs, {"report"})
+        self.assertTrue({"scipy", "PIL", "bs4", "netcdf4"} <= set(needs.modules))
+        self.assertNotIn("local", needs.modules)
+        self.assertTrue({"pdftoppm", "chromium", "h5ls"} <= set(needs.programs), needs.programs)
+        self.assertIn("mpiexec", needs.guessed)
+        self.assertNotIn("report", needs.guessed)
+        check_deps.scan_shell("t.sh", "set -e\nX=1 cmake -S . \\\n  && ctest -j2 | tee log\ncd \"$(dirname \"$0\")\"\n", needs)
+        self.assertTrue({"cmake", "ctest", "tee", "dirname"} <= set(needs.programs), needs.programs)
+        self.assertFalse({"set", "cd", "X=1", "-S"} & set(needs.programs))
+        check_deps.scan_cmake("CMakeLists.txt", "find_program(H5LS NAMES h5ls h5ls-serial)\n"
+                              "add_test(NAME t COMMAND valgrind $<TARGET_FILE:x>)\nadd_test(NAME u COMMAND mine)\n",
+                              needs, {"mine"})
+        self.assertTrue({"h5ls-serial", "valgrind"} <= set(needs.programs))
+        self.assertNotIn("mine", needs.programs)
+
+
 class HiddenModule(Scratch):
     """Without PyYAML the report used to leave out every plan's and rule's description and
     exit 0; tools/calibrate died with a traceback. Now: one line naming the package, exit 1."""
