@@ -131,6 +131,32 @@ class ReportFailures(Scratch):
         sh([SMBSIM, "report", "r.h5", "-o", "page"], self.dir, 0, {"MPLBACKEND": "svg"})
         self.assertTrue((self.dir / "page" / "survival.png").is_file())
 
+    def report_to(self, name, stdout):
+        """smbsim report into `name` with stdout given (a file, or PIPE closed at once): exit code, stderr."""
+        with subprocess.Popen([SMBSIM, "report", "r.h5", "-o", name], cwd=self.dir, stdout=stdout,
+                              stderr=subprocess.PIPE, text=True) as p:
+            if p.stdout:
+                p.stdout.close()
+            err = p.stderr.read()
+        return p.returncode, err
+
+    def test_a_full_or_closed_stdout_is_one_line(self):
+        with open("/dev/full", "w") as full:
+            results = {"full": self.report_to("full", full)}
+        results["closed"] = self.report_to("closed", subprocess.PIPE)
+        for name, (code, err) in results.items():
+            with self.subTest(name):
+                self.assertEqual(code, 1, err)
+                self.assertNotIn("Traceback", err)
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertIn(f"r.h5: wrote {name}, but cannot write to standard output", err)
+                self.assertTrue((self.dir / name / "report.html").is_file())
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--help"], stdout=full,
+                               stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(p.stderr, "smbsim-report: cannot write its output (No space left on device)\n")
+
     def test_an_unforeseen_failure_is_one_line(self):
         # Saving a chart fails with an error the report does not expect.
         shim = self.dir / "shim"
@@ -139,7 +165,7 @@ class ReportFailures(Scratch):
             "import matplotlib.figure\n\ndef broken(*a, **k):\n    raise TypeError('injected\\nacross lines')\n\n"
             "matplotlib.figure.Figure.savefig = broken\n")
         p = sh([SMBSIM, "report", "r.h5", "-o", "page"], self.dir, 1, {"PYTHONPATH": str(shim)})
-        self.assert_one_line(p, "r.h5: cannot make the report (internal error, TypeError: injected across lines)")
+        self.assert_one_line(p, "smbsim-report: internal error (TypeError: injected across lines)")
         self.assertFalse((self.dir / "page").exists())
         self.assertEqual([x.name for x in self.dir.iterdir() if x.name.startswith(".page")], [])
 

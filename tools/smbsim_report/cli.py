@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import analysis, charts, page
 from .data import BadInput, Columns, check_path, load, summarize, sweep_axes
-from .entry import EXIT_INTERRUPTED, EXIT_RUNTIME, one_line
+from .entry import EXIT_RUNTIME, one_line, stdout_lost
 
 USAGE = """Charts and a self-contained HTML report from an smbsim result file.
 
@@ -101,13 +101,18 @@ def main(argv):
     except (OSError, KeyError, ValueError, RuntimeError) as e:
         print(f"{a.file}: cannot make the report ({one_line(e)})", file=sys.stderr)
         return EXIT_RUNTIME
-    except Exception as e:  # noqa: BLE001 - unforeseen, and still one line: never a traceback
-        print(f"{a.file}: cannot make the report (internal error, {type(e).__name__}: {one_line(e)})", file=sys.stderr)
+    return say_written(a.file, out, len(drawn), notes)
+
+
+def say_written(file, out, charts_drawn, notes):
+    """What was written, on stdout; a full or closed stdout is one line and exit 1."""
+    try:
+        print(f"Wrote {out}/report.html and {charts_drawn} charts")
+        for n in notes:
+            print(f"  - {n}")
+        sys.stdout.flush()
+    except OSError as e:
+        stdout_lost()
+        print(f"{file}: wrote {out}, but cannot write to standard output ({e.strerror})", file=sys.stderr)
         return EXIT_RUNTIME
-    except KeyboardInterrupt:
-        print(f"{a.file}: interrupted, no report written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    print(f"Wrote {out}/report.html and {len(drawn)} charts")
-    for n in notes:
-        print(f"  - {n}")
     return 0

@@ -1,9 +1,10 @@
 """How smbsim's Python programs start (smbsim-report, tools/calibrate, tools/size-gain,
-bench/run, bench/mpi): a module that is not installed, or any other failure while
-loading, is one line naming what to install and exit 1, never a traceback and never a
-quieter result. tests/check_deps.py checks DEBIAN_PACKAGES against dpkg and
+bench/run): a module that is not installed, or any other failure while loading, is one
+line naming what to install and exit 1, never a traceback and never a quieter result;
+run() does the same for whatever the report's main lets through. tests/check_deps.py checks DEBIAN_PACKAGES against dpkg and
 tools/install-deps."""
 import contextlib
+import os
 import sys
 
 # Every third-party module the programs and tests import, by the Debian package with it.
@@ -35,6 +36,28 @@ def missing_module_line(program, error):
     fix = (f"install the Debian package {package} (tools/install-deps installs it)" if package
            else "install it from Debian")
     return f"{program}: needs the Python module {module}, which is not installed: {fix}"
+
+
+def stdout_lost():
+    """After a write to stdout failed (full, closed): send the rest, and Python's flush at
+    exit, to /dev/null, so that the failure is said once."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def run(program, main, argv):
+    """main(argv)'s exit code; what main lets through (its --help onto a full stdout, say)
+    is one line and exit 1 too."""
+    try:
+        return main(argv)
+    except OSError as e:  # main says its own; this is its output failing
+        stdout_lost()
+        print(f"{program}: cannot write its output ({e.strerror or one_line(e)})", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - unforeseen, and still one line: never a traceback
+        print(f"{program}: internal error ({type(e).__name__}: {one_line(e)})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_RUNTIME
 
 
 @contextlib.contextmanager
