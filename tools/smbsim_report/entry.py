@@ -1,8 +1,8 @@
 """How smbsim's Python programs start (smbsim-report, tools/calibrate, tools/size-gain,
 bench/run): a module that is not installed, or any other failure while loading, is one
 line naming what to install and exit 1, never a traceback and never a quieter result;
-run() does the same for whatever the report's main lets through. tests/check_deps.py checks DEBIAN_PACKAGES against dpkg and
-tools/install-deps."""
+run() does the same for whatever the report's main lets through. tests/check_deps.py
+checks DEBIAN_PACKAGES against dpkg and tools/install-deps."""
 import contextlib
 import os
 import sys
