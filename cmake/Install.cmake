@@ -52,9 +52,10 @@ else()
 endif()
 add_custom_target(smbsim_install_files ALL DEPENDS ${SMBSIM_INSTALL_OUTPUTS})
 
-# The Debian package: runtime libraries found by dpkg-shlibdeps from the binary; the
-# report tool's Python modules named here (it imports h5py, numpy, matplotlib; PyYAML
-# for the scenario's description and plans, without which the page says less).
+# The Debian package: runtime libraries found by dpkg-shlibdeps from the binary (cpack
+# runs `file` and dpkg-shlibdeps: tools/install-deps installs both); the report tool's
+# Python modules named here (it imports h5py, numpy, matplotlib and PyYAML, for the
+# scenario's description and plans; tests/check_deps.py checks this list).
 set(CPACK_PACKAGE_NAME smbsim)
 set(CPACK_PACKAGE_VENDOR smbsim)
 set(CPACK_PACKAGE_CONTACT "smbsim maintainers <smbsim@localhost>")
@@ -64,6 +65,6 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3, python3-h5py, python3-numpy, python3-matplotlib")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-yaml, bash-completion, openmpi-bin")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3, python3-h5py, python3-numpy, python3-matplotlib, python3-yaml")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion, openmpi-bin")
 include(CPack)

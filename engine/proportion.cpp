@@ -12,7 +12,7 @@ Interval wilson_interval(std::int64_t k, std::int64_t n, double z) {
   const double z2 = z * z;
   const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
   const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
-  return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  return containing_estimate({p, std::max(0.0, centre - half), std::min(1.0, centre + half)});
 }
 
 Interval quantile_rank_interval(double p, std::int64_t n, double z) {

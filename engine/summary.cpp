@@ -104,9 +104,10 @@ void summarize_quantities(hid_t file, const std::string& base, int months, Varia
     const auto qs = read_doubles(mg, child), lo = read_doubles(mg, q + "_quantiles_lo"),
                hi = read_doubles(mg, q + "_quantiles_hi");
     const std::size_t nq = kQuantileLevels.size(), last = (static_cast<std::size_t>(months) - 1) * nq;
-    s.q05 = {qs[last + 0], lo[last + 0], hi[last + 0]};
-    s.q50 = {qs[last + 2], lo[last + 2], hi[last + 2]};
-    s.q95 = {qs[last + 4], lo[last + 4], hi[last + 4]};
+    // Files before issue 27 could store a bound beside its estimate (few runs alive).
+    s.q05 = containing_estimate({qs[last + 0], lo[last + 0], hi[last + 0]});
+    s.q50 = containing_estimate({qs[last + 2], lo[last + 2], hi[last + 2]});
+    s.q95 = containing_estimate({qs[last + 4], lo[last + 4], hi[last + 4]});
     s.mean = read_doubles(mg, q + "_mean").back();
     s.sem = read_doubles(mg, q + "_sem").back();
     v.at_end.push_back(s);

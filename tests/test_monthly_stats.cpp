@@ -186,8 +186,11 @@ TEST_CASE("quantiles in one pass equal each rank found by its own scan") {
         const double nn = n;
         const auto hist = s.histogram(1, q);
         CHECK(got[k].estimate == value_at_rank_by_scan(hist, b, levels[k] * nn));
-        CHECK(got[k].lo == value_at_rank_by_scan(hist, b, std::max(r.lo * nn, 0.5)));
-        CHECK(got[k].hi == value_at_rank_by_scan(hist, b, std::min(r.hi * nn, nn)));
+        // Each bound at its rank, widened to the estimate where few runs put the rank past it.
+        CHECK(got[k].lo == std::min(value_at_rank_by_scan(hist, b, std::max(r.lo * nn, 0.5)), got[k].estimate));
+        CHECK(got[k].hi == std::max(value_at_rank_by_scan(hist, b, std::min(r.hi * nn, nn)), got[k].estimate));
+        CHECK(got[k].lo <= got[k].estimate);
+        CHECK(got[k].estimate <= got[k].hi);
         CHECK(s.quantile(1, q, levels[k]).estimate == got[k].estimate);
       }
       s.quantiles(2, q, levels, got);  // month 2: nobody alive
@@ -208,6 +211,38 @@ TEST_CASE("the Wilson interval matches published values") {
   const Interval h = wilson_interval(50, 100);
   CHECK(h.lo == Approx(0.4038).margin(1e-4));
   CHECK(h.hi == Approx(0.5962).margin(1e-4));
+}
+
+TEST_CASE("the Wilson interval contains its estimate exactly at 0 and 1 too") {
+  // The formula's bound at k = 0 is 0 only up to rounding (8.7e-19 at 1000 runs), and at
+  // k = n 1 only up to rounding (0.9999999999999998): a plotted error bar of negative
+  // length, which matplotlib refuses (issue 27).
+  for (std::int64_t n = 1; n <= 3000; ++n) {
+    const Interval none = wilson_interval(0, n), all = wilson_interval(n, n);
+    REQUIRE(none.estimate == 0.0);
+    REQUIRE(none.lo == 0.0);
+    REQUIRE(all.estimate == 1.0);
+    REQUIRE(all.hi == 1.0);
+    for (const std::int64_t k : {std::int64_t{1}, n / 3, n / 2, n - 1}) {
+      const Interval w = wilson_interval(k, n);
+      REQUIRE(w.lo <= w.estimate);
+      REQUIRE(w.estimate <= w.hi);
+      REQUIRE(0.0 <= w.lo);
+      REQUIRE(w.hi <= 1.0);
+    }
+  }
+}
+
+TEST_CASE("an interval beside its estimate is widened to it and a NaN is kept") {
+  constexpr Interval below = containing_estimate({0.5, 0.6, 0.9}), above = containing_estimate({0.5, 0.1, 0.4});
+  STATIC_REQUIRE(below.lo == 0.5);
+  STATIC_REQUIRE(below.hi == 0.9);
+  STATIC_REQUIRE(above.lo == 0.1);
+  STATIC_REQUIRE(above.hi == 0.5);
+  const Interval none = containing_estimate({NAN, 0.1, 0.4});
+  CHECK((std::isnan(none.estimate) && none.lo == 0.1 && none.hi == 0.4));
+  const Interval open = containing_estimate({0.5, NAN, NAN});
+  CHECK((std::isnan(open.lo) && std::isnan(open.hi)));
 }
 
 TEST_CASE("tile binning gives the same bins as binning one value at a time") {

@@ -192,7 +192,8 @@ class Outputs:
             g = f.create_group("variants/base")
             m = g.create_group("monthly")
             m["alive"], m["survival"] = alive, survival
-            m["survival_lo"], m["survival_hi"] = np.maximum(centre - half, 0), np.minimum(centre + half, 1)
+            m["survival_lo"] = np.minimum(np.maximum(centre - half, 0), survival)  # containing survival exactly
+            m["survival_hi"] = np.maximum(np.minimum(centre + half, 1), survival)
             m["failures"] = self.failures
             m["cause"] = np.array(self.causes, dtype=h5py.string_dtype())
             for q, st in self.stats.items():

@@ -106,8 +106,8 @@ class Stdout(Scratch):
             p = subprocess.run([SMBSIM, "report", "good.h5", "-o", "rep"], cwd=self.dir, stdout=full,
                                stderr=subprocess.PIPE, text=True, env=env, timeout=600)
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertEqual(p.stderr, "smbsim-report: cannot write to standard output: No space left on device "
-                                   "(rep is complete and kept)\n")
+        self.assertEqual(p.stderr, "good.h5: wrote rep, but cannot write to standard output "
+                                   "(No space left on device)\n")
         self.assertTrue((self.dir / "rep" / "report.html").is_file())
 
     def test_closed_stdout(self):

@@ -3,14 +3,21 @@ the band the file stores, causes and the months firms end in with the summary's 
 intervals, differences between variants with the summary's paired intervals. Every
 variant is drawn: the fan charts are small multiples, PANELS to an image."""
 import math
+import os
 
-import matplotlib
+# The report draws into files with Agg whatever the environment asks. An MPLBACKEND that
+# matplotlib does not know would fail its import with a traceback: it is taken out of
+# the environment first, and check_backend() says so in one line.
+ASKED_BACKEND = os.environ.pop("MPLBACKEND", "")
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
+from .data import BadInput  # noqa: E402
+from .entry import one_line  # noqa: E402
 from .words import cause_label, money, plain  # noqa: E402
 
 COLORS = ["#1f5fa8", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#555555"]
@@ -22,6 +29,17 @@ plt.rcParams.update({
     "xtick.labelsize": 14, "ytick.labelsize": 14, "axes.spines.top": False, "axes.spines.right": False,
     "figure.dpi": 110, "savefig.bbox": "tight",
 })
+
+
+def check_backend():
+    """An MPLBACKEND that matplotlib does not know is bad input (it would not be used)."""
+    if not ASKED_BACKEND:
+        return
+    try:
+        matplotlib.rcsetup.validate_backend(ASKED_BACKEND)
+    except ValueError:
+        raise BadInput(f"MPLBACKEND: expected a matplotlib backend such as agg, found {one_line(repr(ASKED_BACKEND))} "
+                       "(the report draws with agg whatever it says: unset MPLBACKEND)") from None
 
 
 class Chart:

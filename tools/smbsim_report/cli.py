@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import analysis, charts, page
 from .data import BadInput, Columns, check_path, load, summarize, sweep_axes
+from .entry import EXIT_RUNTIME, one_line, stdout_lost
 
 USAGE = """Charts and a self-contained HTML report from an smbsim result file.
 
@@ -78,6 +79,7 @@ def main(argv):
     smbsim = a.smbsim or default_smbsim()
     out = Path(a.output or (str(Path(a.file).with_suffix("")) + "-report"))
     try:
+        charts.check_backend()
         if out.exists() and not a.force:
             raise BadInput(f"{out}: directory exists (use --force to replace it)")
         if not out.parent.exists():
@@ -97,24 +99,20 @@ def main(argv):
         print(e, file=sys.stderr)
         return 2
     except (OSError, KeyError, ValueError, RuntimeError) as e:
-        print(f"{a.file}: cannot make the report ({e})", file=sys.stderr)
-        return 1
-    return print_done(out, drawn, notes)
+        print(f"{a.file}: cannot make the report ({one_line(e)})", file=sys.stderr)
+        return EXIT_RUNTIME
+    return say_written(a.file, out, len(drawn), notes)
 
 
-def print_done(out, drawn, notes):
-    """What was written, on standard output, checked: if it cannot be written (a full disk,
-    a closed pipe), exit 1 and one line, as smbsim's commands do; the report stays."""
+def say_written(file, out, charts_drawn, notes):
+    """What was written, on stdout; a full or closed stdout is one line and exit 1."""
     try:
-        print(f"Wrote {out}/report.html and {len(drawn)} charts")
+        print(f"Wrote {out}/report.html and {charts_drawn} charts")
         for n in notes:
             print(f"  - {n}")
         sys.stdout.flush()
-        return 0
     except OSError as e:
-        # What is still buffered would fail again when Python exits: send it nowhere.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if not isinstance(e, BrokenPipeError):  # the reader went away: not news to the user
-            print(f"smbsim-report: cannot write to standard output: {e.strerror} ({out} is complete and kept)",
-                  file=sys.stderr)
-        return 1
+        stdout_lost()
+        print(f"{file}: wrote {out}, but cannot write to standard output ({e.strerror})", file=sys.stderr)
+        return EXIT_RUNTIME
+    return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import yaml
 
 FORMAT_MAJOR = "1"
 CHUNK = 1 << 16          # runs read at a time from an outcome column
@@ -209,14 +210,14 @@ def order_statistic(read, k):
 
 
 def scenario_tree(meta):
-    """The resolved scenario as a tree (the file stores it as YAML text), or {} if it
-    cannot be read here: the report then goes without what it describes."""
+    """The resolved scenario as a tree (the file stores it as YAML text), or {} if the text
+    is not YAML: the report then goes without what it describes. PyYAML is required: a
+    machine without it is told so (entry.py), never given a page without the plans."""
     try:
-        import yaml
         # libyaml's loader where there is one: a sweep's resolved scenario may be megabytes.
         tree = yaml.load(meta.get("scenario_resolved", ""), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         return tree if isinstance(tree, dict) else {}
-    except Exception:  # no PyYAML, or text it does not read: not worth failing the report
+    except yaml.YAMLError:
         return {}
 
 

@@ -30,7 +30,7 @@ def write_html(meta, variants, charts, analyses, summary, columns, out):
             ("Started (UTC)", meta["started_utc"]), ("Finished (UTC)", meta["finished_utc"]),
             ("Variants (named as in the scenario)", ", ".join(v["name"] for v in variants))]
     body = [f"<h1>Report: {html.escape(plain(str(meta.get('scenario_name', ''))))}</h1>"]
-    text = description(meta, tree)
+    text = description(tree)
     if text:
         body.append(f'<p class="description">{html.escape(text)}</p>')
     body.append(f"<p>{meta['runs']:,} simulated futures for each variant, {months} months each. Every variant sees the "

@@ -18,7 +18,7 @@ def wilson(k, n, z=Z95):
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    return p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))  # containing p exactly
 
 
 def interval(j):

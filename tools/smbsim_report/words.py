@@ -2,7 +2,6 @@
 identifier of the file (failure_cause, plan_NAME_started, ...) appears in its text.
 Causes, plans and rules are shown with spaces for underscores, as the findings show
 causes ("lost segment"); an orderly closure says what it is."""
-import json
 import math
 import re
 
@@ -54,18 +53,9 @@ def money(x, _pos=None):
 
 
 
-def description(meta, tree):
+def description(tree):
     """The scenario's description: the file keeps it only in the resolved scenario."""
     text = tree.get("description")
-    if text is None:  # without PyYAML: the resolved scenario writes it on one line
-        for line in meta.get("scenario_resolved", "").splitlines():
-            if line.startswith("description: "):
-                raw = line[len("description: "):]
-                try:
-                    text = json.loads(raw) if raw.startswith('"') else raw
-                except ValueError:
-                    text = raw
-                break
     return " ".join(str(text).split()) if text else ""
 
 
