@@ -6,15 +6,16 @@
 // Each case takes a file of the seed corpus, applies a few mutations (bit flips, byte
 // insertions and deletions, splices of YAML punctuation, anchors, aliases and keys from a
 // dictionary and of other corpus files, anchored collections aliased from inside or
-// after, repeated lines), or writes a generated piece into it (a second document, a key
-// both dotted and nested, a text field of the wrong type, an extreme beta shape, a
-// sampling design, an odd variant name), and reads it with load_scenario, also with a
-// --set override. The reader may accept the text or throw ScenarioError; anything else
-// fails the loop: another exception, a crash or sanitizer report (the input is saved
-// first, from the death callback or a signal handler), or a case slower than 10 s (a
-// hang). Each failing input is written to CRASH_DIR as
-// fuzz-crash-N.yaml: add it to tests/cli/bad_scenarios with its expected message.
-// Deterministic for a given SEED: case N is the same on every run.
+// after, repeated lines, generated pieces: a second document, a key both dotted and
+// nested, a text field of the wrong type, an extreme beta shape, a sampling design, odd
+// variant names), or (one case in four) is made of generated pieces alone; it is read
+// with load_scenario, also with a --set override. The reader may accept the text or
+// throw ScenarioError; anything else fails the loop: a generated case with a second
+// document or a key written twice that is accepted, another exception, a crash or
+// sanitizer report (the input is saved first, from the death callback or a signal
+// handler), or a case slower than 10 s (a hang). Each failing input is written to
+// CRASH_DIR as fuzz-crash-N.yaml: add it to tests/cli/bad_scenarios with its expected
+// message. Deterministic for a given SEED: case N is the same on every run.
 #include "models/scenario/scenario.hpp"
 
 #include <fcntl.h>
@@ -85,7 +86,11 @@ std::string one_of(const std::array<const char*, N>& choices, std::mt19937_64& r
 
 /// A piece of scenario text aimed at one class of hostile input the reader must refuse
 /// (or accept) with a message: whole lines, to go at the start of a line.
-std::string generated_piece(std::mt19937_64& rng) {
+struct Piece {
+  std::string text;
+  bool refused;  ///< at the top level, the reader must refuse it (a second document, a key twice)
+};
+Piece generated_piece(std::mt19937_64& rng) {
   static constexpr std::array kPaths{"firm.headcount", "alignment.level", "market.isomorphism", "firm.size",
                                      "simulation.sampling", "strategy.target", "shocks"};
   static constexpr std::array kValues{"5", "0.5", "-.inf", ".nan", "abc", "[1, 2]", "{}", "~", "1e308", "micro",
@@ -110,15 +115,15 @@ std::string generated_piece(std::mt19937_64& rng) {
   const std::string beta = "{dist: beta, a: " + a + ", b: " + b + "}";
   switch (kind) {
     case 0:  // a second document, empty or not, after a document end or start
-      return document + (either ? dotted + "\n" : std::string());
+      return {document + (either ? dotted + "\n" : std::string()), either || document != "...\n"};  // "..." alone ends the one
     case 1:  // one key dotted and nested, in the base or in a variant
-      return either ? dotted + "\n" + nested + "\n" : "variants:\n  v: {" + dotted + ", " + nested + "}\n  w: {}\n";
+      return {either ? dotted + "\n" + nested + "\n" : "variants:\n  v: {" + dotted + ", " + nested + "}\n  w: {}\n", true};
     case 2:  // a text field of another type
-      return (either ? "name: " : "description: ") + text + "\n";
+      return {(either ? "name: " : "description: ") + text + "\n", false};
     case 3:  // an extreme beta shape, in the base or a plan
-      return either ? "alignment:\n  level: " + beta + "\n" : "plans:\n  - {name: p, month: 1, cost: " + beta + "}\n";
+      return {either ? "alignment:\n  level: " + beta + "\n" : "plans:\n  - {name: p, month: 1, cost: " + beta + "}\n", false};
     case 4:  // a sampling design, with draws for it to make
-      return "simulation.sampling: " + sampling + "\nsimulation.runs: " + runs + "\nmarket.volatility: " + beta + "\n";
+      return {"simulation.sampling: " + sampling + "\nsimulation.runs: " + runs + "\nmarket.volatility: " + beta + "\n", false};
     default: {  // variants with odd names, some overriding a base value
       std::string v = "variants:\n";
       const int count = 1 + static_cast<int>(rng() % 3);
@@ -126,16 +131,21 @@ std::string generated_piece(std::mt19937_64& rng) {
         const std::string name = one_of(kNames, rng);
         v += "  " + name + ": {" + (rng() % 2 ? dotted : std::string()) + "}\n";
       }
-      return v;
+      return {v, false};
     }
   }
 }
 
 /// A scenario of generated pieces alone: the top level, where each piece means what it says.
-std::string generated_case(std::mt19937_64& rng) {
-  std::string s = "simulation.months: 12\n";
-  for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) s += generated_piece(rng);
-  return s;
+Piece generated_case(std::mt19937_64& rng) {
+  Piece c{"simulation.months: 12\n", false};
+  const int pieces = 1 + static_cast<int>(rng() % 3);
+  for (int k = 0; k < pieces; ++k) {
+    const Piece p = generated_piece(rng);
+    c.text += p.text;
+    c.refused = c.refused || p.refused;
+  }
+  return c;
 }
 
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng) {
@@ -146,7 +156,7 @@ std::string mutate(std::string s, const std::vector<std::string>& corpus, std::m
       case 9:  // a generated piece, at the start of a line (or the end of the text)
       case 10: {
         const std::size_t newline = s.find('\n', pick(s.size() + 1));
-        s.insert(newline == std::string::npos ? s.size() : newline + 1, generated_piece(rng));
+        s.insert(newline == std::string::npos ? s.size() : newline + 1, generated_piece(rng).text);
         break;
       }
       case 0:  // flip a bit
@@ -249,9 +259,11 @@ int main(int argc, char** argv) {
   long cases = 0, accepted = 0;
   const std::vector<smbsim::scenario::Override> set{{"alignment.level", "0.5", "--set alignment.level=0.5"}};
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
-    // The seed files themselves first, then mutants.
+    // The seed files themselves first, then mutants and (one in four) generated cases.
+    Piece generated{"", false};
+    if (cases >= static_cast<long>(corpus.size()) && rng() % 4 == 0) generated = generated_case(rng);
     const std::string text = cases < static_cast<long>(corpus.size()) ? corpus[static_cast<std::size_t>(cases)]
-                             : rng() % 4 == 0                              ? generated_case(rng)
+                             : !generated.text.empty()                     ? generated.text
                                                                            : mutate(corpus[rng() % corpus.size()], corpus, rng);
     std::memcpy(g_case, text.data(), std::min(text.size(), sizeof g_case));
     g_case_size = std::min(text.size(), sizeof g_case);
@@ -260,6 +272,11 @@ int main(int argc, char** argv) {
       try {
         smbsim::scenario::load_scenario(text, "fuzz.yaml", with_set ? set : std::vector<smbsim::scenario::Override>{});
         accepted += with_set == 0;
+        if (generated.refused) {
+          std::fprintf(stderr, "fuzz_scenario: case %ld: accepted a second document or a key written twice\n", cases);
+          save_case();
+          return 1;
+        }
       } catch (const smbsim::scenario::ScenarioError& e) {
         if (std::string(e.what()).empty()) {
           std::fprintf(stderr, "fuzz_scenario: case %ld: a ScenarioError without a message\n", cases);
