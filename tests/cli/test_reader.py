@@ -124,6 +124,15 @@ class Messages(Scratch):
         err = self.refused(["run", "-o", "x" * 5000 + ".yaml"], "--output ...")
         self.assertLess(len(err), 300, err)
 
+    def test_every_error_line_is_cut(self):
+        # Messages made outside the reader (the option parser, the result-file reader) are
+        # cut too: at 400 bytes, keeping the start and the end.
+        for args in (["run", "--" + "z" * 5000], ["summarize", "b/" * 2500 + ".h5"]):
+            with self.subTest(args[0]):
+                err = self.refused(args)
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertLessEqual(len(err.encode()), 410, err)
+
     def test_long_key_and_long_names_in_lists(self):
         (self.dir / "k.yaml").write_text("firm:\n  ? " + "k" * 5000 + "\n  : 1\n")  # an explicit key: no length limit
         err = self.refused(["validate", "k.yaml"], ": firm." + "k" * 75, "...: unknown key")
