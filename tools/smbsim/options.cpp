@@ -96,11 +96,10 @@ std::int64_t parse_whole(const std::string& option, const std::string& text, std
 std::vector<std::string> comma_list(const std::string& option, const std::string& text) {
   std::vector<std::string> items;
   std::stringstream ss(text + ",");  // getline drops one empty last piece: a trailing comma's, now seen
-  for (std::string item; std::getline(ss, item, ',');)
-    if (item.empty())
-      throw UsageError(option + ": expected a value between commas, found an empty one");
-    else
-      items.push_back(item);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (item.empty()) throw UsageError(option + ": expected a value between commas, found an empty one");
+    items.push_back(item);
+  }
   return items;
 }
 
