@@ -178,7 +178,7 @@ TEST_CASE("alias expansion is capped: a billion-laughs file is refused quickly")
     text += "]\n";
   }
   const std::string line = problem(text);
-  CHECK(line.find("expected at most 100000 values with aliases expanded, found more") != std::string::npos);
+  CHECK(line.find("expected a scenario of at most 100000 values (each use of an alias counted), found more") != std::string::npos);
   CHECK(line.rfind("s.yaml:1:", 0) == 0);
 }
 
@@ -211,4 +211,33 @@ TEST_CASE("scenario text must be UTF-8, messages escape what they echo") {
   CHECK(shortened(std::string(100, 'x')) == std::string(80, 'x') + "...");
   CHECK(shortened(std::string(79, 'x') + "\xc3\xa9" + "yy") == std::string(79, 'x') + "...");  // never half a character
   CHECK(problem("firm: {size: " + std::string(500, 'q') + "}\n").size() < 200);
+}
+
+TEST_CASE("messages show invisible characters as escapes and stay bounded") {
+  CHECK(printable("a\u202eb\u2066c\u200bd\u2028e\U000e0041\xc2\x85") == "a\\u202eb\\u2066c\\u200bd\\u2028e\\U000e0041\\u0085");
+  CHECK(printable(std::string("my\0cafe", 7)) == "my\\x00cafe");  // a NUL is shown, not an end
+  CHECK(printable("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac");  // visible text stays as it is
+  CHECK(shortened_start(std::string(100, 'x') + "/end.yaml") == "..." + std::string(71, 'x') + "/end.yaml");
+  CHECK(shortened_start("\xc3\xa9" + std::string(79, 'x')) == "..." + std::string(79, 'x'));  // never half a character
+  const std::string line = message_line(std::string(5000, 'a') + "found it");
+  CHECK(line.size() < kMaxLineBytes + 10);
+  CHECK(line.rfind(std::string(100, 'a'), 0) == 0);
+  CHECK(line.substr(line.size() - 8) == "found it");
+  CHECK(Diagnostic{std::string(500, 'd') + "/s.yaml:3:4", std::string(500, 'k'), "m"}.line() ==
+        "..." + std::string(73, 'd') + "/s.yaml:3:4: " + std::string(80, 'k') + "...: m");
+}
+
+TEST_CASE("one document and one key: text fields as text and names fit for HDF5 groups") {
+  CHECK(problem("firm: {headcount: 5}\n---\nfirm: {headcount: [\n").rfind("s.yaml:2:1: expected one YAML document", 0) == 0);
+  CHECK(problem("firm.headcount: 6\nfirm: {headcount: 5}\n") ==
+        "s.yaml:2:19: firm.headcount: duplicate key (first written at s.yaml:1:17)");
+  CHECK(problem("name: [my, cafe]\n") == "s.yaml:1:7: name: expected text, found a list");
+  CHECK(problem("variants: {.: {}}\n").find("variants..: expected a name of letters") != std::string::npos);
+  CHECK(problem("market: {isomorphism: abc}\nvariants: {a: {market.isomorphism: 0.2}}\n") ==
+        "s.yaml:1:23: market.isomorphism: expected a number in [0, 1], found \"abc\"");
+  CHECK(problem("", {{"alignment.level", "0.5\n---\nx: 1", "--set alignment.level=..."}}).find("found a second document") !=
+        std::string::npos);
+  CHECK_THROWS_AS(parse_override("alignment.level.=0.5"), ScenarioError);
+  CHECK_THROWS_AS(parse_override(".alignment.level=0.5"), ScenarioError);
+  CHECK(parse_override("alignment.level=0.5").path == "alignment.level");
 }

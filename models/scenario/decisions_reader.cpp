@@ -2,6 +2,7 @@
 
 #include "models/scenario/distribution.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -260,7 +261,7 @@ std::variant<Condition, std::string> parse_condition(const std::string& text) {
     const char* begin = text.c_str() + i;
     char* end = nullptr;
     const double x = std::strtod(begin, &end);
-    if (end == begin || !std::isfinite(x)) return "expected a number" + at(number_at) + ", found " + (i < text.size() ? "\"" + text.substr(i) + "\"" : "the end");
+    if (end == begin || !std::isfinite(x)) return "expected a number" + at(number_at) + ", found " + (i < text.size() ? "\"" + shortened(text.substr(i)) + "\"" : "the end");
     i += static_cast<std::size_t>(end - begin);
     clause.threshold = x;
     if (c.clauses.size() == static_cast<std::size_t>(firm::kMaxClauses))
@@ -271,7 +272,7 @@ std::variant<Condition, std::string> parse_condition(const std::string& text) {
     const std::size_t join_at = i;
     const std::string join = word();
     if (join != "and" && join != "or")
-      return "expected and, or, or the end" + at(join_at) + ", found \"" + text.substr(join_at) + "\"";
+      return "expected and, or, or the end" + at(join_at) + ", found \"" + shortened(text.substr(join_at)) + "\"";
     if (!joiner.empty() && join != joiner)
       return "expected only and or only or" + at(join_at) + " (write two rules for a mix), found both";
     joiner = join;

@@ -74,7 +74,7 @@ std::string describe(const YAML::Node& node) {
     case YAML::NodeType::Scalar: break;
   }
   const std::string& s = node.Scalar();
-  if (finite_number(s)) return s;
+  if (finite_number(s)) return shortened(s);  // a number can be long too: 0.000...1
   return "\"" + shortened(s) + "\"";  // not a whole file read as one string
 }
 
@@ -110,7 +110,7 @@ std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) 
   const auto known = std::find_if(dist_kinds().begin(), dist_kinds().end(), [&](const DistKind& d) { return d.name == name; });
   if (known == dist_kinds().end()) {
     const auto hint = closest(name, names);
-    return "expected dist to be one of " + joined(names) + ", found \"" + name + "\"" +
+    return "expected dist to be one of " + joined(names) + ", found \"" + shortened(name) + "\"" +
            (hint ? " (did you mean " + *hint + "?)" : "");
   }
   for (const auto& kv : node) {
@@ -120,7 +120,7 @@ std::variant<Uncertain, std::string> parse_distribution(const YAML::Node& node) 
     for (const auto& k : known->keys) ok = ok || k == key;
     if (!ok) {
       const auto hint = closest(key, known->keys);
-      return "unknown key \"" + key + "\" in a " + name + " distribution (expected " + joined(known->keys) + ")" +
+      return "unknown key \"" + shortened(key) + "\" in a " + name + " distribution (expected " + joined(known->keys) + ")" +
              (hint ? "; did you mean " + *hint + "?" : "");
     }
   }
@@ -192,7 +192,7 @@ std::variant<Uncertain, std::string> parse_uncertain(const YAML::Node& node, con
   if (std::holds_alternative<std::string>(x)) return "expected " + describe(range) + ", found " + describe(node);
   const double v = std::get<double>(x);
   if (v < range.min || v > range.max || (range.integer && v != std::floor(v)))
-    return "expected " + describe(range) + ", found " + node.Scalar();
+    return "expected " + describe(range) + ", found " + describe(node);
   return Uncertain(v);
 }
 

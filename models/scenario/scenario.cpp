@@ -28,8 +28,18 @@ using firm::Mix;
 using firm::Param;
 using namespace detail;
 
+namespace {
+/// Where a problem is, as shown: a file name keeps its end (and the line and column), an
+/// option its start, each cut at about 80 bytes.
+std::string shown_where(const std::string& where) {
+  const std::string source = source_of(where);
+  if (source == where) return where.rfind("--", 0) == 0 ? shortened(where) : shortened_start(where);
+  return shortened_start(source) + where.substr(source.size());
+}
+}  // namespace
+
 std::string Diagnostic::line() const {
-  return where + ": " + (path.empty() ? "" : path + ": ") + message;
+  return shown_where(where) + ": " + (path.empty() ? "" : shortened(path) + ": ") + message;
 }
 
 namespace {
@@ -341,10 +351,18 @@ void check_horizon(const FirmSpec& spec, const Flat& flat, int months, std::vect
     }
 }
 
+/// A variant's name is the name of its HDF5 group (`/variants/NAME`): "." and ".." (and
+/// any name of dots alone) would name the group above or this one, a "/" a path.
+bool valid_group_name(const std::string& n) {
+  return !n.empty() && n.find_first_not_of('.') != std::string::npos && n.find_first_of(std::string("/\0", 2)) == std::string::npos;
+}
+
 bool valid_variant_name(const std::string& n) {
-  return !n.empty() && n.size() <= 200 &&
+  return valid_group_name(n) && n.size() <= 200 &&
          n.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.=,+") == std::string::npos;
 }
+const char* const kVariantNameForm =
+    "expected a name of letters, digits and _ - . = , + (at most 200, and not dots alone), found ";
 
 }  // namespace
 
@@ -383,8 +401,14 @@ std::vector<std::string> known_paths() {
 Override parse_override(const std::string& text, const std::string& option) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-    throw ScenarioError({{option + " " + text, "", "expected path=value (e.g. alignment.level=0.4), found \"" + text + "\""}});
+    throw ScenarioError({{option + " " + text, "", "expected path=value (e.g. alignment.level=0.4), found \"" + shortened(text) + "\""}});
+  check_path(text.substr(0, eq), option + " " + text);
   return {text.substr(0, eq), text.substr(eq + 1), option + " " + text};
+}
+
+void check_path(const std::string& path, const std::string& origin) {
+  if (path.empty() || path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
+    throw ScenarioError({{origin, path, "expected keys joined by single dots (e.g. alignment.level), found an empty key"}});
 }
 
 namespace {
@@ -401,6 +425,10 @@ YAML::Node parse_root(const std::string& text, const std::string& source) {
     throw ScenarioError({{source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
                           "", "expected valid YAML, found a syntax error (" + e.msg + ")"}});
   }
+  if (const auto second = second_document(text))
+    throw ScenarioError({{source + ":" + std::to_string(second->line + 1) + ":" + std::to_string(second->column + 1), "",
+                          "expected one YAML document, found a second (after a --- or ... line): a scenario is one "
+                          "document, and yaml-cpp would silently read the first alone"}});
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap())
     throw ScenarioError({{mark_of(root, source), "", "expected a map of sections (simulation, firm, strategy, ...), found " + describe(root)}});
@@ -418,6 +446,10 @@ std::pair<std::vector<std::pair<std::string, Flat>>, std::vector<std::string>> c
     if (auto it = base.find("variants"); it != base.end())
       problems.push_back({it->second.where, "variants", "expected no variants in a swept scenario: the sweep makes its own"});
     for (const auto& g : generated) {
+      if (!valid_group_name(g.name))
+        problems.push_back({g.overrides.empty() ? source : g.overrides.front().origin, "",
+                            "expected values that make a variant name without / (it names an HDF5 group), found " +
+                                describe(YAML::Node(g.name))});
       Flat merged = base;
       merged.erase("variants");
       Flat own = flatten_overrides(g.overrides, problems);
@@ -437,7 +469,7 @@ std::pair<std::vector<std::pair<std::string, Flat>>, std::vector<std::string>> c
       for (const auto& kv : v.node) {
         const std::string name = kv.first.Scalar();
         if (!valid_variant_name(name)) {
-          problems.push_back({mark_of(kv.first, source), "variants." + name, "expected a name of letters, digits and _ - . = , +"});
+          problems.push_back({mark_of(kv.first, source), "variants." + name, kVariantNameForm + describe(kv.first)});
           continue;
         }
         if (!kv.second.IsMap() && !kv.second.IsNull()) {
@@ -445,7 +477,7 @@ std::pair<std::vector<std::pair<std::string, Flat>>, std::vector<std::string>> c
           continue;
         }
         Flat own;
-        if (kv.second.IsMap()) flatten(kv.second, "", source, own);
+        if (kv.second.IsMap()) flatten(kv.second, "", source, own, problems, "variants." + name + ".");
         Flat merged = base;
         merged.erase("variants");
         drop_shared_settings(own, "variants." + name + ".", problems);
@@ -464,6 +496,37 @@ std::pair<std::vector<std::pair<std::string, Flat>>, std::vector<std::string>> c
     variant_overrides.push_back("{}");
   }
   return {std::move(variants), std::move(variant_overrides)};
+}
+
+/// A text field (`name`, `description`): a string as written, or a problem for anything
+/// else (a list or map would silently lose its text; a NUL would cut it short in the
+/// result file).
+std::optional<std::string> read_text(const Flat& flat, const std::string& path, std::vector<Diagnostic>& problems) {
+  const auto it = flat.find(path);
+  if (it == flat.end()) return std::nullopt;
+  const YAML::Node& node = it->second.node;
+  if (!node.IsScalar()) {
+    problems.push_back({it->second.where, path, "expected text, found " + describe(node)});
+    return std::nullopt;
+  }
+  if (const auto bad = check_utf8_text(node.Scalar())) {
+    problems.push_back({it->second.where, path, "expected text, found " + bad->found});
+    return std::nullopt;
+  }
+  return node.Scalar();
+}
+
+/// The base settings as written are checked too, even a value that every variant
+/// overrides: it is still a mistake to point at. Where the base is silent, the first
+/// variant fills in (a rule in the base may name a plan that each variant defines).
+void check_base(const Flat& base, const Flat& first_variant, int months, Resolver& resolver,
+                std::vector<Diagnostic>& problems) {
+  Flat written = base;
+  written.erase("variants");
+  underlay(written, first_variant);
+  YAML::Node unused(YAML::NodeType::Map);
+  const FirmSpec spec = resolver.resolve(written, months, unused);
+  check_horizon(spec, written, months, problems);
 }
 
 /// Throws the problems as one ScenarioError: each once (a base-file mistake shows up in
@@ -497,17 +560,16 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   const YAML::Node root = parse_root(text, source);
   check_duplicate_keys(root, "", source, problems);
   Flat base;
-  flatten(root, "", source, base);
+  flatten(root, "", source, base, problems);
   // --set values replace what the file says, for every variant.
   const Flat options = flatten_overrides(overrides, problems);
   overlay(base, options);
 
   Scenario sc;
   sc.given = text;
-  sc.name = source;
-  if (auto it = base.find("name"); it != base.end() && it->second.node.IsScalar()) sc.name = it->second.node.Scalar();
-  if (auto it = base.find("description"); it != base.end() && it->second.node.IsScalar())
-    sc.description = it->second.node.Scalar();
+  sc.source = source;
+  sc.name = read_text(base, "name", problems).value_or(source);
+  sc.description = read_text(base, "description", problems).value_or("");
 
   YAML::Node resolved_all(YAML::NodeType::Map);
   resolved_all["name"] = sc.name;
@@ -520,6 +582,9 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   const auto [variants, variant_overrides] = collect_variants(base, options, generated, source, problems);
 
   Resolver resolver(problems);
+  // (Under options, the file was checked as written already: see the top.)
+  if (overrides.empty() && base.count("variants") && !variants.empty())
+    check_base(base, variants.front().second, sc.simulation.months, resolver, problems);
   for (std::size_t i = 0; i < variants.size(); ++i) {
     YAML::Node resolved(YAML::NodeType::Map);
     FirmSpec spec = resolver.resolve(variants[i].second, sc.simulation.months, resolved);

@@ -50,6 +50,7 @@ struct Variant {
 struct Scenario {
   std::string name;
   std::string description;
+  std::string source;  ///< how the text is named in messages: its file, <stdin> or <default scenario>
   Simulation simulation;
   std::vector<Variant> variants;  ///< the first is the baseline
   std::string given;              ///< the text as written
@@ -64,6 +65,9 @@ struct Override {
 };
 /// Splits "path=value"; throws ScenarioError naming `option` if malformed.
 Override parse_override(const std::string& text, const std::string& option = "--set");
+/// Throws ScenarioError naming `origin` unless `path` is keys joined by single dots
+/// ("alignment.level", not "alignment.level." or ".alignment.level").
+void check_path(const std::string& path, const std::string& origin);
 
 /// A variant made on the command line (by `smbsim sweep`), not written in the file.
 struct GeneratedVariant {

@@ -3,6 +3,7 @@
 #include "models/scenario/default_shocks.hpp"
 #include "models/scenario/distribution.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -45,12 +46,12 @@ std::map<std::pair<std::size_t, std::string>, std::string> apply_named(const Fla
       const auto hint = closest(name, names);
       std::string all;
       for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-      fail(problems, it->second, path, "unknown shock " + name + (hint ? " (did you mean " + *hint + "?)" : "; the scenario's shocks are " + (all.empty() ? std::string("none") : all)));
+      fail(problems, it->second, path, "unknown shock " + shortened(name) + (hint ? " (did you mean " + *hint + "?)" : "; the scenario's shocks are " + (all.empty() ? std::string("none") : all)));
       continue;
     }
     if (key.empty() || key.find('.') != std::string::npos || key == "name" || !contains(kShockKeys, key)) {
       const auto hint = key.empty() ? std::nullopt : closest(key, kShockKeys);
-      fail(problems, it->second, path, "expected shocks." + name + ".FIELD with FIELD one of type, rate, month, severity, duration, triggered_by, trigger_probability" + (hint && *hint != "name" ? " (did you mean " + *hint + "?)" : ""));
+      fail(problems, it->second, path, "expected shocks." + shortened(name) + ".FIELD with FIELD one of type, rate, month, severity, duration, triggered_by, trigger_probability" + (hint && *hint != "name" ? " (did you mean " + *hint + "?)" : ""));
       continue;
     }
     if (!copied) {  // the list is shared with other variants: change a copy

@@ -29,6 +29,42 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+namespace {
+/// The code point of the valid n-byte UTF-8 sequence at s[i].
+char32_t code_point(std::string_view s, std::size_t i, std::size_t n) {
+  static constexpr unsigned kLeadMask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+  char32_t c = static_cast<unsigned char>(s[i]) & kLeadMask[n];
+  for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  return c;
+}
+
+/// Whether a character is one that is not seen but acts: Unicode's general categories Cc
+/// (C1 controls), Cf (format: bidi embeddings, overrides and isolates, zero-width
+/// characters, the byte-order mark, tags), Zl and Zp (line and paragraph separators).
+bool invisible(char32_t c) {
+  struct Span {
+    char32_t first, last;
+  };
+  static constexpr Span kSpans[] = {
+      {0x80, 0x9f},       {0xad, 0xad},       {0x600, 0x605},     {0x61c, 0x61c},     {0x6dd, 0x6dd},
+      {0x70f, 0x70f},     {0x890, 0x891},     {0x8e2, 0x8e2},     {0x180e, 0x180e},   {0x200b, 0x200f},
+      {0x2028, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},   {0xfeff, 0xfeff},   {0xfff9, 0xfffb},
+      {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+      {0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+  };
+  for (const auto& span : kSpans)
+    if (c >= span.first && c <= span.last) return true;
+  return false;
+}
+
+/// An escape such as \x1b, \u202e or \U000e0041, from a printf format.
+std::string escape(const char* format, unsigned value) {
+  char text[16];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+}  // namespace
+
 std::string printable(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -36,7 +72,11 @@ std::string printable(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     const std::size_t n = utf8_sequence_length(s, i);
     if (n > 1) {
-      out.append(s.substr(i, n));
+      const char32_t cp = code_point(s, i, n);
+      if (invisible(cp))
+        out += escape(cp > 0xffff ? "\\U%08x" : "\\u%04x", static_cast<unsigned>(cp));
+      else
+        out.append(s.substr(i, n));
       i += n;
       continue;
     }
@@ -47,9 +87,7 @@ std::string printable(std::string_view s) {
     } else if (c == '\r') {
       out += "\\r";
     } else if (c < 0x20 || c == 0x7f || n == 0) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
+      out += escape("\\x%02x", c);
     } else {
       out += static_cast<char>(c);
     }
@@ -58,11 +96,30 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+namespace {
+bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
+}  // namespace
+
 std::string shortened(const std::string& s, std::size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
   std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+  while (cut > 0 && continuation_byte(s[cut])) --cut;  // not inside a character
   return s.substr(0, cut) + "...";
+}
+
+std::string shortened_start(const std::string& s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t from = s.size() - max_bytes;
+  while (from < s.size() && continuation_byte(s[from])) ++from;  // not inside a character
+  return "..." + s.substr(from);
+}
+
+std::string message_line(std::string_view s) {
+  if (s.size() <= kMaxLineBytes) return printable(s);
+  // The start names the place and the key, the end what was found: the middle goes.
+  const std::string text(s);
+  const std::size_t tail = kMaxLineBytes / 4;
+  return printable(shortened(text, kMaxLineBytes - tail) + shortened_start(text.substr(text.size() - tail), tail));
 }
 
 std::optional<TextProblem> check_utf8_text(std::string_view text) {
@@ -75,9 +132,7 @@ std::optional<TextProblem> check_utf8_text(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(text[i]));
-      return TextProblem{line, column, std::string("the byte ") + hex + ", which is not UTF-8"};
+      return TextProblem{line, column, "the byte " + escape("\\x%02x", static_cast<unsigned char>(text[i])) + ", which is not UTF-8"};
     }
     if (text[i] == '\0') return TextProblem{line, column, "a NUL byte"};
     if (text[i] == '\n') {

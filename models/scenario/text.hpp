@@ -12,11 +12,21 @@ namespace smbsim::scenario {
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 
 /// `s` with control characters and invalid UTF-8 shown as escapes (\n, \t, \r, \xHH),
-/// so that text from input can never start a line of its own or drive the terminal.
+/// and invisible format characters (bidi controls such as U+202E, zero-width spaces,
+/// line separators) as \uHHHH, so that text from input can never start a line of its
+/// own, drive the terminal or show itself reordered.
 std::string printable(std::string_view s);
 
 /// At most `max_bytes` of `s`, cut at a character boundary, with "..." if cut.
 std::string shortened(const std::string& s, std::size_t max_bytes = 80);
+/// The same, keeping the end ("..." and the last bytes): for a file name, whose end says most.
+std::string shortened_start(const std::string& s, std::size_t max_bytes = 80);
+
+/// Bytes a message line may have before it is escaped: a problem line names a place, a
+/// key and a value, each cut at about 80 bytes; this bounds what else a line can echo.
+inline constexpr std::size_t kMaxLineBytes = 400;
+/// One line of a message as printed: its middle cut out past kMaxLineBytes, then printable.
+std::string message_line(std::string_view s);
 
 /// Whether scenario text can be read as UTF-8: the 1-based line and column of the first
 /// byte that cannot (a NUL, an invalid sequence, a UTF-16 or UTF-32 byte-order mark)

@@ -1,10 +1,14 @@
 #include "models/scenario/tree.hpp"
 
 #include "models/scenario/distribution.hpp"
+#include "models/scenario/text.hpp"
+
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <sstream>
 
 namespace smbsim::scenario::detail {
@@ -48,6 +52,42 @@ std::string source_of(const std::string& where) {
 
 
 namespace {
+/// Listens to the parser for where each document starts, and to nothing else.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> second;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ == 2) second = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  int documents_ = 0;
+};
+}  // namespace
+
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  try {
+    if (parser.HandleNextDocument(starts)) parser.HandleNextDocument(starts);
+  } catch (const YAML::Exception&) {
+    // A syntax error in the first document was reported by YAML::Load already; one in a
+    // second comes after its start, which is what is reported.
+  }
+  return starts.second;
+}
+
+namespace {
 /// The walk over a YAML document that every later traversal relies on: it refuses
 /// cycles (an alias inside its own anchor: `x: &a [*a]`) and caps the number of nodes
 /// visited with aliases expanded (a "billion laughs" file of a few hundred bytes would
@@ -55,18 +95,19 @@ namespace {
 /// nothing after it could finish.
 struct Walk {
   const std::string& source;
-  std::vector<Diagnostic>* problems;  // duplicate keys go here; null: do not check them
+  bool marked;  // a file's nodes have marks; a command-line value is named by its option alone
+  std::vector<Diagnostic>& problems;  // duplicate keys go here
   std::vector<YAML::Node> ancestors;
   std::size_t visited = 0;
 };
 
 void walk(const YAML::Node& node, const std::string& prefix, Walk& w) {
-  // A file's nodes have marks; a command-line value is named by its option alone.
-  const auto where = [&] { return w.problems ? mark_of(node, w.source) : w.source; };
+  const auto where = [&] { return w.marked ? mark_of(node, w.source) : w.source; };
   if (++w.visited > kMaxNodes)
     throw ScenarioError({{where(), prefix,
-                          "expected at most " + std::to_string(kMaxNodes) +
-                              " values with aliases expanded, found more (aliases that multiply, e.g. a \"billion laughs\" file)"}});
+                          "expected a scenario of at most " + std::to_string(kMaxNodes) +
+                              " values (each use of an alias counted), found more: a list or map this large, or aliases "
+                              "that multiply (a \"billion laughs\" file)"}});
   if (!node.IsMap() && !node.IsSequence()) return;
   for (const auto& a : w.ancestors)
     if (a.is(node))
@@ -82,8 +123,9 @@ void walk(const YAML::Node& node, const std::string& prefix, Walk& w) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
       const std::string path = prefix.empty() ? key : prefix + "." + key;
       const auto [it, fresh] = seen.emplace(key, mark_of(kv.first, w.source));
-      if (!fresh && w.problems)
-        w.problems->push_back({mark_of(kv.first, w.source), path, "duplicate key (first written at " + it->second + ")"});
+      if (!fresh)
+        w.problems.push_back({w.marked ? mark_of(kv.first, w.source) : w.source, path,
+                              w.marked ? "duplicate key (first written at " + it->second + ")" : "duplicate key"});
       walk(kv.second, path, w);
     }
   }
@@ -93,25 +135,33 @@ void walk(const YAML::Node& node, const std::string& prefix, Walk& w) {
 
 void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
                           std::vector<Diagnostic>& problems) {
-  Walk w{source, &problems, {}, 0};
+  Walk w{source, true, problems, {}, 0};
   walk(node, prefix, w);
 }
 
-void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path) {
-  Walk w{where, nullptr, {}, 0};
+void check_option_tree(const YAML::Node& node, const std::string& where, const std::string& path,
+                       std::vector<Diagnostic>& problems) {
+  Walk w{where, false, problems, {}, 0};
   walk(node, path, w);
 }
 
 
-void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out) {
+void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out,
+             std::vector<Diagnostic>& problems, const std::string& shown) {
+  const auto put = [&](const std::string& path, Entry entry) {
+    const auto [it, fresh] = out.emplace(path, entry);
+    if (!fresh) problems.push_back({entry.where, shown + path, "duplicate key (first written at " + it->second.where + ")"});
+  };
+  std::set<std::string> keys;
   for (const auto& kv : node) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    if (!keys.insert(key).second) continue;  // twice in one map: check_duplicate_keys names it
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     if (is_leaf(path, kv.second)) {
-      out[path] = {kv.second, mark_of(kv.second.IsNull() ? kv.first : kv.second, source)};
+      put(path, {kv.second, mark_of(kv.second.IsNull() ? kv.first : kv.second, source)});
     } else {
-      if (kv.second.size() == 0) out[path] = {kv.second, mark_of(kv.first, source)};
-      flatten(kv.second, path, source, out);
+      if (kv.second.size() == 0) put(path, {kv.second, mark_of(kv.first, source)});
+      flatten(kv.second, path, source, out, problems, shown);
     }
   }
 }
@@ -123,10 +173,14 @@ void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& probl
   try {
     value = YAML::Load(o.value);
   } catch (const YAML::Exception& e) {
-    problems.push_back({o.origin, o.path, "expected a YAML value, found " + o.value + " (" + e.msg + ")"});
+    problems.push_back({o.origin, o.path, "expected a YAML value, found \"" + shortened(o.value) + "\" (" + e.msg + ")"});
     return;
   }
-  check_finite_tree(value, o.origin, o.path);
+  if (second_document(o.value)) {
+    problems.push_back({o.origin, o.path, "expected one YAML value, found a second document (after ---)"});
+    return;
+  }
+  check_option_tree(value, o.origin, o.path, problems);
   std::vector<std::string> parts;
   std::stringstream ss(o.path);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
@@ -176,6 +230,23 @@ void check_options_leave_alone(const Flat& options, const Flat& own, std::vector
                                 variant.first + "): the variant's value would silently win"});
 }
 
+namespace {
+/// Whether `flat` sets `path`, a path above it or one below it (by lookups: no scan).
+bool sets_overlapping(const Flat& flat, const std::string& path) {
+  for (auto dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1))
+    if (flat.count(path.substr(0, dot))) return true;
+  const auto below = flat.lower_bound(path + ".");
+  return flat.count(path) || (below != flat.end() && below->first.rfind(path + ".", 0) == 0);
+}
+}  // namespace
+
+void underlay(Flat& target, const Flat& layer) {
+  Flat added;
+  for (const auto& [path, entry] : layer)
+    if (!sets_overlapping(target, path)) added.emplace(path, entry);
+  target.merge(added);
+}
+
 void overlay(Flat& target, const Flat& layer) {
   for (const auto& [path, entry] : layer) {
     for (auto it = target.begin(); it != target.end();)
@@ -195,7 +266,7 @@ Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagn
     YAML::Node holder(YAML::NodeType::Map);
     set_path(holder, o, problems);
     Flat one;
-    flatten(holder, "", o.origin, one);
+    flatten(holder, "", o.origin, one, problems);
     for (auto& [path, entry] : one) entry.where = o.origin;
     overlay(out, one);
   }

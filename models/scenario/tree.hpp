@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ std::string number_text(double x);
 std::string mark_of(const YAML::Node& node, const std::string& source);
 /// "file:12:3" -> "file"; an option stays as it is.
 std::string source_of(const std::string& where);
+/// Where a second YAML document starts in `text` (after a `---` or `...` line), if it has
+/// one: yaml-cpp reads the first alone, so what follows would be silently ignored.
+std::optional<YAML::Mark> second_document(const std::string& text);
 /// Nodes a document may have with aliases expanded: the largest scenario in the library
 /// has a few hundred.
 inline constexpr std::size_t kMaxNodes = 100000;
@@ -37,10 +41,15 @@ inline constexpr std::size_t kMaxNodes = 100000;
 /// other traversal.
 void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& source,
                           std::vector<Diagnostic>& problems);
-/// The same checks of cycles and size alone, for a value given on the command line.
-void check_finite_tree(const YAML::Node& node, const std::string& where, const std::string& path);
-/// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole.
-void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out);
+/// The same checks for a value given on the command line, named by its option `where`.
+void check_option_tree(const YAML::Node& node, const std::string& where, const std::string& path,
+                       std::vector<Diagnostic>& problems);
+/// Flattens nested maps into dotted paths; distributions, mixes and lists stay whole. A
+/// path written twice, once dotted and once nested (`firm.headcount: 6` and `firm:
+/// {headcount: 5}`), is a duplicate key: a problem, named with `shown` before the path
+/// ("variants.a." in a variant).
+void flatten(const YAML::Node& node, const std::string& prefix, const std::string& source, Flat& out,
+             std::vector<Diagnostic>& problems, const std::string& shown = "");
 /// Removes (with a problem each) what a variant may not set: simulation, name,
 /// description, variants. `prefix` goes before the path in messages.
 void drop_shared_settings(Flat& own, const std::string& prefix, std::vector<Diagnostic>& problems);
@@ -49,6 +58,8 @@ void drop_shared_settings(Flat& own, const std::string& prefix, std::vector<Diag
 void check_options_leave_alone(const Flat& options, const Flat& own, std::vector<Diagnostic>& problems);
 /// Puts `layer` over `target`: a path in the layer replaces that path and all below it.
 void overlay(Flat& target, const Flat& layer);
+/// Puts under `target` the paths of `layer` that `target` does not set, above or below.
+void underlay(Flat& target, const Flat& layer);
 /// Command-line overrides ("path=value", value parsed as YAML) as a flat layer.
 Flat flatten_overrides(const std::vector<Override>& overrides, std::vector<Diagnostic>& problems);
 

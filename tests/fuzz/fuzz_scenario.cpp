@@ -6,13 +6,16 @@
 // Each case takes a file of the seed corpus, applies a few mutations (bit flips, byte
 // insertions and deletions, splices of YAML punctuation, anchors, aliases and keys from a
 // dictionary and of other corpus files, anchored collections aliased from inside or
-// after, repeated lines) and reads it with load_scenario, also with a
-// --set override. The reader may accept the text or throw ScenarioError; anything else
-// fails the loop: another exception, a crash or sanitizer report (the input is saved
-// first, from the death callback or a signal handler), or a case slower than 10 s (a
-// hang). Each failing input is written to CRASH_DIR as
-// fuzz-crash-N.yaml: add it to tests/cli/bad_scenarios with its expected message.
-// Deterministic for a given SEED: case N is the same on every run.
+// after, repeated lines, generated pieces: a second document, a key both dotted and
+// nested, a text field of the wrong type, an extreme beta shape, a sampling design, odd
+// variant names), or (one case in four) is made of generated pieces alone; it is read
+// with load_scenario, also with a --set override. The reader may accept the text or
+// throw ScenarioError; anything else fails the loop: a generated case with a second
+// document or a key written twice that is accepted, another exception, a crash or
+// sanitizer report (the input is saved first, from the death callback or a signal
+// handler), or a case slower than 10 s (a hang). Each failing input is written to
+// CRASH_DIR as fuzz-crash-N.yaml: add it to tests/cli/bad_scenarios with its expected
+// message. Deterministic for a given SEED: case N is the same on every run.
 #include "models/scenario/scenario.hpp"
 
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -74,11 +78,87 @@ const std::vector<std::string> kDictionary{
     "simulation:", "runs: ", "months: ", "seed: ", "firm:", "size: ", "alignment:", "level: ", "strategy:",
     "target:", "market:", "value_weights:", "disruption:", "automation:", "capability: "};
 
+/// One of `choices`, drawn from `rng`.
+template <std::size_t N>
+std::string one_of(const std::array<const char*, N>& choices, std::mt19937_64& rng) {
+  return choices[rng() % N];
+}
+
+/// A piece of scenario text aimed at one class of hostile input the reader must refuse
+/// (or accept) with a message: whole lines, to go at the start of a line.
+struct Piece {
+  std::string text;
+  bool refused;  ///< at the top level, the reader must refuse it (a second document, a key twice)
+};
+Piece generated_piece(std::mt19937_64& rng) {
+  static constexpr std::array kPaths{"firm.headcount", "alignment.level", "market.isomorphism", "firm.size",
+                                     "simulation.sampling", "strategy.target", "shocks"};
+  static constexpr std::array kValues{"5", "0.5", "-.inf", ".nan", "abc", "[1, 2]", "{}", "~", "1e308", "micro",
+                                      "{dist: beta, a: 2, b: 3}", "\"\\0\"", "\"\\u202e\""};
+  static constexpr std::array kTexts{"[my, cafe]", "{}", "{a: 1}", "~", "\"a\\0b\"", "\"\\u202eevil\"", "\"\\ud800\"", "5",
+                                     "!!binary aGVsbG8=", "\"\\x85\\u2028\""};
+  static constexpr std::array kShapes{"1e-10", "0.001", "1", "1e17", "1e308", "5e-324", "0", "-1", "nan", "100000"};
+  static constexpr std::array kSampling{"random", "lhs", "sobol", "Sobol", "[lhs]", "halton"};
+  static constexpr std::array kNames{".", "..", "...", "a/b", "/", "\"\"", "\" a\"", "\"a \"", "\"a\\0b\"", "\"\\u202e\"", "-",
+                                     "a.b", "\"x=1,y=2\"", "base", "\"\\n\"", "0"};
+  // Every choice drawn first, one statement each: the same case for a seed everywhere.
+  const std::string path = one_of(kPaths, rng), value = one_of(kValues, rng), other = one_of(kValues, rng);
+  const std::string text = one_of(kTexts, rng), a = one_of(kShapes, rng), b = one_of(kShapes, rng);
+  const std::string document = one_of(std::array{"---\n", "...\n", "---\n---\n", "--- {}\n", "...\n---\n"}, rng);
+  const std::string sampling = one_of(kSampling, rng), runs = std::to_string(1 + rng() % 300);
+  const bool either = rng() % 2 == 0;
+  const auto kind = rng() % 6;
+  const auto dot = path.find('.');
+  const std::string dotted = path + ": " + value;
+  const std::string nested = dot == std::string::npos ? path + ": " + other
+                                                      : path.substr(0, dot) + ": {" + path.substr(dot + 1) + ": " + other + "}";
+  const std::string beta = "{dist: beta, a: " + a + ", b: " + b + "}";
+  switch (kind) {
+    case 0:  // a second document, empty or not, after a document end or start
+      return {document + (either ? dotted + "\n" : std::string()), either || document != "...\n"};  // "..." alone ends the one
+    case 1:  // one key dotted and nested, in the base or in a variant
+      return {either ? dotted + "\n" + nested + "\n" : "variants:\n  v: {" + dotted + ", " + nested + "}\n  w: {}\n", true};
+    case 2:  // a text field of another type
+      return {(either ? "name: " : "description: ") + text + "\n", false};
+    case 3:  // an extreme beta shape, in the base or a plan
+      return {either ? "alignment:\n  level: " + beta + "\n" : "plans:\n  - {name: p, month: 1, cost: " + beta + "}\n", false};
+    case 4:  // a sampling design, with draws for it to make
+      return {"simulation.sampling: " + sampling + "\nsimulation.runs: " + runs + "\nmarket.volatility: " + beta + "\n", false};
+    default: {  // variants with odd names, some overriding a base value
+      std::string v = "variants:\n";
+      const int count = 1 + static_cast<int>(rng() % 3);
+      for (int k = 0; k < count; ++k) {
+        const std::string name = one_of(kNames, rng);
+        v += "  " + name + ": {" + (rng() % 2 ? dotted : std::string()) + "}\n";
+      }
+      return {v, false};
+    }
+  }
+}
+
+/// A scenario of generated pieces alone: the top level, where each piece means what it says.
+Piece generated_case(std::mt19937_64& rng) {
+  Piece c{"simulation.months: 12\n", false};
+  const int pieces = 1 + static_cast<int>(rng() % 3);
+  for (int k = 0; k < pieces; ++k) {
+    const Piece p = generated_piece(rng);
+    c.text += p.text;
+    c.refused = c.refused || p.refused;
+  }
+  return c;
+}
+
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng) {
   auto pick = [&](std::size_t n) { return n == 0 ? std::size_t{0} : static_cast<std::size_t>(rng() % n); };
   const int edits = 1 + static_cast<int>(pick(8));
   for (int e = 0; e < edits; ++e) {
-    switch (pick(9)) {
+    switch (pick(11)) {
+      case 9:  // a generated piece, at the start of a line (or the end of the text)
+      case 10: {
+        const std::size_t newline = s.find('\n', pick(s.size() + 1));
+        s.insert(newline == std::string::npos ? s.size() : newline + 1, generated_piece(rng).text);
+        break;
+      }
       case 0:  // flip a bit
         if (!s.empty()) s[pick(s.size())] ^= static_cast<char>(1 << pick(8));
         break;
@@ -179,10 +259,12 @@ int main(int argc, char** argv) {
   long cases = 0, accepted = 0;
   const std::vector<smbsim::scenario::Override> set{{"alignment.level", "0.5", "--set alignment.level=0.5"}};
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
-    // The seed files themselves first, then mutants.
-    const std::string text = cases < static_cast<long>(corpus.size())
-                                 ? corpus[static_cast<std::size_t>(cases)]
-                                 : mutate(corpus[rng() % corpus.size()], corpus, rng);
+    // The seed files themselves first, then mutants and (one in four) generated cases.
+    Piece generated{"", false};
+    if (cases >= static_cast<long>(corpus.size()) && rng() % 4 == 0) generated = generated_case(rng);
+    const std::string text = cases < static_cast<long>(corpus.size()) ? corpus[static_cast<std::size_t>(cases)]
+                             : !generated.text.empty()                     ? generated.text
+                                                                           : mutate(corpus[rng() % corpus.size()], corpus, rng);
     std::memcpy(g_case, text.data(), std::min(text.size(), sizeof g_case));
     g_case_size = std::min(text.size(), sizeof g_case);
     ::alarm(10);  // a case this slow is a hang: SIGALRM saves it and ends the loop
@@ -190,6 +272,11 @@ int main(int argc, char** argv) {
       try {
         smbsim::scenario::load_scenario(text, "fuzz.yaml", with_set ? set : std::vector<smbsim::scenario::Override>{});
         accepted += with_set == 0;
+        if (generated.refused) {
+          std::fprintf(stderr, "fuzz_scenario: case %ld: accepted a second document or a key written twice\n", cases);
+          save_case();
+          return 1;
+        }
       } catch (const smbsim::scenario::ScenarioError& e) {
         if (std::string(e.what()).empty()) {
           std::fprintf(stderr, "fuzz_scenario: case %ld: a ScenarioError without a message\n", cases);

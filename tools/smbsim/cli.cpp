@@ -96,11 +96,11 @@ int run_cli(const std::vector<std::string>& args, Io io) {
   } catch (const scenario::ScenarioError& e) {
     // One line per problem; whatever came from the input is escaped, so a newline in a
     // value cannot forge a line of its own.
-    for (const auto& p : e.problems()) io.err << scenario::printable(p.line()) << '\n';
+    for (const auto& p : e.problems()) io.err << scenario::message_line(p.line()) << '\n';
     return kInvalidInput;
   } catch (const std::exception& e) {
     const int code = exit_code_for(e);
-    io.err << (code == kInternalError ? "smbsim: internal error: " : "") << scenario::printable(e.what()) << '\n';
+    io.err << scenario::message_line(std::string(code == kInternalError ? "smbsim: internal error: " : "") + e.what()) << '\n';
     return code == kInternalError ? kRuntimeFailure : code;
   }
 }

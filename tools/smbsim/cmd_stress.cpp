@@ -20,8 +20,7 @@ namespace smbsim::cli {
 namespace {
 std::vector<double> parse_probabilities(const std::string& text) {
   std::vector<double> out;
-  std::stringstream ss(text);
-  for (std::string v; std::getline(ss, v, ',');) out.push_back(parse_fraction("--probability", v, 0.001, 0.999));
+  for (const auto& v : comma_list("--probability", text)) out.push_back(parse_fraction("--probability", v, 0.001, 0.999));
   if (out.empty()) throw UsageError("--probability: expected a number in [0.001, 0.999], found nothing");
   return out;
 }

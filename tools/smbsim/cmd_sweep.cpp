@@ -27,9 +27,8 @@ Axis parse_grid(const std::string& text) {
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw UsageError("--grid " + text + ": expected path=v1,v2,... (e.g. alignment.level=0.2,0.5,0.8), found \"" + text + "\"");
   Axis a{text.substr(0, eq), {}};
-  std::stringstream ss(text.substr(eq + 1));
-  for (std::string v; std::getline(ss, v, ',');) {
-    if (v.empty()) throw UsageError("--grid " + text + ": expected a value between commas, found an empty one");
+  scenario::check_path(a.path, "--grid " + text);
+  for (const auto& v : comma_list("--grid " + text, text.substr(eq + 1))) {
     // Two equal values would make two variants of one name (0.1 and 0.10 are equal too).
     for (const auto& w : a.values) {
       char* end_v = nullptr;

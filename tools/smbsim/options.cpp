@@ -1,6 +1,7 @@
 #include "tools/smbsim/options.hpp"
 
 #include "engine/ranks.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 
 #include <cctype>
@@ -74,7 +75,7 @@ double parse_fraction(const std::string& option, const std::string& text, double
   if (used != text.size() || !(x >= min && x <= max)) {
     char range[64];
     std::snprintf(range, sizeof range, "[%g, %g]", min, max);
-    throw UsageError(option + ": expected a number in " + range + ", found \"" + text + "\"");
+    throw UsageError(option + ": expected a number in " + range + ", found \"" + scenario::shortened(text) + "\"");
   }
   return x;
 }
@@ -88,8 +89,18 @@ std::int64_t parse_whole(const std::string& option, const std::string& text, std
   }
   if (used != text.size() || !(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || x != std::floor(x))
     throw UsageError(option + ": expected a whole number in [" + std::to_string(min) + ", " + std::to_string(max) +
-                     "], found \"" + text + "\"");
+                     "], found \"" + scenario::shortened(text) + "\"");
   return static_cast<std::int64_t>(x);
+}
+
+std::vector<std::string> comma_list(const std::string& option, const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream ss(text + ",");  // getline drops one empty last piece: a trailing comma's, now seen
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (item.empty()) throw UsageError(option + ": expected a value between commas, found an empty one");
+    items.push_back(item);
+  }
+  return items;
 }
 
 std::optional<po::variables_map> parse_command(const std::vector<std::string>& args, po::options_description visible,
@@ -140,8 +151,8 @@ void check_output_name(const std::string& name) {
   std::string ext = dot == std::string::npos || name.find('/', dot) != std::string::npos ? "" : name.substr(dot);
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ext != ".h5" && ext != ".hdf5")
-    throw UsageError("--output " + name + ": expected a file name ending in .h5 or .hdf5, found " +
-                     (ext.empty() ? std::string("no extension") : "\"" + name.substr(dot) + "\""));
+    throw UsageError("--output " + scenario::shortened_start(name) + ": expected a file name ending in .h5 or .hdf5, found " +
+                     (ext.empty() ? std::string("no extension") : "\"" + scenario::shortened(name.substr(dot)) + "\""));
 }
 
 std::string scenario_origin(const RunOptions& options) {
@@ -152,12 +163,13 @@ std::string scenario_origin(const RunOptions& options) {
 std::string read_text_file(const std::string& path) {
   // A directory opens and reads as empty, which is the default scenario: refuse it.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw UsageError(path + ": expected a scenario file, found a directory");
+  const std::string shown = scenario::shortened_start(path);
+  if (std::filesystem::is_directory(path, ec)) throw UsageError(shown + ": expected a scenario file, found a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read the scenario (" + std::strerror(errno) + ")");
+  if (!in) throw UsageError(shown + ": cannot read the scenario (" + std::strerror(errno) + ")");
   std::ostringstream s;
   s << in.rdbuf();
-  if (in.bad()) throw UsageError(path + ": cannot read the scenario");
+  if (in.bad()) throw UsageError(shown + ": cannot read the scenario");
   return s.str();
 }
 

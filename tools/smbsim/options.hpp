@@ -54,6 +54,9 @@ std::optional<po::variables_map> parse_command(const std::vector<std::string>& a
 double parse_fraction(const std::string& option, const std::string& text, double min, double max);
 /// A whole number from an option's text, in [min, max].
 std::int64_t parse_whole(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
+/// The items of a comma-separated list ("0.2,0.5"); UsageError naming `option` for an
+/// empty one anywhere, a trailing comma included ("0.5," is a slip, not one value).
+std::vector<std::string> comma_list(const std::string& option, const std::string& text);
 
 /// Refuses an output name that is empty, "-" or not *.h5 / *.hdf5 (UsageError naming --output).
 void check_output_name(const std::string& name);

@@ -5,6 +5,7 @@
 #include "engine/proportion.hpp"
 #include "engine/ranks_runner.hpp"
 #include "models/firm/firm.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/summary_text.hpp"
 
@@ -195,11 +196,12 @@ double widest_total_half_width(const std::vector<sobol::OutputIndices>& indices)
 
 void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const SensitivityOptions& o) {
   const scenario::Variant& v = sc.variants.at(variant);
+  const std::string file = scenario::shortened_start(sc.source);
   if (uncertain_factors(v.spec).empty()) {
     std::string others;  // variants that do have some: the likely intent (a plan's uncertain cost, say)
     for (const auto& w : sc.variants)
       if (!uncertain_factors(w.spec).empty()) others += (others.empty() ? "" : ", ") + w.name;
-    throw UsageError("SCENARIO: expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
+    throw UsageError(file + ": expected at least one parameter given as a distribution ({dist: ...}) in variant " + v.name +
                      ", found none: " +
                      (others.empty() ? std::string("give the uncertain ones as distributions, or --set one (e.g. --set "
                                                    "'market.volatility={dist: uniform, low: 0.2, high: 0.4}')")
@@ -210,7 +212,7 @@ void check_sensitivity(const scenario::Scenario& sc, std::size_t variant, const 
     std::string pairs;
     for (const auto& c : correlations)
       pairs += (pairs.empty() ? "" : ", ") + ("[" + c.a + ", " + c.b + ", " + format_double("%g", c.rank) + "]");
-    throw UsageError("SCENARIO: expected independent inputs (Sobol' indices assume them), found correlations: " + pairs +
+    throw UsageError(file + ": expected independent inputs (Sobol' indices assume them), found correlations: " + pairs +
                      " in variant " + v.name + ": remove them, or give --ignore-correlations to analyse the inputs as if "
                      "independent");
   }
