@@ -40,7 +40,7 @@ off_t readable_file_size(const std::string& path) {
 
 /// What makes the object at `name` (a link from `root`) read from outside the file, or "";
 /// a dataset's declared size is checked against what it stores (InputError).
-std::string foreign_storage(hid_t root, const char* name, const H5L_info_t& link) {
+std::string storage_outside_or_short(hid_t root, const char* name, const H5L_info_t& link) {
   if (link.type == H5L_TYPE_SOFT) return ", a soft link";
   if (link.type == H5L_TYPE_EXTERNAL) return ", an external link";
   if (link.type != H5L_TYPE_HARD) return ", a user-defined link";
@@ -56,7 +56,7 @@ std::string foreign_storage(hid_t root, const char* name, const H5L_info_t& link
 /// Throws InputError at the first link (in name order, through the whole file) that
 /// would make a reader leave the file, or at a dataset that declares more values than
 /// it stores (check_stored): so before any data is read.
-void refuse_foreign_storage(hid_t file, const std::string& path) {
+void check_every_object(hid_t file, const std::string& path) {
   struct Walk {
     std::string found;
     std::string refusal;  // a dataset that declares more than it stores
@@ -65,7 +65,7 @@ void refuse_foreign_storage(hid_t file, const std::string& path) {
   auto visit = [](hid_t root, const char* name, const H5L_info_t* link, void* data) -> herr_t {
     auto& w = *static_cast<Walk*>(data);
     try {
-      const std::string why = foreign_storage(root, name, *link);
+      const std::string why = storage_outside_or_short(root, name, *link);
       if (why.empty()) return 0;
       w.found = name + why;
     } catch (const InputError& e) {
@@ -95,7 +95,7 @@ H5Id open_result_file(const std::string& path) {
   } catch (const OutputError& e) {
     throw InputError(path + ": expected a readable smbsim result file, found damage (" + e.what() + ")");
   }
-  refuse_foreign_storage(file, path);
+  check_every_object(file, path);
   return file;
 }
 
