@@ -1,7 +1,10 @@
 #include "engine/hdf5_handle.hpp"
 
+#include "engine/input_error.hpp"
+
 #include <hdf5_hl.h>
 
+#include <cmath>
 #include <cstring>
 #include <mutex>
 
@@ -259,6 +262,34 @@ std::vector<hsize_t> dataset_dims(hid_t parent, const std::string& path) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   return dims;
+}
+
+namespace {
+/// An object's name in its file ("/variants/base/outcomes/survived" less the first '/').
+std::string object_name(hid_t obj) {
+  std::string name(static_cast<std::size_t>(std::max<ssize_t>(H5Iget_name(obj, nullptr, 0), 0)), '\0');
+  if (!name.empty()) H5Iget_name(obj, name.data(), name.size() + 1);
+  return name.empty() || name[0] != '/' ? name : name.substr(1);
+}
+
+std::string file_name(hid_t obj) {
+  std::string name(static_cast<std::size_t>(std::max<ssize_t>(H5Fget_name(obj, nullptr, 0), 0)), '\0');
+  if (!name.empty()) H5Fget_name(obj, name.data(), name.size() + 1);
+  return name;
+}
+}  // namespace
+
+void check_stored(hid_t dataset) {
+  H5Id space(H5Dget_space(dataset), H5Sclose, "read the dataspace of " + object_name(dataset));
+  H5Id type(H5Dget_type(dataset), H5Tclose, "read the type of " + object_name(dataset));
+  const hssize_t points = H5Sget_simple_extent_npoints(space);
+  const double declared = static_cast<double>(std::max<hssize_t>(points, 0)) * static_cast<double>(H5Tget_size(type));
+  const double stored = static_cast<double>(H5Dget_storage_size(dataset));
+  if (points < 0 || declared > kMaxCompression * stored)
+    throw InputError(file_name(dataset) + ": expected a consistent smbsim result file, found " + object_name(dataset) +
+                     ", which declares " + std::to_string(points) + " values (" + std::to_string(std::llround(declared)) +
+                     " bytes) but stores " + std::to_string(std::llround(stored)) +
+                     " bytes, more than deflate packs (at most 1032 to 1): refused before reading it");
 }
 
 namespace {

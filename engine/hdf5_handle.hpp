@@ -80,6 +80,12 @@ H5Id write_string_dataset(hid_t parent, const std::string& name,
 void make_scale(hid_t scale, const std::string& name);
 void attach_scale(hid_t dataset, hid_t scale, unsigned dim);
 
+/// Stored bytes can stand for at most this many bytes of values: deflate packs at most
+/// 1032 to 1, and shuffle and checksums pack nothing.
+inline constexpr double kMaxCompression = 1100;
+/// Throws InputError unless the dataset stores enough bytes for the values it declares
+/// (a damaged or forged size, or chunks never written, would otherwise be allocated).
+void check_stored(hid_t dataset);
 /// Reads a 1-D dataset, or a slice [offset, offset + count) of it, converted to T.
 std::vector<double> read_doubles(hid_t parent, const std::string& path, hsize_t offset = 0,
                                  hsize_t count = HSIZE_UNDEF);

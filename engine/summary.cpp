@@ -3,22 +3,11 @@
 #include "engine/hdf5_handle.hpp"
 #include "engine/result_file.hpp"
 
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
-#include <thread>
 
 namespace smbsim {
 
@@ -75,6 +64,74 @@ void expect_shape(hid_t file, const std::string& path, const std::vector<hsize_t
   if (found != dims) damaged(path + " of shape " + shape_text(found) + " where " + shape_text(dims) + " belongs");
 }
 
+/// A number as a message shows it: "0.25", "nan", "inf".
+std::string shown(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", x);
+  return text;
+}
+
+/// A run leaves the live count only by failing, once: alive(t) is the runs less the
+/// failures up to month t (failures is months x causes).
+void check_alive_against_failures(const std::string& monthly, const std::vector<std::int64_t>& alive,
+                                  const std::vector<std::int64_t>& failures, std::size_t causes, std::int64_t runs) {
+  std::int64_t failed = 0;
+  for (std::size_t t = 0; t < alive.size(); ++t) {
+    for (std::size_t c = 0; c < causes; ++c) failed += failures[t * causes + c];
+    if (alive[t] != runs - failed)
+      damaged(monthly + "alive[" + std::to_string(t) + "] = " + std::to_string(alive[t]) + " where the runs less the failures so far are " +
+              std::to_string(runs - failed) + " (alive counts must agree with failures)");
+  }
+}
+
+/// The survival smbsim-report draws: alive / runs (to rounding), its 95% band in [0, 1]
+/// around it (to rounding: files before issue 27 put a bound 1e-16 beyond it).
+void check_survival(hid_t file, const std::string& monthly, const std::vector<std::int64_t>& alive, std::int64_t runs) {
+  const auto p = read_doubles(file, monthly + "survival"), lo = read_doubles(file, monthly + "survival_lo"),
+             hi = read_doubles(file, monthly + "survival_hi");
+  constexpr double kRounding = 1e-9;
+  for (std::size_t t = 0; t < alive.size(); ++t) {
+    const std::string at = "[" + std::to_string(t) + "] = ";
+    for (const auto& [name, bound] : {std::pair{"survival_lo", lo[t]}, std::pair{"survival_hi", hi[t]}})
+      if (!(bound >= 0 && bound <= 1)) damaged(monthly + name + at + shown(bound) + ", outside [0, 1]");
+    if (runs == 0) continue;  // no share: NaN in [0, 1]
+    const double share = static_cast<double>(alive[t]) / static_cast<double>(runs);
+    if (!(std::abs(p[t] - share) <= kRounding))
+      damaged(monthly + "survival" + at + shown(p[t]) + " where alive / runs = " + shown(share) + " (survival is the share of runs alive)");
+    if (!(lo[t] <= p[t] + kRounding && p[t] <= hi[t] + kRounding))
+      damaged(monthly + "survival_lo and survival_hi" + at + "[" + shown(lo[t]) + ", " + shown(hi[t]) + "], which miss survival " + shown(p[t]));
+  }
+}
+
+/// A quantity's monthly statistics over live runs (quantiles months x levels): quantiles
+/// NaN exactly where no run is alive, never decreasing with their level, each inside its
+/// interval where that is defined; the mean finite where runs are alive.
+void check_quantity(const std::string& at, const std::vector<std::int64_t>& alive, const std::vector<double>& q,
+                    const std::vector<double>& lo, const std::vector<double>& hi, const std::vector<double>& mean) {
+  const std::size_t nq = kQuantileLevels.size();
+  for (std::size_t t = 0; t < alive.size(); ++t) {
+    const std::string month = "[" + std::to_string(t) + "]";
+    const bool live = alive[t] > 0;
+    if (live && !std::isfinite(mean[t]))
+      damaged(at + "_mean" + month + " = " + shown(mean[t]) + " with " + std::to_string(alive[t]) + " runs alive (a mean over live runs is finite)");
+    for (std::size_t k = 0; k < nq; ++k) {
+      const double x = q[t * nq + k];
+      if (std::isnan(x) == live)
+        damaged(at + "_quantiles" + month + " level " + shown(kQuantileLevels[k]) + " = " + shown(x) + " with " +
+                std::to_string(alive[t]) + " runs alive (quantiles are NaN exactly where no run is alive)");
+      if (k > 0 && x < q[t * nq + k - 1])
+        damaged(at + "_quantiles" + month + " decreasing from " + shown(q[t * nq + k - 1]) + " at level " + shown(kQuantileLevels[k - 1]) +
+                " to " + shown(x) + " at level " + shown(kQuantileLevels[k]) + " (quantiles must not decrease with their level)");
+    }
+    for (std::size_t k = 0; k < nq; ++k) {
+      const double x = q[t * nq + k], below = lo[t * nq + k], above = hi[t * nq + k];
+      if (below > x || above < x)
+        damaged(at + (below > x ? "_quantiles_lo" : "_quantiles_hi") + month + " level " + shown(kQuantileLevels[k]) + " = " +
+                shown(below > x ? below : above) + ", on the wrong side of the quantile " + shown(x) + " (an interval holds its estimate)");
+    }
+  }
+}
+
 /// The month by which a share `p` of `total` failures had happened, from monthly counts.
 int month_at_share(const std::vector<std::int64_t>& per_month, std::int64_t total, double p) {
   std::int64_t seen = 0;
@@ -86,7 +143,8 @@ int month_at_share(const std::vector<std::int64_t>& per_month, std::int64_t tota
 }
 
 /// The monthly quantities at the horizon: every *_quantiles dataset of the variant at `base`.
-void summarize_quantities(hid_t file, const std::string& base, int months, VariantSummary& v) {
+void summarize_quantities(hid_t file, const std::string& base, const std::vector<std::int64_t>& alive, VariantSummary& v) {
+  const auto months = static_cast<int>(alive.size());
   const auto m = static_cast<hsize_t>(months);
   H5Id mg = open_group(file, base + "/monthly");
   for (const auto& child : child_names(mg)) {
@@ -103,12 +161,14 @@ void summarize_quantities(hid_t file, const std::string& base, int months, Varia
     s.units = string_attr(d, at + child, "units");
     const auto qs = read_doubles(mg, child), lo = read_doubles(mg, q + "_quantiles_lo"),
                hi = read_doubles(mg, q + "_quantiles_hi");
+    const auto mean = read_doubles(mg, q + "_mean");
+    check_quantity(at + q, alive, qs, lo, hi, mean);
     const std::size_t nq = kQuantileLevels.size(), last = (static_cast<std::size_t>(months) - 1) * nq;
-    // Files before issue 27 could store a bound beside its estimate (few runs alive).
+    // Files before issue 27 could store a bound just past its estimate (few runs alive).
     s.q05 = containing_estimate({qs[last + 0], lo[last + 0], hi[last + 0]});
     s.q50 = containing_estimate({qs[last + 2], lo[last + 2], hi[last + 2]});
     s.q95 = containing_estimate({qs[last + 4], lo[last + 4], hi[last + 4]});
-    s.mean = read_doubles(mg, q + "_mean").back();
+    s.mean = mean.back();
     s.sem = read_doubles(mg, q + "_sem").back();
     v.at_end.push_back(s);
   }
@@ -172,6 +232,8 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
     if (f < 0 || f > v.runs - failed) damaged(monthly + "failures with counts below 0 or above the runs");
     failed += f;
   }
+  check_alive_against_failures(monthly, alive, failures, nc, v.runs);
+  check_survival(file, monthly, alive, v.runs);
   std::vector<std::int64_t> all_by_month(static_cast<std::size_t>(months), 0);
   for (std::size_t c = 0; c < nc; ++c) {
     std::vector<std::int64_t> by_month(static_cast<std::size_t>(months));
@@ -196,7 +258,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
                                       double(month_at_share(all_by_month, v.failures, r.hi))};
   }
 
-  summarize_quantities(file, base, months, v);
+  summarize_quantities(file, base, alive, v);
   return v;
 }
 
@@ -269,6 +331,15 @@ void read_column_meaning(hid_t d, const std::string& path, bool legacy, bool bef
   if (has_attr(d, "kpi_label")) cs.kpi_label = string_attr(d, path, "kpi_label");
 }
 
+/// A column's mean over its defined runs: finite (NaN when there are none), in [0, 1]
+/// for a 0/1 share; its standard error not negative.
+void check_column_mean(const std::string& path, const ColumnSummary& c) {
+  if (c.count > 0 && (!std::isfinite(c.mean) || (c.share && (c.mean < 0 || c.mean > 1))))
+    damaged(path + " attribute mean = " + shown(c.mean) + " over " + std::to_string(c.count) + " defined runs (" +
+            (c.share ? "the share of runs must lie in [0, 1])" : "a mean of defined values is finite)"));
+  if (c.sem < 0) damaged(path + " attribute sem = " + shown(c.sem) + " (a standard error is not negative)");
+}
+
 /// Per-run column means (stored with each column since format 1.1; computed from the
 /// column for older files), and paired differences against the baseline.
 void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* baseline, bool legacy, bool before_flags) {
@@ -295,6 +366,7 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
       cs.mean = m.values.mean();
       cs.sem = m.values.sem();
     }
+    check_column_mean(path, cs);
     v.columns.push_back(cs);
     if (paired && worth_comparing(cs, m)) {
       const Moments& diff = m.diffs;
@@ -332,80 +404,14 @@ Summary summarize_file(const std::string& path) {
   }
 }
 
-namespace {
-/// Waits for the child; kills it and throws OutputError once `limit` seconds have passed.
-int wait_with_limit(pid_t child, const std::string& path, double limit) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(limit);
-  auto pause = std::chrono::milliseconds(1);
-  int status = 0;
-  for (;;) {
-    const pid_t done = ::waitpid(child, &status, WNOHANG);
-    if (done == child) return status;
-    if (done < 0 && errno != EINTR) return 0;  // not ours to wait for any more: read it here
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(child, SIGKILL);
-      while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-      }
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%g", limit);
-      throw OutputError(path + ": expected to read the result file within " + seconds +
-                        " s (--time-limit), found the read still going; stopped it");
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(2 * pause, std::chrono::milliseconds(50));
-  }
-}
-}  // namespace
-
 Summary summarize_untrusted_file(const std::string& path, double time_limit_seconds) {
-  // libhdf5 trusts some of a file's internals (global heap offsets, link tables): a bit
-  // flip there can crash it (15 of 400 bit-flipped files did) before any check of ours
-  // can run. So a child process reads the file first; only if it ends normally (having
-  // read it, or having found a problem the read below will report) does this process
-  // read it. Before any HDF5 call here, so the child starts with the library unused.
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a reader whose parent is gone stops too
-    const int null = ::open("/dev/null", O_WRONLY);
-    if (null >= 0) ::dup2(null, STDERR_FILENO);  // a crash report (ASan's) is not ours to print
-    try {
-      summarize_file(path);
-    } catch (...) {
-    }
-    ::_exit(0);
-  }
-  if (child > 0) {
-    // A damaged file can also make libhdf5 loop: the child's read is given a time limit.
-    const int status = wait_with_limit(child, path, time_limit_seconds);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw InputError(path + ": expected a readable smbsim result file, found damage that crashes the HDF5 library (" +
-                       (WIFSIGNALED(status) ? std::string(strsignal(WTERMSIG(status))) : "exit " + std::to_string(WEXITSTATUS(status))) +
-                       " while reading it)");
-  }
-  return summarize_file(path);  // fork failed: read it here, unguarded
+  return guarded_read(path, time_limit_seconds, [&] { return summarize_file(path); });
 }
 
 namespace {
 Summary read_summary(const std::string& path) {
-  silence_hdf5_errors();
   g_path = &path;
-  // A regular file we can read: a FIFO would block the open for ever, a directory or a
-  // device is not a result file, and "not HDF5" must not hide "permission denied".
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) throw InputError(path + ": no such file");
-    throw InputError(path + ": cannot read the result file (" + std::strerror(errno) + ")");
-  }
-  if (!S_ISREG(st.st_mode))
-    throw InputError(path + ": expected a result file, found " + (S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a pipe" : "a special file"));
-  if (const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); fd < 0) {
-    throw InputError(path + ": cannot read the result file (" + std::strerror(errno) + ")");
-  } else {
-    ::close(fd);
-  }
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": expected an smbsim HDF5 result file, found a file that is not HDF5");
-  H5Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
+  const H5Id file = open_result_file(path);
   if (!has_attr(file, "format") || string_attr(file, "the file", "format") != kFormatName)
     throw InputError(path + ": expected an smbsim result file, found an HDF5 file without format=\"smbsim\"");
   const std::string version = string_attr(file, "the file", "format_version");

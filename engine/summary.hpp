@@ -4,6 +4,8 @@
 // intervals, failure causes and their timing, quantiles at the horizon, per-run KPI
 // means with standard errors, and paired differences against the baseline variant
 // (runs share random numbers across variants, so differences are paired per run).
+#include "engine/guarded_read.hpp"
+#include "engine/input_error.hpp"
 #include "engine/moments.hpp"
 #include "engine/proportion.hpp"
 
@@ -14,12 +16,6 @@
 #include <vector>
 
 namespace smbsim {
-
-/// A file that is not a complete smbsim result file of a version this build reads.
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct CauseSummary {
   std::string name;
@@ -95,12 +91,9 @@ inline constexpr std::int64_t kMaxResultMonths = 1200;
 /// Reads and summarizes a result file; throws InputError if it is not one, naming what
 /// is inconsistent (every attribute and shape is checked before use).
 Summary summarize_file(const std::string& path);
-/// How long the child of summarize_untrusted_file may read, by default: far above what a
-/// valid file needs (400 variants read in 1.7 s), far below "for ever".
-inline constexpr double kReadTimeLimitSeconds = 600;
-/// The same for a file from elsewhere: a child process reads it first, so damage that
-/// crashes libhdf5 itself becomes an InputError here instead of a crash, and damage that
-/// makes it loop is stopped after `time_limit_seconds` (OutputError, naming the limit).
+/// The same for a file from elsewhere, through the guarded reader (engine/guarded_read.hpp):
+/// damage that crashes libhdf5 becomes an InputError, a read past `time_limit_seconds` an
+/// OutputError naming the limit.
 Summary summarize_untrusted_file(const std::string& path, double time_limit_seconds = kReadTimeLimitSeconds);
 
 }  // namespace smbsim

@@ -1,3 +1,4 @@
+#include "engine/guarded_read.hpp"
 #include "engine/random_stream.hpp"
 #include "engine/result_file.hpp"
 #include "engine/runner.hpp"
@@ -6,8 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 using namespace smbsim;
 using smbsim::testing::RandomWalk;
@@ -177,4 +180,44 @@ TEST_CASE("a column role the readers do not know is a programming error, caught 
   auto variant = writer.add_variant("base", schema, 0, "{}");
   const double row[1] = {1.0};
   CHECK_THROWS_AS(variant->append_outcomes(0, 1, std::span<const double>(row, 1)), std::logic_error);
+}
+
+// The guarded reader's child (engine/guarded_read.hpp): what it meets is what the caller
+// gets, and the parent reads again only after a read that ended otherwise.
+TEST_CASE("a guarded read passes the child's refusal, crash or memory overrun back without reading again") {
+  const fs::path path = scratch("guarded.h5");
+  std::ofstream(path) << "any regular file";
+  int here = 0;  // reads in this process (the child's count is its own)
+  SECTION("a refusal is thrown with the child's message") {
+    const auto refuse = [&] {
+      ++here;
+      throw InputError("guarded.h5: expected this, found that");
+    };
+    REQUIRE_THROWS_WITH(rehearse_read(path.string(), 60, refuse), "guarded.h5: expected this, found that");
+    REQUIRE(here == 0);
+  }
+  SECTION("a crash is an InputError naming the signal") {
+    const auto crash = [&] {
+      ++here;
+      std::signal(SIGSEGV, SIG_DFL);  // past Catch's handler, which would report from the child
+      std::raise(SIGSEGV);
+    };
+    REQUIRE_THROWS_WITH(rehearse_read(path.string(), 60, crash), Catch::Contains("crashes the HDF5 library (Segmentation fault"));
+    REQUIRE(here == 0);
+  }
+#if !defined(__SANITIZE_ADDRESS__)
+  SECTION("the address space is capped by the file's size: 3 GiB are refused to a 16-byte file") {
+    // Not touched, so without the cap this would take no memory (and succeed).
+    const auto allocate = [&] {
+      ++here;
+      const auto big = std::make_unique_for_overwrite<char[]>(std::size_t{3} << 30);
+      REQUIRE(big != nullptr);
+    };
+    REQUIRE_THROWS_WITH(rehearse_read(path.string(), 60, allocate), Catch::Contains("needs more memory"));
+    REQUIRE(here == 0);
+  }
+#endif
+  SECTION("a read that succeeds in the child is the caller's to repeat") {
+    REQUIRE(guarded_read(path.string(), 60, [&] { return ++here; }) == 1);
+  }
 }

@@ -1,4 +1,5 @@
 // smbsim discover FILE.h5 [--variant V] [--outcome failure|COLUMN<THRESHOLD] [--json]
+#include "engine/guarded_read.hpp"
 #include "engine/hdf5_handle.hpp"
 #include "engine/prim.hpp"
 #include "engine/summary.hpp"
@@ -119,6 +120,7 @@ struct DiscoverRequest {
   Outcome outcome;
   prim::Options prim;
   bool json = false;
+  double time_limit = kReadTimeLimitSeconds;  // for the guarded read of the file
 };
 
 std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& args, std::ostream& out) {
@@ -131,8 +133,10 @@ std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& ar
       ("mass-min", po::value<std::string>(), "smallest box, as a share of runs (default 0.05)")
       ("peel-alpha", po::value<std::string>(), "share of a box peeled or pasted per step (default 0.05)")
       ("json", po::bool_switch(), "print one JSON object instead of the text");
+  add_time_limit_option(visible);
   const auto parsed = parse_command(args, visible, "file",
-                                    "Usage: smbsim discover FILE.h5 [--variant V] [--outcome failure|COLUMN<THRESHOLD] [--json]\n\n"
+                                    "Usage: smbsim discover FILE.h5 [--variant V] [--outcome failure|COLUMN<THRESHOLD] [--json]\n"
+                                    "                       [--time-limit SECONDS]\n\n"
                                     "Scenario discovery with PRIM (Friedman & Fisher 1999, as EMA Workbench does it): the\n"
                                     "ranges of the runs' uncertain inputs in which the outcome (failure by default) is\n"
                                     "concentrated, as a few boxes with their coverage, density, mass and a quasi-p-value\n"
@@ -153,6 +157,7 @@ std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& ar
   q.path = vm["file"].as<std::string>();
   if (vm.count("variant")) q.variant = vm["variant"].as<std::string>();
   q.json = vm["json"].as<bool>();
+  q.time_limit = read_time_limit(vm);
   return q;
 }
 
@@ -182,9 +187,10 @@ void add_input_outcomes(hid_t file, const std::string& base, const VariantSummar
   }
 }
 
+/// The variant's data, read the way every untrusted result file is (through
+/// guarded_read): summarize_file checks that this is a complete, consistent result file
+/// this build reads, and only then are its columns read here.
 DiscoverData read_discover_data(const DiscoverRequest& q) {
-  // summarize_file checks that this is a complete result file this build reads (and
-  // reads it whole once): only then is it opened here.
   const Summary summary = summarize_file(q.path);
   std::vector<std::string> variants;
   for (const auto& v : summary.variants) variants.push_back(v.name);
@@ -197,7 +203,7 @@ DiscoverData read_discover_data(const DiscoverRequest& q) {
   }
   const VariantSummary& v = summary.variants[static_cast<std::size_t>(at - variants.begin())];
   try {
-    H5Id file(H5Fopen(q.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + q.path);
+    const H5Id file = open_result_file(q.path);
     const std::string base = "variants/" + d.variant;
     if (link_exists(file, base + "/inputs"))
       for (const auto& name : child_names(open_group(file, base + "/inputs")))
@@ -328,7 +334,7 @@ void print_discover_text(const DiscoverRequest& q, const DiscoverData& d, const 
 int cmd_discover(const std::vector<std::string>& args, Io io) {
   const auto request = parse_discover(args, io.out);
   if (!request) return kOk;
-  const DiscoverData data = read_discover_data(*request);
+  const DiscoverData data = guarded_read(request->path, request->time_limit, [&] { return read_discover_data(*request); });
   std::int64_t dropped = 0;
   const prim::Result r = run_prim(data, *request, dropped);
   if (request->json)

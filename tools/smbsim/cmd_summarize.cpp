@@ -11,8 +11,8 @@ namespace smbsim::cli {
 int cmd_summarize(const std::vector<std::string>& args, Io io) {
   po::options_description visible("Options");
   visible.add_options()
-      ("json", po::bool_switch(), "print one JSON object instead of the table")
-      ("time-limit", po::value<std::string>(), "seconds the file may take to read (default 600); a read still going then is stopped, exit 1");
+      ("json", po::bool_switch(), "print one JSON object instead of the table");
+  add_time_limit_option(visible);
   const auto parsed = parse_command(args, visible, "file",
                                     "Usage: smbsim summarize FILE.h5 [--json] [--time-limit SECONDS]\n\n"
                                     "Per variant: survival at 12, 24, 60, 120 months and the end with 95% intervals,\n"
@@ -21,10 +21,7 @@ int cmd_summarize(const std::vector<std::string>& args, Io io) {
   if (!parsed) return kOk;
   const po::variables_map& vm = *parsed;
   if (!vm.count("file")) throw UsageError("FILE: expected a result file to summarize, found none (see smbsim summarize --help)");
-  const double limit = vm.count("time-limit")
-                          ? parse_fraction("--time-limit", vm["time-limit"].as<std::string>(), 0.001, 1e6)
-                          : kReadTimeLimitSeconds;
-  const Summary s = summarize_untrusted_file(vm["file"].as<std::string>(), limit);
+  const Summary s = summarize_untrusted_file(vm["file"].as<std::string>(), read_time_limit(vm));
   if (vm["json"].as<bool>()) {
     print_summary_json(s, io.out);
   } else {

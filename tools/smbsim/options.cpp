@@ -1,5 +1,6 @@
 #include "tools/smbsim/options.hpp"
 
+#include "engine/guarded_read.hpp"
 #include "engine/ranks.hpp"
 #include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
@@ -44,6 +45,16 @@ po::options_description shared_options(unsigned which, const std::map<std::strin
   if (which & kJsonSummary)
     d.add_options()("json", po::bool_switch(), text("json", "print only the summary, as `smbsim summarize FILE --json` prints it"));
   return d;
+}
+
+void add_time_limit_option(po::options_description& d) {
+  d.add_options()("time-limit", po::value<std::string>(),
+                  "seconds the file may take to read (default 600); a read still going then is stopped, exit 1");
+}
+
+double read_time_limit(const po::variables_map& vm) {
+  return vm.count("time-limit") ? parse_fraction("--time-limit", vm["time-limit"].as<std::string>(), 0.001, 1e6)
+                                : kReadTimeLimitSeconds;
 }
 
 po::variables_map parse_args(const std::vector<std::string>& args, const po::options_description& desc,

@@ -50,6 +50,10 @@ RunOptions read_run_options(const po::variables_map& vm);
 std::optional<po::variables_map> parse_command(const std::vector<std::string>& args, po::options_description visible,
                                                const std::string& positional, const std::string& usage,
                                                std::ostream& out);
+/// --time-limit SECONDS, for the commands that read a result file (summarize, discover).
+void add_time_limit_option(po::options_description& d);
+/// Its value, or the guarded reader's default (engine/guarded_read.hpp).
+double read_time_limit(const po::variables_map& vm);
 /// A number from an option's text, in [min, max].
 double parse_fraction(const std::string& option, const std::string& text, double min, double max);
 /// A whole number from an option's text, in [min, max].
