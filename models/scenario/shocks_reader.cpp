@@ -1,5 +1,6 @@
 #include "models/scenario/shocks_reader.hpp"
 
+#include "models/firm/firm.hpp"
 #include "models/scenario/default_shocks.hpp"
 #include "models/scenario/distribution.hpp"
 #include "models/scenario/suggest.hpp"
@@ -64,6 +65,19 @@ std::map<std::pair<std::size_t, std::string>, std::string> apply_named(const Fla
   return set_at;
 }
 
+/// A shock's name becomes its failure cause's label (monthly/cause, failure_cause's
+/// flag_meanings): it must not be a fixed cause's name or `survived`, the label of code -1.
+bool is_reserved_cause_name(const std::string& name) {
+  return name == "survived" || std::find(firm::kFixedCauseNames.begin(), firm::kFixedCauseNames.end(), name) !=
+                                   firm::kFixedCauseNames.end();
+}
+
+std::string reserved_cause_names() {
+  std::string all = "survived";
+  for (const char* n : firm::kFixedCauseNames) all += std::string(", ") + n;
+  return all;
+}
+
 /// One key of one shock, read into `s`; `names` are the shocks listed before it.
 void read_field(const YAML::Node& key_node, const YAML::Node& value, const Entry& field, const std::string& path,
                 firm::ShockSpec& s, const std::vector<std::string>& names, std::vector<Diagnostic>& problems) {
@@ -83,9 +97,11 @@ void read_field(const YAML::Node& key_node, const YAML::Node& value, const Entry
     s.name = value.IsScalar() ? value.Scalar() : "";
     if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
       fail(problems, field, path, "expected a name of lower-case letters, digits, _ or -, found " + describe(value));
-    else if (contains(names, s.name) || s.name == "chronic_loss" || s.name == "misalignment" ||
-             s.name == "disruption" || s.name == "automation")
-      fail(problems, field, path, "expected a unique shock name, found \"" + s.name + "\" again (or a reserved cause name)");
+    else if (contains(names, s.name))
+      fail(problems, field, path, "expected a unique shock name, found \"" + s.name + "\" again");
+    else if (is_reserved_cause_name(s.name))
+      fail(problems, field, path, "expected a shock name that is not a fixed failure cause (" + reserved_cause_names() +
+                                      "), found \"" + s.name + "\"");
   } else if (key == "type") {
     const auto t = value.IsScalar() ? firm::shock_type_from_name(value.Scalar()) : std::nullopt;
     if (t) {
