@@ -87,12 +87,15 @@ Design::Design(const DesignSpec& spec, const std::vector<std::string>& names, st
   plain_ = sampling_ == Sampling::random && !correlated && !given_;
   if (correlated) cholesky_ = Eigen::LLT<Eigen::MatrixXd>(corr).matrixL().toDenseMatrix();
   scores_.resize(d);
-  if (sampling_ == Sampling::sobol && d > 0) sobol_.emplace(static_cast<std::size_t>(d));
+  if (sampling_ == Sampling::sobol && d > 0) sobol_.emplace(static_cast<std::size_t>(d));  // Boost's needs d >= 1
 }
 
 void Design::point(std::uint64_t seed, std::uint64_t run, std::span<double> u) {
   const std::size_t d = substreams_.size();
-  if (given_ && d > 0) {
+  // No inputs, no point: a design of no dimensions has no Sobol' engine to seed (a
+  // variant that draws nothing beside one that does shares the study's design spec).
+  if (d == 0) return;
+  if (given_) {
     const std::size_t rows = given_->size() / d;
     const double* row = given_->data() + (run % rows) * d;
     for (std::size_t j = 0; j < d; ++j) u[j] = std::clamp(row[j], kTiny, 1.0 - kTiny);

@@ -73,7 +73,7 @@ class Design {
   /// results from before designs existed).
   bool plain() const { return plain_; }
   std::size_t dimensions() const { return substreams_.size(); }
-  /// The run's point, one uniform in (0, 1) per input.
+  /// The run's point, one uniform in (0, 1) per input (none when there are no inputs).
   void point(std::uint64_t seed, std::uint64_t run, std::span<double> u);
 
  private:

@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace smbsim {
@@ -39,6 +41,18 @@ struct RunConfig {
 };
 
 namespace detail {
+/// A run's drawn inputs must be numbers: a NaN input runs a history that never fails,
+/// so it would count as a survivor and drop out of every KPI (issue 27). The scenario
+/// reader refuses the distributions that could draw one; this is the last guard, and an
+/// internal error (exit 1) if it ever trips.
+inline void require_finite_inputs(std::span<const double> row, const std::vector<InputSpec>& specs, std::int64_t run) {
+  for (std::size_t j = 0; j < row.size(); ++j)
+    if (!std::isfinite(row[j]))
+      throw std::runtime_error("run " + std::to_string(run) + ": the input " + specs[j].name + ", drawn from " +
+                               specs[j].distribution + ", is " + (std::isnan(row[j]) ? "NaN" : row[j] > 0 ? "+inf" : "-inf") +
+                               ", not a finite number (a distribution the scenario reader should have refused)");
+}
+
 template <class M>
 struct Block {
   Block(const typename M::Params& params, const ModelSchema& schema, int months)
@@ -46,7 +60,8 @@ struct Block {
         stats(months, schema.quantities, static_cast<int>(schema.causes.size())),
         observation(schema.quantities.size()),
         outcome_width(schema.outcome_columns.size()),
-        input_width(schema.inputs.size()) {
+        input_width(schema.inputs.size()),
+        input_specs(&schema.inputs) {
     if constexpr (LaneModel<M>) {
       static_assert(M::kLanes <= kMaxTileLanes);
       lane_rows.assign(observation.size() * M::kLanes, 0.0);
@@ -61,6 +76,7 @@ struct Block {
     return {&outcomes[static_cast<std::size_t>(i) * outcome_width], outcome_width};
   }
   std::size_t input_width;
+  const std::vector<InputSpec>* input_specs;  // their names and distributions, for errors
   std::vector<double> inputs;  // runs x input_width: each run's sampled inputs
   std::span<double> input_row(std::int64_t i) {
     return {&inputs[static_cast<std::size_t>(i) * input_width], input_width};
@@ -82,7 +98,10 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
     M& model = b.model;
     model.start(random);
     if constexpr (ReportsInputs<M>)
-      if (b.input_width > 0) model.inputs(b.input_row(i));
+      if (b.input_width > 0) {
+        model.inputs(b.input_row(i));
+        require_finite_inputs(b.input_row(i), *b.input_specs, b.first + i);
+      }
     double* path = nullptr;
     if (i < traced) {
       std::fill(b.paths.begin(), b.paths.end(), NAN);
@@ -119,7 +138,10 @@ void simulate_block(Block<M>& b, const RunConfig& cfg, std::int64_t traced) {
     std::fill_n(b.paths.begin(), static_cast<std::size_t>(tile_traced) * months * q, NAN);
     model.start(cfg.seed, static_cast<std::uint64_t>(b.first + tile), count);
     if constexpr (ReportsLaneInputs<M>)
-      for (int lane = 0; lane < count && b.input_width > 0; ++lane) model.inputs(lane, b.input_row(tile + lane));
+      for (int lane = 0; lane < count && b.input_width > 0; ++lane) {
+        model.inputs(lane, b.input_row(tile + lane));
+        require_finite_inputs(b.input_row(tile + lane), *b.input_specs, b.first + tile + lane);
+      }
     for (int month = 1; month <= cfg.months && model.lanes() > 0; ++month) {
       b.stats.prefetch(month);  // the histograms load while the model steps
       model.step(month);

@@ -4,8 +4,10 @@
 #include <boost/math/distributions/lognormal.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/triangular.hpp>
+#include <boost/math/special_functions/gamma.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -26,6 +28,20 @@ using Quiet = boost::math::policies::policy<
     boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
     boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
     boost::math::policies::promote_double<false>>;
+
+/// The beta's quantile far in a tail, from the leading term of its CDF there:
+/// F(x) = x^a / (a B(a, b)) (1 + O(x)), so x = (u a B(a, b))^(1/a), and likewise at 1.
+/// Boost 1.74's inverse gives +-inf within about 1e-16 of 0 or 1 when a or b is exactly
+/// 0.5 (its Student's t route; beta(0.5, 2) at u = 2^-53), where this term is exact to
+/// double precision. Anywhere it is not (x above 1e-8), NaN: the caller refuses it.
+double beta_tail_quantile(double a, double b, double u) {
+  const bool lower = u <= 0.5;
+  const double shape = lower ? a : b, tail = lower ? u : 1.0 - u;
+  const double log_beta = boost::math::lgamma(a, Quiet()) + boost::math::lgamma(b, Quiet()) - boost::math::lgamma(a + b, Quiet());
+  const double x = std::exp((std::log(tail) + std::log(shape) + log_beta) / shape);
+  if (!(x <= 1e-8)) return std::numeric_limits<double>::quiet_NaN();
+  return lower ? x : 1.0 - x;
+}
 }  // namespace
 
 double Uncertain::nominal() const {
@@ -80,8 +96,18 @@ double Uncertain::highest() const {
 }
 
 double Uncertain::quantile(double u) const {
+  // Boost.Math's root finders raise some errors under their own default policy, not
+  // Quiet (newton_raphson_iterate for beta(3, 1e17)): such a failure is NaN too, which
+  // the scenario reader's probe refuses and the runner never lets through.
+  try {
+    return boost_quantile(std::clamp(u, 0x1p-53, 1.0 - 0x1p-53));
+  } catch (const std::exception&) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+double Uncertain::boost_quantile(double u) const {
   namespace bm = boost::math;
-  u = std::clamp(u, 0x1p-53, 1.0 - 0x1p-53);
   return std::visit(
       Overload{[](double v) { return v; },
                [u](const boost::random::normal_distribution<double>& d) {
@@ -95,7 +121,8 @@ double Uncertain::quantile(double u) const {
                  return d.a() < d.c() ? bm::quantile(bm::triangular_distribution<double, Quiet>(d.a(), d.b(), d.c()), u) : d.b();
                },
                [u](const boost::random::beta_distribution<double>& d) {
-                 return bm::quantile(bm::beta_distribution<double, Quiet>(d.alpha(), d.beta()), u);
+                 const double x = bm::quantile(bm::beta_distribution<double, Quiet>(d.alpha(), d.beta()), u);
+                 return x >= 0.0 && x <= 1.0 ? x : beta_tail_quantile(d.alpha(), d.beta(), u);
                },
                [u](const Discrete& d) {
                  for (std::size_t i = 0; i + 1 < d.by_value.size(); ++i)

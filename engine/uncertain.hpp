@@ -70,7 +70,9 @@ class Uncertain {
   /// clamped to [2^-53, 1 - 2^-53] so unbounded tails stay finite. A discrete
   /// distribution gives the smallest value whose cumulative weight, in increasing order of
   /// value, reaches u, so the function is monotone (`sensitivity`'s tornado and designs
-  /// rely on it). Allocates nothing.
+  /// rely on it). Allocates nothing and never throws: where Boost.Math cannot evaluate
+  /// it, it is NaN (the scenario reader refuses such parameters; the runner stops at a
+  /// non-finite input).
   double quantile(double u) const;
   /// As written in a scenario, e.g. "triangular(low=0.1, mode=0.2, high=0.4)" or "0.5".
   std::string describe() const;
@@ -105,6 +107,7 @@ class Uncertain {
                                boost::random::beta_distribution<double>, Discrete>;
   template <class D>
   explicit Uncertain(D d) : dist_(std::move(d)) {}
+  double boost_quantile(double u) const;  ///< quantile(), u already clamped; may throw
   Variant dist_;
   static_assert(std::size(kKindNames) == std::variant_size_v<Variant>);
 #ifdef SMBSIM_COUNT_DRAWS
