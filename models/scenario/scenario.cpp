@@ -509,30 +509,33 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   if (auto it = base.find("description"); it != base.end() && it->second.node.IsScalar())
     sc.description = it->second.node.Scalar();
 
-  YAML::Node resolved_all(YAML::NodeType::Map);
-  resolved_all["name"] = sc.name;
-  if (!sc.description.empty()) resolved_all["description"] = sc.description;
+  // The resolved scenario is written as it is made, a variant at a time: one tree of
+  // every variant held to the end cost ~150 KB a variant, and inserting each into it
+  // searched all before it (yaml-cpp's maps are lists).
+  YAML::Emitter resolved_all;
+  resolved_all << YAML::BeginMap << YAML::Key << "name" << YAML::Value << sc.name;
+  if (!sc.description.empty()) resolved_all << YAML::Key << "description" << YAML::Value << sc.description;
   YAML::Node sim_node;
   sc.simulation = resolve_simulation(base, problems, sim_node);
-  resolved_all["simulation"] = sim_node["simulation"];
+  resolved_all << YAML::Key << "simulation" << YAML::Value << sim_node["simulation"];
 
   // Variants: each is the base with its own overrides on top.
   const auto [variants, variant_overrides] = collect_variants(base, options, generated, source, problems);
 
   Resolver resolver(problems);
+  resolved_all << YAML::Key << "variants" << YAML::Value << YAML::BeginMap;
   for (std::size_t i = 0; i < variants.size(); ++i) {
     YAML::Node resolved(YAML::NodeType::Map);
     FirmSpec spec = resolver.resolve(variants[i].second, sc.simulation.months, resolved);
     spec.design.sampling = sc.simulation.sampling;
     spec.design.runs = sc.simulation.runs;
     check_horizon(spec, variants[i].second, sc.simulation.months, problems);
-    resolved_all["variants"][variants[i].first] = resolved;
+    resolved_all << YAML::Key << variants[i].first << YAML::Value << resolved;
     sc.variants.push_back({variants[i].first, variant_overrides[i], std::move(spec)});
   }
   if (!problems.empty()) throw_in_file_order(std::move(problems));
-  YAML::Emitter out;
-  out << resolved_all;
-  sc.resolved = out.c_str();
+  resolved_all << YAML::EndMap << YAML::EndMap;
+  sc.resolved = resolved_all.c_str();
   return sc;
 }
 
