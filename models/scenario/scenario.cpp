@@ -380,7 +380,15 @@ std::vector<std::string> known_paths() {
   return paths;
 }
 
+Diagnostic scenario_too_long(const std::string& source, std::optional<std::uintmax_t> bytes) {
+  return {source, "", "expected a scenario of at most 64 MiB (" + std::to_string(kMaxScenarioBytes) + " bytes), found " +
+                          (bytes ? std::to_string(*bytes) + " bytes" : std::string("more"))};
+}
+
 Override parse_override(const std::string& text, const std::string& option) {
+  if (text.size() > kMaxOptionBytes)
+    throw ScenarioError({{option + " " + shortened(text), "", "expected path=value of at most 64 KiB (" + std::to_string(kMaxOptionBytes) +
+                                                                  " bytes), found " + std::to_string(text.size()) + " bytes"}});
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw ScenarioError({{option + " " + text, "", "expected path=value (e.g. alignment.level=0.4), found \"" + text + "\""}});
@@ -492,6 +500,7 @@ Scenario load_scenario(const std::string& text, const std::string& source,
                        const std::vector<Override>& overrides,
                        const std::vector<GeneratedVariant>& generated) {
   // The file as written must be valid on its own: an option never hides a bad value in it.
+  if (text.size() > kMaxScenarioBytes) throw ScenarioError({scenario_too_long(source, text.size())});
   if (!overrides.empty() || !generated.empty()) load_scenario(text, source);
   std::vector<Diagnostic> problems;
   const YAML::Node root = parse_root(text, source);
