@@ -27,7 +27,7 @@ Axis parse_grid(const std::string& text) {
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw UsageError("--grid " + text + ": expected path=v1,v2,... (e.g. alignment.level=0.2,0.5,0.8), found \"" + text + "\"");
   if (text.size() > scenario::kMaxOptionBytes)
-    throw UsageError("--grid " + scenario::shortened(text) + ": expected path=v1,v2,... of at most 64 KiB (" +
+    throw UsageError("--grid " + scenario::shortened(text) + ": expected path=v1,v2,... of at most " + std::to_string(scenario::kMaxOptionBytes >> 10) + " KiB (" +
                      std::to_string(scenario::kMaxOptionBytes) + " bytes), found " + std::to_string(text.size()) + " bytes");
   Axis a{text.substr(0, eq), {}};
   std::stringstream ss(text.substr(eq + 1));
