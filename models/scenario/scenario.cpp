@@ -9,6 +9,7 @@
 #include "models/scenario/suggest.hpp"
 #include "models/scenario/text.hpp"
 #include "models/scenario/tree.hpp"
+#include "models/scenario/value_count.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -406,6 +407,7 @@ YAML::Node parse_root(const std::string& text, const std::string& source) {
                           "expected UTF-8 text, found " + bad->found}});
   YAML::Node root;
   try {
+    check_value_count(text, source);  // before the tree exists
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ScenarioError({{source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),

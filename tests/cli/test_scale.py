@@ -163,6 +163,15 @@ class InputLimits(Scratch):
             p = self.bounded(["validate", "-"], stdin=f)
         self.assertEqual(p.stderr, "<stdin>:2:1: expected UTF-8 text, found a NUL byte\n")
 
+    def test_values_are_counted_before_the_tree_is_built(self):
+        # A 6 MB list of 3 million numbers was built whole (1.4 GB) before the cap of
+        # 100,000 values refused it; it is now refused while parsing, at the value past it.
+        (self.dir / "list.yaml").write_text("firm: {notes: [" + ",".join(["1"] * 3000000) + "]}\n")
+        p = self.bounded(["validate", "list.yaml"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stderr, "list.yaml:1:200006: expected a scenario of at most 100000 values, found more: "
+                                   "a list or map this large\n")
+
     def test_option_values_are_bounded(self):
         (self.dir / "ok.yaml").write_text("simulation: {runs: 10, months: 12}\n")
         long_value = "firm.notes=" + "x" * (64 << 10)
