@@ -14,7 +14,7 @@ void read_correlations(const Flat& flat, firm::FirmSpec& spec, YAML::Node& resol
   const auto it = flat.find("correlations");
   if (it == flat.end()) return;
   const Entry& list = it->second;
-  resolved["correlations"] = list.node;
+  resolved["correlations"] = YAML::Clone(list.node);  // not the file's node: see read_shocks
   if (list.node.IsNull()) return;
   if (!list.node.IsSequence()) {
     problems.push_back({list.where, "correlations",

@@ -9,6 +9,7 @@
 #include "models/scenario/suggest.hpp"
 #include "models/scenario/text.hpp"
 #include "models/scenario/tree.hpp"
+#include "models/scenario/value_count.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -398,7 +399,17 @@ std::vector<std::string> known_paths() {
   return paths;
 }
 
+Diagnostic scenario_too_long(const std::string& source, std::optional<std::uintmax_t> bytes) {
+  return {source, "", "expected a scenario of at most " + std::to_string(kMaxScenarioBytes >> 20) + " MiB (" +
+                          std::to_string(kMaxScenarioBytes) + " bytes), found " +
+                          (bytes ? std::to_string(*bytes) + " bytes" : std::string("more"))};
+}
+
 Override parse_override(const std::string& text, const std::string& option) {
+  if (text.size() > kMaxOptionBytes)
+    throw ScenarioError({{option + " " + shortened(text), "",
+                          "expected path=value of at most " + std::to_string(kMaxOptionBytes >> 10) + " KiB (" +
+                              std::to_string(kMaxOptionBytes) + " bytes), found " + std::to_string(text.size()) + " bytes"}});
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw ScenarioError({{option + " " + text, "", "expected path=value (e.g. alignment.level=0.4), found \"" + shortened(text) + "\""}});
@@ -420,6 +431,7 @@ YAML::Node parse_root(const std::string& text, const std::string& source) {
                           "expected UTF-8 text, found " + bad->found}});
   YAML::Node root;
   try {
+    check_value_count(text, source);  // before the tree exists
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ScenarioError({{source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
@@ -555,6 +567,7 @@ Scenario load_scenario(const std::string& text, const std::string& source,
                        const std::vector<Override>& overrides,
                        const std::vector<GeneratedVariant>& generated) {
   // The file as written must be valid on its own: an option never hides a bad value in it.
+  if (text.size() > kMaxScenarioBytes) throw ScenarioError({scenario_too_long(source, text.size())});
   if (!overrides.empty() || !generated.empty()) load_scenario(text, source);
   std::vector<Diagnostic> problems;
   const YAML::Node root = parse_root(text, source);
@@ -571,12 +584,15 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   sc.name = read_text(base, "name", problems).value_or(source);
   sc.description = read_text(base, "description", problems).value_or("");
 
-  YAML::Node resolved_all(YAML::NodeType::Map);
-  resolved_all["name"] = sc.name;
-  if (!sc.description.empty()) resolved_all["description"] = sc.description;
+  // The resolved scenario is written as it is made, a variant at a time: one tree of
+  // every variant held to the end cost ~150 KB a variant, and inserting each into it
+  // searched all before it (yaml-cpp's maps are lists).
+  YAML::Emitter resolved_all;
+  resolved_all << YAML::BeginMap << YAML::Key << "name" << YAML::Value << sc.name;
+  if (!sc.description.empty()) resolved_all << YAML::Key << "description" << YAML::Value << sc.description;
   YAML::Node sim_node;
   sc.simulation = resolve_simulation(base, problems, sim_node);
-  resolved_all["simulation"] = sim_node["simulation"];
+  resolved_all << YAML::Key << "simulation" << YAML::Value << sim_node["simulation"];
 
   // Variants: each is the base with its own overrides on top.
   const auto [variants, variant_overrides] = collect_variants(base, options, generated, source, problems);
@@ -585,19 +601,20 @@ Scenario load_scenario(const std::string& text, const std::string& source,
   // (Under options, the file was checked as written already: see the top.)
   if (overrides.empty() && base.count("variants") && !variants.empty())
     check_base(base, variants.front().second, sc.simulation.months, resolver, problems);
+  sc.variants.reserve(variants.size());  // 8.6 KB each: no copies while growing
+  resolved_all << YAML::Key << "variants" << YAML::Value << YAML::BeginMap;
   for (std::size_t i = 0; i < variants.size(); ++i) {
     YAML::Node resolved(YAML::NodeType::Map);
     FirmSpec spec = resolver.resolve(variants[i].second, sc.simulation.months, resolved);
     spec.design.sampling = sc.simulation.sampling;
     spec.design.runs = sc.simulation.runs;
     check_horizon(spec, variants[i].second, sc.simulation.months, problems);
-    resolved_all["variants"][variants[i].first] = resolved;
+    resolved_all << YAML::Key << variants[i].first << YAML::Value << resolved;
     sc.variants.push_back({variants[i].first, variant_overrides[i], std::move(spec)});
   }
   if (!problems.empty()) throw_in_file_order(std::move(problems));
-  YAML::Emitter out;
-  out << resolved_all;
-  sc.resolved = out.c_str();
+  resolved_all << YAML::EndMap << YAML::EndMap;
+  sc.resolved = resolved_all.c_str();
   return sc;
 }
 

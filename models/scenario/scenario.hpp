@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,16 @@ inline constexpr int kMaxMonths = 1200;
 inline constexpr std::int64_t kMaxRuns = 1'000'000'000;
 /// 2^53 - 1: the largest seed every number reader (YAML, JSON, Python) keeps exact.
 inline constexpr std::uint64_t kMaxSeed = (std::uint64_t{1} << 53) - 1;
+
+/// The longest scenario text read: 64 MiB, far above any real scenario (the library's
+/// largest is a few KB), so that a device (/dev/zero), an endless pipe or a huge file is
+/// refused before it fills memory (docs/scenario-format.md).
+inline constexpr std::size_t kMaxScenarioBytes = std::size_t{64} << 20;
+/// The problem of a text longer than kMaxScenarioBytes, at `source`: its size in bytes
+/// if known (a file), or nothing (a stream stopped at the cap).
+Diagnostic scenario_too_long(const std::string& source, std::optional<std::uintmax_t> bytes = std::nullopt);
+/// The longest value of one --set or --grid value: 64 KiB.
+inline constexpr std::size_t kMaxOptionBytes = std::size_t{64} << 10;
 
 struct Variant {
   std::string name;

@@ -56,10 +56,12 @@ std::map<std::pair<std::size_t, std::string>, std::string> apply_named(const Fla
       continue;
     }
     if (!copied) {  // the list is shared with other variants: change a copy
-      list.node = YAML::Clone(list.node);
+      // reset, not `=`: assigning to a yaml-cpp handle rewrites the node it points to,
+      // which would give this variant's change to every variant after it.
+      list.node.reset(YAML::Clone(list.node));
       copied = true;
     }
-    list.node[index][key] = it->second.node;
+    list.node[index][key] = YAML::Clone(it->second.node);  // the file's node would merge its memory in: see read_shocks
     set_at[{index, key}] = it->second.where;
   }
   return set_at;
@@ -137,6 +139,12 @@ void read_field(const YAML::Node& key_node, const YAML::Node& value, const Entry
     fail(problems, {key_node, field.where}, path, "unknown key" + (hint ? " (did you mean " + *hint + "?)" : ""));
   }
 }
+/// The default catalogue, parsed once (parsing it for each variant took a fifth of a
+/// variant's reading). Only read: a variant that changes a shock changes a copy.
+const YAML::Node& default_shocks() {
+  static const YAML::Node shocks = YAML::Load(embedded::default_shocks);
+  return shocks;
+}
 }  // namespace
 
 void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::Node& resolved,
@@ -145,7 +153,7 @@ void read_shocks(const Flat& flat, std::vector<firm::ShockSpec>& shocks, YAML::N
   if (auto it = flat.find("shocks"); it != flat.end()) {
     list = it->second;
   } else {
-    list = {YAML::Load(embedded::default_shocks), "<default shocks>"};
+    list = {default_shocks(), "<default shocks>"};
   }
   const YAML::Node written = list.node;  // as written, with its marks
   const auto set_at = apply_named(flat, list, problems);

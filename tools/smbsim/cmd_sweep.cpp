@@ -1,5 +1,6 @@
 // smbsim sweep SCENARIO --grid path=v1,v2,... [--grid ...] [run options]
 #include "engine/summary.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/standard_output.hpp"
@@ -26,9 +27,16 @@ Axis parse_grid(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw UsageError("--grid " + text + ": expected path=v1,v2,... (e.g. alignment.level=0.2,0.5,0.8), found \"" + text + "\"");
+  if (text.size() > scenario::kMaxOptionBytes)
+    throw UsageError("--grid " + scenario::shortened(text) + ": expected path=v1,v2,... of at most " + std::to_string(scenario::kMaxOptionBytes >> 10) + " KiB (" +
+                     std::to_string(scenario::kMaxOptionBytes) + " bytes), found " + std::to_string(text.size()) + " bytes");
   Axis a{text.substr(0, eq), {}};
   scenario::check_path(a.path, "--grid " + text);
   for (const auto& v : comma_list("--grid " + text, text.substr(eq + 1))) {
+    // Before comparing each value with all before it: that is quadratic in their number.
+    if (a.values.size() == kMaxVariants)
+      throw UsageError("--grid " + scenario::shortened(text) + ": expected at most " + std::to_string(kMaxVariants) +
+                       " values, found more");
     // Two equal values would make two variants of one name (0.1 and 0.10 are equal too).
     for (const auto& w : a.values) {
       char* end_v = nullptr;

@@ -10,12 +10,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <iostream>
 #include <ostream>
-#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace smbsim::cli {
 
@@ -171,17 +171,48 @@ std::string scenario_origin(const RunOptions& options) {
   return *options.scenario_path == "-" ? "<stdin>" : *options.scenario_path;
 }
 
-std::string read_text_file(const std::string& path) {
+namespace {
+/// Reads `fd` to its end, never more than the scenario cap: a file is refused by its size
+/// before a byte is read; a device (/dev/zero) or an endless pipe (`yes | smbsim validate
+/// -`) once past the cap, in bounded memory.
+std::string read_scenario_text(int fd, const std::string& name) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw UsageError(name + ": cannot read the scenario (" + std::strerror(errno) + ")");
   // A directory opens and reads as empty, which is the default scenario: refuse it.
-  std::error_code ec;
+  if (S_ISDIR(st.st_mode)) throw UsageError(name + ": expected a scenario file, found a directory");
+  std::string text;
+  if (S_ISREG(st.st_mode)) {
+    const auto size = static_cast<std::uintmax_t>(st.st_size);
+    if (size > scenario::kMaxScenarioBytes) throw scenario::ScenarioError({scenario::scenario_too_long(name, size)});
+    text.reserve(size);
+  }
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) return text;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw UsageError(name + ": cannot read the scenario (" + std::strerror(errno) + ")");
+    }
+    if (text.size() + static_cast<std::size_t>(n) > scenario::kMaxScenarioBytes)
+      throw scenario::ScenarioError({scenario::scenario_too_long(name)});
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
   const std::string shown = scenario::shortened_start(path);
-  if (std::filesystem::is_directory(path, ec)) throw UsageError(shown + ": expected a scenario file, found a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(shown + ": cannot read the scenario (" + std::strerror(errno) + ")");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw UsageError(shown + ": cannot read the scenario");
-  return s.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UsageError(shown + ": cannot read the scenario (" + std::strerror(errno) + ")");
+  try {
+    std::string text = read_scenario_text(fd, shown);
+    ::close(fd);
+    return text;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 }
 
 scenario::Scenario load_scenario_for(const RunOptions& options,
@@ -191,12 +222,10 @@ scenario::Scenario load_scenario_for(const RunOptions& options,
     // another scenario.
     if (Ranks::world().distributed())
       throw UsageError("SCENARIO -: expected a scenario file under mpirun or srun (only rank 0 reads standard input), found -");
-    std::ostringstream text;
-    text << std::cin.rdbuf();
-    if (std::cin.bad()) throw UsageError("<stdin>: cannot read the scenario from standard input");
+    const std::string text = read_scenario_text(STDIN_FILENO, scenario_origin(options));
     // An empty file is the default scenario; empty input is more likely a slip.
-    if (text.str().empty()) throw UsageError("<stdin>: expected a scenario on standard input, found nothing");
-    return scenario::load_scenario(text.str(), scenario_origin(options), options.overrides, generated);
+    if (text.empty()) throw UsageError("<stdin>: expected a scenario on standard input, found nothing");
+    return scenario::load_scenario(text, scenario_origin(options), options.overrides, generated);
   }
   if (options.scenario_path)
     return scenario::load_scenario(read_text_file(*options.scenario_path), *options.scenario_path,

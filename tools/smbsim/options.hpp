@@ -70,7 +70,8 @@ std::string scenario_origin(const RunOptions& options);
 /// with overrides applied.
 scenario::Scenario load_scenario_for(const RunOptions& options,
                                      const std::vector<scenario::GeneratedVariant>& generated = {});
-/// Reads a whole text file; UsageError if it cannot.
+/// Reads a whole scenario file; UsageError if it cannot, ScenarioError (exit 2) past
+/// scenario::kMaxScenarioBytes.
 std::string read_text_file(const std::string& path);
 
 }  // namespace smbsim::cli

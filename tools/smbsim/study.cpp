@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <optional>
 
+#include <malloc.h>
+
 namespace smbsim::cli {
 
 static_assert(scenario::kMaxMonths == kMaxResultMonths, "summarize reads every horizon a scenario may have");
@@ -73,6 +75,9 @@ StudyResult run_study(const scenario::Scenario& sc, const StudyOptions& options)
             ranks, variant.spec, cfg, file_sink ? static_cast<OutcomeSink&>(*file_sink) : no_sink);
         progress.finish();
         if (file_sink) file_sink->write_monthly(stats);
+        // Hand the variant's freed memory back: glibc kept it in the heap, so peak memory
+        // grew with the variants (200 of 10 runs: 275 MB against 47 MB in use).
+        ::malloc_trim(0);
       }
       if (writer) writer->commit();
     } catch (const std::exception& e) {
