@@ -94,6 +94,15 @@ class ResultFileNames(Scratch):
         self.assertIn("ca\\u202efe\\u200b", p.stdout)
 
 
+    def test_sensitivity_scenario_name(self):
+        (self.dir / "s.yaml").write_text('name: "ca\\u202efe"\nsimulation: {runs: 20, months: 6}\n'
+                                         "market: {fit: {dist: uniform, low: 0.3, high: 0.9}}\n")
+        p = run(["sensitivity", "s.yaml", "--samples", "16", "--replicates", "2", "--bootstrap", "100", "--runs", "20"],
+                self.dir, check=0)
+        self.assertNoRawText(p.stdout)
+        self.assertIn("Sensitivity of ca\\u202efe (variant base)", p.stdout)
+
+
 class OutputNames(Scratch):
     """F8: output names in normal output are escaped and quoted so that a pasted command
     names the file; validate's YAML escapes format characters and keeps café."""

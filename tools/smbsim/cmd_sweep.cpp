@@ -111,11 +111,11 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
   io.out << "Wrote " << scenario::shell_word(r.path) << " (" << s.variants.size() << " variants x " << s.runs << " runs)\n\n"
          << "Survival at month " << s.months << " (95% CI half-width):\n";
   if (axes.size() == 2) {
-    io.out << std::setw(24) << (axes[0].path + " \\ " + axes[1].path);
-    for (const auto& v : axes[1].values) io.out << std::setw(16) << v;
+    io.out << std::setw(24) << scenario::printable(axes[0].path + " \\ " + axes[1].path);
+    for (const auto& v : axes[1].values) io.out << std::setw(16) << scenario::printable(v);
     io.out << "\n";
     for (std::size_t i = 0; i < axes[0].values.size(); ++i) {
-      io.out << std::setw(24) << axes[0].values[i];
+      io.out << std::setw(24) << scenario::printable(axes[0].values[i]);
       for (std::size_t j = 0; j < axes[1].values.size(); ++j)
         io.out << std::setw(16) << cell(s.variants[i * axes[1].values.size() + j].survival.back().second);
       io.out << "\n";
