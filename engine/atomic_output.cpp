@@ -249,12 +249,16 @@ void check_output_target(const fs::path& path, bool force) {
   }
   struct stat target {};
   const bool reaches = ::stat(path.c_str(), &target) == 0;
+  const bool loops = !reaches && errno == ELOOP;
   if (S_ISDIR(entry.st_mode) || (S_ISLNK(entry.st_mode) && reaches && S_ISDIR(target.st_mode)))
     throw OutputExists(path.string() + ": expected a file to write, found a directory");
   if (force && !may_replace(dir, entry))
     throw OutputError(path.string() + ": cannot replace it: it belongs to another user, in a directory with the sticky bit" +
                       reason(EPERM));
   if (force) return;
+  if (S_ISLNK(entry.st_mode) && loops)
+    throw OutputExists(path.string() + ": expected a file to write, found a symbolic link in a loop of links, which reaches no file (" +
+                       std::strerror(ELOOP) + "; use --force to replace the link)");
   if (S_ISLNK(entry.st_mode) && !reaches)
     throw OutputExists(path.string() + ": file exists: a symbolic link to " + link_target(path) +
                        ", which does not exist (use --force to replace the link)");

@@ -219,10 +219,17 @@ TEST_CASE("messages show invisible characters as escapes and stay bounded") {
   CHECK(printable("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac");  // visible text stays as it is
   CHECK(shortened_start(std::string(100, 'x') + "/end.yaml") == "..." + std::string(71, 'x') + "/end.yaml");
   CHECK(shortened_start("\xc3\xa9" + std::string(79, 'x')) == "..." + std::string(79, 'x'));  // never half a character
-  const std::string line = message_line(std::string(5000, 'a') + "found it");
+  std::string words;
+  for (int k = 0; k < 1000; ++k) words += "aaaa ";
+  const std::string line = message_line(words + "found it");
   CHECK(line.size() < kMaxLineBytes + 10);
-  CHECK(line.rfind(std::string(100, 'a'), 0) == 0);
+  CHECK(line.rfind(words.substr(0, 100), 0) == 0);
   CHECK(line.substr(line.size() - 8) == "found it");
+  // A long word (a file name, whoever wrote the message) keeps its last 80 bytes.
+  CHECK(message_line("/" + std::string(3000, 'd') + "/r.h5: file exists") == "..." + std::string(74, 'd') + "/r.h5: file exists");
+  CHECK(shell_word("out-1.h5") == "out-1.h5");
+  CHECK(shell_word("my out's.h5") == "'my out'\\''s.h5'");
+  CHECK(shell_word("a\u202e\\b.h5") == "$'a\\u202e\\\\b.h5'");
   CHECK(Diagnostic{std::string(500, 'd') + "/s.yaml:3:4", std::string(500, 'k'), "m"}.line() ==
         "..." + std::string(73, 'd') + "/s.yaml:3:4: " + std::string(80, 'k') + "...: m");
 }

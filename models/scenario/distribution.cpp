@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -63,13 +64,13 @@ std::string joined(const std::vector<std::string>& words) {
 
 /// The text as a finite number, if it is one in full ("1e3" yes, "1x" and "nan" no).
 std::optional<double> finite_number(const std::string& s) {
-  std::size_t used = 0;
-  try {
-    const double x = std::stod(s, &used);
-    if (used == s.size() && std::isfinite(x)) return x;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+  // strtod, not stod: stod throws on underflow, so a subnormal such as 5e-324 read as no
+  // number; it is one, and the range checks decide whether it is allowed.
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  const double x = std::strtod(begin, &end);
+  if (end == begin || end != begin + s.size() || !std::isfinite(x)) return std::nullopt;
+  return x;
 }
 
 const char* distribution_help() {

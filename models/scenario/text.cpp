@@ -1,5 +1,6 @@
 #include "models/scenario/text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace smbsim::scenario {
@@ -114,12 +115,47 @@ std::string shortened_start(const std::string& s, std::size_t max_bytes) {
   return "..." + s.substr(from);
 }
 
-std::string message_line(std::string_view s) {
-  if (s.size() <= kMaxLineBytes) return printable(s);
+namespace {
+/// `s` with each run of non-blank bytes longer than kMaxWordBytes cut to its last 80:
+/// a file name in any message (from the result-file reader, the output checks, the
+/// scenario reader) is bounded alike, whoever wrote the message.
+std::string words_shortened(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t end = i;
+    while (end < s.size() && s[end] != ' ') ++end;
+    const std::string word(s.substr(i, end - i));
+    out += word.size() > kMaxWordBytes ? shortened_start(word) : word;
+    if (end < s.size()) out += ' ';
+    i = end + 1;
+  }
+  return out;
+}
+}  // namespace
+
+std::string message_line(std::string_view raw) {
+  const std::string text = words_shortened(raw);
+  if (text.size() <= kMaxLineBytes) return printable(text);
   // The start names the place and the key, the end what was found: the middle goes.
-  const std::string text(s);
   const std::size_t tail = kMaxLineBytes / 4;
   return printable(shortened(text, kMaxLineBytes - tail) + shortened_start(text.substr(text.size() - tail), tail));
+}
+
+std::string shell_word(std::string_view s) {
+  const auto plain = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_-./+=:,@%").find(c) != std::string_view::npos;
+  };
+  if (!s.empty() && std::all_of(s.begin(), s.end(), plain)) return std::string(s);
+  std::string quoted;  // for $'...': a backslash and a quote escaped before printable's escapes
+  for (char c : s) quoted += c == '\\' ? "\\\\" : c == '\'' ? "\\'" : std::string(1, c);
+  const std::string escaped = printable(quoted);
+  if (escaped == quoted) {  // nothing to escape: single quotes, a quote as '\''
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? "'\\''" : std::string(1, c);
+    return out + "'";
+  }
+  return "$'" + escaped + "'";
 }
 
 std::optional<TextProblem> check_utf8_text(std::string_view text) {

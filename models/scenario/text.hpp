@@ -25,8 +25,17 @@ std::string shortened_start(const std::string& s, std::size_t max_bytes = 80);
 /// Bytes a message line may have before it is escaped: a problem line names a place, a
 /// key and a value, each cut at about 80 bytes; this bounds what else a line can echo.
 inline constexpr std::size_t kMaxLineBytes = 400;
-/// One line of a message as printed: its middle cut out past kMaxLineBytes, then printable.
+/// Bytes a word (a run of non-blank bytes: a file name, a value) of a message line may
+/// have; a longer one keeps its last 80 (shortened_start), as a scenario's FILE does.
+inline constexpr std::size_t kMaxWordBytes = 100;
+/// One line of a message as printed: each word longer than kMaxWordBytes cut to its end,
+/// the middle of the line cut out past kMaxLineBytes, then printable.
 std::string message_line(std::string_view s);
+
+/// A file name as a shell reads it back, to print in a command the user may paste:
+/// unchanged if it is plain (letters, digits and _ - . / + = : , @ %), 'single-quoted'
+/// if it is printable, else $'...' with printable()'s escapes, which bash reads back.
+std::string shell_word(std::string_view s);
 
 /// Whether scenario text can be read as UTF-8: the 1-based line and column of the first
 /// byte that cannot (a NUL, an invalid sequence, a UTF-16 or UTF-32 byte-order mark)

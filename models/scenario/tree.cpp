@@ -87,6 +87,18 @@ std::optional<YAML::Mark> second_document(const std::string& text) {
   return starts.second;
 }
 
+std::string document_marker(const std::string& text, const YAML::Mark& second) {
+  // The last line, up to the one where the second document starts, that opens with a marker.
+  std::string marker = "---";
+  const std::size_t end = std::min(text.size(), static_cast<std::size_t>(std::max(second.pos, 0)) + 3);
+  for (std::size_t line = 0; line < end; line = text.find('\n', line) + 1) {
+    const std::string_view start = std::string_view(text).substr(line, 3);
+    if (start == "---" || start == "...") marker = start;
+    if (text.find('\n', line) == std::string::npos) break;
+  }
+  return marker;
+}
+
 namespace {
 /// The walk over a YAML document that every later traversal relies on: it refuses
 /// cycles (an alias inside its own anchor: `x: &a [*a]`) and caps the number of nodes
@@ -176,8 +188,8 @@ void set_path(YAML::Node root, const Override& o, std::vector<Diagnostic>& probl
     problems.push_back({o.origin, o.path, "expected a YAML value, found \"" + shortened(o.value) + "\" (" + e.msg + ")"});
     return;
   }
-  if (second_document(o.value)) {
-    problems.push_back({o.origin, o.path, "expected one YAML value, found a second document (after ---)"});
+  if (const auto second = second_document(o.value)) {
+    problems.push_back({o.origin, o.path, "expected one YAML value, found a second document (after " + document_marker(o.value, *second) + ")"});
     return;
   }
   check_option_tree(value, o.origin, o.path, problems);

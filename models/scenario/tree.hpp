@@ -33,6 +33,8 @@ std::string source_of(const std::string& where);
 /// Where a second YAML document starts in `text` (after a `---` or `...` line), if it has
 /// one: yaml-cpp reads the first alone, so what follows would be silently ignored.
 std::optional<YAML::Mark> second_document(const std::string& text);
+/// The marker (--- or ...) that ends the first document of `text` and lets `second` start.
+std::string document_marker(const std::string& text, const YAML::Mark& second);
 /// Nodes a document may have with aliases expanded: the largest scenario in the library
 /// has a few hundred.
 inline constexpr std::size_t kMaxNodes = 100000;

@@ -88,7 +88,7 @@ int run_cli(const std::vector<std::string>& args, Io io) {
     if (code == kOk) finish_output(io.out);  // (a failed command's own message says more)
     return code;
   } catch (const StdoutFailure& e) {
-    if (e.error != EPIPE) io.err << e.what() << '\n';  // the reader went away: not news to the user
+    if (e.error != EPIPE) io.err << scenario::message_line(e.what()) << '\n';  // the reader went away: not news to the user
     return kRuntimeFailure;
   } catch (const std::bad_alloc&) {
     io.err << "smbsim: out of memory\n";

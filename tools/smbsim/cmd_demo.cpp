@@ -1,5 +1,6 @@
 // smbsim demo fragility [run options]: the fragility story for a class.
 #include "engine/summary.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/standard_output.hpp"
@@ -122,7 +123,8 @@ int cmd_demo(const std::vector<std::string>& args, Io io) {
   }
   io.out << "\n";
   wrap(story(s), io.out);
-  io.out << "\nWrote " << r.path << ". Charts for the projector:\n  " << smbsim_command() << " report " << r.path
+  const std::string shown = scenario::shell_word(r.path);
+  io.out << "\nWrote " << shown << ". Charts for the projector:\n  " << smbsim_command() << " report " << shown
          << " -o fragility-report\n";
   finish_result_output(io.out, r.path);
   return kOk;

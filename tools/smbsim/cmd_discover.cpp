@@ -4,6 +4,7 @@
 #include "engine/prim.hpp"
 #include "engine/summary.hpp"
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/summary_text.hpp"
@@ -44,6 +45,14 @@ Outcome parse_outcome(const std::string& text) {
   return o;
 }
 
+/// "a, b and c" for the message that names a file's variants (the first ten of more).
+std::string variant_list(const std::vector<std::string>& variants) {
+  std::string list;
+  const std::size_t shown = std::min<std::size_t>(variants.size(), 10);
+  for (std::size_t k = 0; k < shown; ++k) list += (k == 0 ? "" : k + 1 == shown && shown == variants.size() ? " and " : ", ") + variants[k];
+  return shown < variants.size() ? list + " and " + std::to_string(variants.size() - shown) + " more" : list;
+}
+
 Column read_column(hid_t file, const std::string& path, const std::string& name) {
   H5Id d(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose, "open " + path);
   Column c{name, has_attr(d, "units") ? read_attr_string(d, "units") : "", 
@@ -77,7 +86,7 @@ std::string phrase(const Column& c, bool lower, bool upper, double lo, double hi
     if (lower && upper) return "starting with " + days(lo) + " to " + days(hi) + " days of cash";
     return std::string("starting with ") + (upper ? "under " + days(hi) : "over " + days(lo)) + " days of cash";
   }
-  const std::string label = fit ? "fit" : c.name;
+  const std::string label = fit ? "fit" : scenario::printable(c.name);  // the sentence is for a terminal
   if (lower && upper) return label + " between " + number(lo, c.units) + " and " + number(hi, c.units);
   return label + (upper ? " below " + number(hi, c.units) : " above " + number(lo, c.units));
 }
@@ -155,7 +164,10 @@ std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& ar
     po.paste_alpha = po.peel_alpha;
   }
   q.path = vm["file"].as<std::string>();
-  if (vm.count("variant")) q.variant = vm["variant"].as<std::string>();
+  if (vm.count("variant")) {
+    q.variant = vm["variant"].as<std::string>();
+    if (q.variant.empty()) throw UsageError("--variant: expected a variant's name, found an empty one (leave --variant out for the first)");
+  }
   q.json = vm["json"].as<bool>();
   q.time_limit = read_time_limit(vm);
   return q;
@@ -199,7 +211,8 @@ DiscoverData read_discover_data(const DiscoverRequest& q) {
   const auto at = std::find(variants.begin(), variants.end(), d.variant);
   if (at == variants.end()) {
     const auto hint = scenario::closest(d.variant, variants);
-    throw UsageError("--variant " + d.variant + ": expected a variant of " + q.path + (hint ? " (did you mean " + *hint + "?)" : ""));
+    throw UsageError("--variant " + d.variant + ": expected a variant of " + q.path + " (" + variant_list(variants) +
+                     "), found none of that name" + (hint ? " (did you mean " + *hint + "?)" : ""));
   }
   const VariantSummary& v = summary.variants[static_cast<std::size_t>(at - variants.begin())];
   try {
@@ -295,17 +308,18 @@ void print_discover_json(const DiscoverRequest& q, const DiscoverData& d, const 
     b["chosen"] = f.chosen;
     j["boxes"].push_back(b);
   }
-  out << j.dump() << "\n";
+  out << dump_json(j) << "\n";  // invalid UTF-8 from the file replaced, never an exception
 }
 
 void print_discover_text(const DiscoverRequest& q, const DiscoverData& d, const prim::Result& r, std::int64_t dropped,
                          std::ostream& out) {
   const auto& inputs = d.inputs;
   const double share = r.points > 0 ? double(r.cases) / double(r.points) : 0;
-  out << "Scenario discovery (PRIM) in " << q.path << ", variant " << d.variant << ": " << r.points << " runs";
+  // Names from the file and the options are escaped: a name must not drive the terminal.
+  out << "Scenario discovery (PRIM) in " << scenario::shell_word(q.path) << ", variant " << scenario::printable(d.variant) << ": " << r.points << " runs";
   if (dropped > 0) out << " (" << dropped << " left out: outcome or an input undefined)";
   out << ", " << inputs.size() << " uncertain input" << (inputs.size() == 1 ? "" : "s") << ".\n"
-      << "Outcome " << q.outcome.text << ": " << r.cases << " runs (" << percent(share) << ").\n";
+      << "Outcome " << scenario::printable(q.outcome.text) << ": " << r.cases << " runs (" << percent(share) << ").\n";
   if (r.boxes.empty())
     out << "\nNo box: no range of the inputs holds the outcome significantly more often than "
         << percent(share) << " (a one-sided binomial test at 5%).\n";
@@ -319,7 +333,7 @@ void print_discover_text(const DiscoverRequest& q, const DiscoverData& d, const 
       std::string qp;
       if (l.lower_restricted) qp += "lower " + p_text(l.qp_lower);
       if (l.upper_restricted) qp += (qp.empty() ? "" : ", ") + std::string("upper ") + p_text(l.qp_upper);
-      out << "  " << inputs[j].name << ": " << number(f.box.lo[j], inputs[j].units) << " to "
+      out << "  " << scenario::printable(inputs[j].name) << ": " << number(f.box.lo[j], inputs[j].units) << " to "
           << number(f.box.hi[j], inputs[j].units) << " (all runs: " << number(r.lo[j], inputs[j].units) << " to "
           << number(r.hi[j], inputs[j].units) << "; quasi-p " << qp << ")\n";
     }

@@ -2,6 +2,7 @@
 #include "engine/atomic_output.hpp"
 #include "engine/ranks.hpp"
 #include "engine/summary.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/standard_output.hpp"
@@ -47,10 +48,10 @@ int cmd_run(const std::vector<std::string>& args, Io io) {
   } else {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
-    io.out << "Wrote " << r.path << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")
+    io.out << "Wrote " << scenario::shell_word(r.path) << " (" << sc.variants.size() << " variant" << (sc.variants.size() > 1 ? "s" : "")
            << ", " << sc.simulation.runs << " runs each) in " << secs << " s\n\n";
     print_summary(summarize_file(r.path), io.out);
-    io.out << "\nCharts and a report page: " << smbsim_command() << " report " << r.path << "\n";
+    io.out << "\nCharts and a report page: " << smbsim_command() << " report " << scenario::shell_word(r.path) << "\n";
   }
   finish_result_output(io.out, r.path);
   return kOk;

@@ -1,5 +1,6 @@
 // smbsim sensitivity [SCENARIO] [--json] [options]: which uncertain parameters the
 // outcomes depend on (Sobol' indices) and a tornado (docs/sensitivity.md).
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/sensitivity.hpp"
@@ -143,7 +144,7 @@ std::string value_text(double x) {
 /// the parameters' distributions.
 void print_sensitivity_header(std::ostream& out, const SensitivityResult& r, std::size_t name_width) {
   const std::size_t d = r.inputs.size();
-  out << "Sensitivity of " << r.scenario << " (variant " << r.variant << "): " << d << " uncertain parameter"
+  out << "Sensitivity of " << scenario::printable(r.scenario) << " (variant " << scenario::printable(r.variant) << "): " << d << " uncertain parameter"
       << (d > 1 ? "s" : "") << "\n  " << (r.sequence == sobol::Sequence::sobol ? "Sobol' design" : "random design") << " of "
       << r.rows << " rows (" << r.rows * static_cast<std::int64_t>(d + 2) << " points) x " << r.replicates
       << (r.shared_runs ? " runs each, the same at every point = " : " runs each, each row its own (shared by its points) = ")

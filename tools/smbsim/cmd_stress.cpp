@@ -1,5 +1,6 @@
 // smbsim stress SCENARIO --shock NAME --probability P [--month M] [--json]
 #include "models/scenario/suggest.hpp"
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 #include "tools/smbsim/options.hpp"
 #include "tools/smbsim/stress.hpp"
@@ -156,7 +157,7 @@ void print_stress_json(const StressRequest& q, const StressResult& r, const std:
     j["grid"].push_back({{quantity, c.value}, {event, c.share.estimate}, {"lo", c.share.lo}, {"hi", c.share.hi}});
   j["non_monotone"] = {{"runs", r.non_monotone}, {"share", static_cast<double>(r.non_monotone) / static_cast<double>(q.st.runs)}};
   j["resolution"] = r.resolution;
-  out << j.dump() << "\n";
+  out << dump_json(j) << "\n";
 }
 
 /// The answer for each probability, in words.
@@ -191,7 +192,7 @@ void print_stress_text(const StressRequest& q, const StressResult& r, const std:
   const Interval& last = r.curve.back().share;
   const double top = r.curve.back().value;
   const char* quantity = cash ? "cash" : "severity";
-  out << (cash ? "Cash needed to survive" : "Reverse stress test") << " of " << q.sc.name << " (variant " << q.sc.variants[q.variant].name
+  out << (cash ? "Cash needed to survive" : "Reverse stress test") << " of " << scenario::printable(q.sc.name) << " (variant " << scenario::printable(q.sc.variants[q.variant].name)
       << "), " << st.runs << " runs, " << st.months << " months, seed " << st.seed << " ("
       << format_double("%.1f", seconds) << " s)\n";
   if (cash) {

@@ -108,21 +108,21 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
     finish_result_output(io.out, r.path);
     return kOk;
   }
-  io.out << "Wrote " << r.path << " (" << s.variants.size() << " variants x " << s.runs << " runs)\n\n"
+  io.out << "Wrote " << scenario::shell_word(r.path) << " (" << s.variants.size() << " variants x " << s.runs << " runs)\n\n"
          << "Survival at month " << s.months << " (95% CI half-width):\n";
   if (axes.size() == 2) {
-    io.out << std::setw(24) << (axes[0].path + " \\ " + axes[1].path);
-    for (const auto& v : axes[1].values) io.out << std::setw(16) << v;
+    io.out << std::setw(24) << scenario::printable(axes[0].path + " \\ " + axes[1].path);
+    for (const auto& v : axes[1].values) io.out << std::setw(16) << scenario::printable(v);
     io.out << "\n";
     for (std::size_t i = 0; i < axes[0].values.size(); ++i) {
-      io.out << std::setw(24) << axes[0].values[i];
+      io.out << std::setw(24) << scenario::printable(axes[0].values[i]);
       for (std::size_t j = 0; j < axes[1].values.size(); ++j)
         io.out << std::setw(16) << cell(s.variants[i * axes[1].values.size() + j].survival.back().second);
       io.out << "\n";
     }
   } else {
     for (const auto& v : s.variants) {
-      io.out << "  " << std::left << std::setw(48) << v.name << std::right << cell(v.survival.back().second);
+      io.out << "  " << std::left << std::setw(48) << scenario::printable(v.name) << std::right << cell(v.survival.back().second);
       if (const PairedDelta* d = delta_with_role(v, "survival")) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "   vs first %+.1f pts [%+.1f, %+.1f]", 100 * d->mean, 100 * d->lo, 100 * d->hi);
@@ -131,7 +131,7 @@ int cmd_sweep(const std::vector<std::string>& args, Io io) {
       io.out << "   " << sparkline(v.survival_curve, 24) << "\n";
     }
   }
-  io.out << "\nDetails: smbsim summarize " << r.path << "\n";
+  io.out << "\nDetails: smbsim summarize " << scenario::shell_word(r.path) << "\n";
   finish_result_output(io.out, r.path);
   return kOk;
 }

@@ -1,5 +1,6 @@
 #include "tools/smbsim/standard_output.hpp"
 
+#include "models/scenario/text.hpp"
 #include "tools/smbsim/cli.hpp"
 
 #include <poll.h>
@@ -63,7 +64,8 @@ void finish_output(std::ostream& out, const std::string& note) {
 }
 
 void finish_result_output(std::ostream& out, const std::string& result_path) {
-  finish_output(out, result_path + " is complete and kept; " + smbsim_command() + " summarize " + result_path +
+  const std::string shown = scenario::shell_word(result_path);
+  finish_output(out, shown + " is complete and kept; " + smbsim_command() + " summarize " + shown +
                          " prints its summary");
 }
 
