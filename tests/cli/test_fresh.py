@@ -151,11 +151,15 @@ class ReportFailures(Scratch):
                 self.assertEqual(len(err.splitlines()), 1, err)
                 self.assertIn(f"r.h5: wrote {name}, but cannot write to standard output", err)
                 self.assertTrue((self.dir / name / "report.html").is_file())
-        with open("/dev/full", "w") as full:
-            p = subprocess.run(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--help"], stdout=full,
-                               stderr=subprocess.PIPE, text=True)
-            self.assertEqual(p.returncode, 1, p.stderr)
-            self.assertEqual(p.stderr, "smbsim-report: cannot write its output (No space left on device)\n")
+        # Buffered (a fresh machine's default: the text waits for Python's flush at exit)
+        # and unbuffered (PYTHONUNBUFFERED=1, as some shells set it).
+        buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        for env in (buffered, dict(buffered, PYTHONUNBUFFERED="1")):
+            with self.subTest(unbuffered="PYTHONUNBUFFERED" in env), open("/dev/full", "w") as full:
+                p = subprocess.run(["/usr/bin/python3", str(SOURCE / "tools/smbsim-report"), "--help"], stdout=full,
+                                   stderr=subprocess.PIPE, text=True, env=env)
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertEqual(p.stderr, "smbsim-report: cannot write its output (No space left on device)\n")
 
     def test_an_unforeseen_failure_is_one_line(self):
         # Saving a chart fails with an error the report does not expect.

@@ -48,7 +48,10 @@ def run(program, main, argv):
     """main(argv)'s exit code; what main lets through (its --help onto a full stdout, say)
     is one line and exit 1 too."""
     try:
-        return main(argv)
+        try:
+            return main(argv)
+        finally:  # here, not at exit, so that a full stdout is ours to say (--help, a usage line)
+            sys.stdout.flush()
     except OSError as e:  # main says its own; this is its output failing
         stdout_lost()
         print(f"{program}: cannot write its output ({e.strerror or one_line(e)})", file=sys.stderr)
