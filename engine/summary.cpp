@@ -490,22 +490,22 @@ void check_survival_values(hid_t file, const std::string& column, const VariantS
             std::to_string(v.alive_at_end) + " (each run that survived is alive at the horizon)");
 }
 
-/// The failure month: in [0, months] in every run, 0 in a run that survived.
+/// The failure month: in [0, months] in every run, 0 in a run that survived (when the
+/// variant has a survival column).
 void check_failure_month_values(hid_t file, const std::string& column, const std::string& survival_column,
                                 const VariantSummary& v) {
   const auto months = static_cast<double>(v.survival_curve.size());
-  for_each_value(file, column, v.runs, [&](std::int64_t run, double x) {
-    if (!(x >= 0 && x <= months))
-      damaged(column + "[" + std::to_string(run) + "] = " + shown(x) + ", outside [0, " + shown(months) + "] (failure months lie in 0 ... months)");
-  });
-  if (survival_column.empty()) return;
   constexpr hsize_t kChunk = 1 << 16;
   for (hsize_t start = 0; start < static_cast<hsize_t>(v.runs); start += kChunk) {
-    const auto month = read_doubles(file, column, start, kChunk), survived = read_doubles(file, survival_column, start, kChunk);
-    for (std::size_t i = 0; i < month.size() && i < survived.size(); ++i)
-      if (survived[i] == 1 && month[i] != 0)
-        damaged(column + "[" + std::to_string(start + i) + "] = " + shown(month[i]) + " for a run that survived (" +
-                survival_column + " = 1; a survivor's failure month is 0)");
+    const auto month = read_doubles(file, column, start, kChunk);
+    const auto survived = survival_column.empty() ? std::vector<double>{} : read_doubles(file, survival_column, start, kChunk);
+    for (std::size_t i = 0; i < month.size(); ++i) {
+      auto at = [&] { return column + "[" + std::to_string(start + i) + "] = " + shown(month[i]); };
+      if (!(month[i] >= 0 && month[i] <= months))
+        damaged(at() + ", outside [0, " + shown(months) + "] (failure months lie in 0 ... months)");
+      if (i < survived.size() && survived[i] == 1 && month[i] != 0)
+        damaged(at() + " for a run that survived (" + survival_column + " = 1; a survivor's failure month is 0)");
+    }
   }
 }
 
