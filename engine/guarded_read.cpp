@@ -135,13 +135,29 @@ double address_space_bytes() {
   return pages * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
-/// Caps the address space: what the process holds, 1 GiB for libhdf5 and the read's
-/// bookkeeping, and what a file of this size can stand for when every stored byte is
-/// packed as tightly as deflate can and read as 8-byte doubles. A valid file needs far
-/// less; a forged size the checks missed ends in bad_alloc instead of swapping.
+double physical_memory_bytes() {
+  return static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+}  // namespace
+
+double memory_for_reading_bytes() {
+  const double half = physical_memory_bytes() / 2;
+  rlimit now{};
+  if (::getrlimit(RLIMIT_AS, &now) != 0 || now.rlim_cur == RLIM_INFINITY) return half;
+  return std::min(half, std::max(0.0, static_cast<double>(now.rlim_cur) - address_space_bytes()));
+}
+
+namespace {
+/// Caps the address space: what the process holds, plus 1 GiB for libhdf5 and the read's
+/// bookkeeping and what a file of this size can stand for when every stored byte is
+/// packed as tightly as deflate can and read as 8-byte doubles, but never more than half
+/// of physical memory beyond what it holds (that sum is 200 GB for a 23 MB file: it would
+/// not bind). A valid file needs far less; a forged size the checks missed ends in
+/// bad_alloc instead of swapping.
 void cap_memory(off_t file_size) {
 #if !defined(__SANITIZE_ADDRESS__)  // ASan reserves terabytes of shadow address space
-  const double cap = address_space_bytes() + double(1 << 30) + kMaxCompression * 8 * static_cast<double>(file_size);
+  const double beyond = std::min(physical_memory_bytes() / 2, double(1 << 30) + kMaxCompression * 8 * static_cast<double>(file_size));
+  const double cap = address_space_bytes() + beyond;
   rlimit now{};
   if (::getrlimit(RLIMIT_AS, &now) != 0 || cap >= static_cast<double>(now.rlim_cur)) return;
   now.rlim_cur = static_cast<rlim_t>(cap);

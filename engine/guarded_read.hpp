@@ -25,9 +25,14 @@ inline constexpr double kReadTimeLimitSeconds = 600;
 /// read another file: /etc/shadow, say). Checked before any data is read.
 H5Id open_result_file(const std::string& path);
 
+/// The memory a command may use for what it reads, in bytes: half of physical memory, or
+/// less if this process's address-space limit (ulimit -v) leaves less beyond what it holds.
+double memory_for_reading_bytes();
+
 /// Runs `read` in a forked child: limited to `seconds` (past them: OutputError naming
-/// the limit), to an address space of what it holds now plus 1 GiB plus what the file's
-/// size can stand for (kMaxCompression x 8 per byte), its crash reported as an
+/// the limit), to an address space of what it holds now plus the lesser of half of
+/// physical memory and 1 GiB plus what the file's size can stand for (kMaxCompression x 8
+/// per byte), its crash reported as an
 /// InputError. An InputError it throws is thrown here, without reading again; returns
 /// when the read ended otherwise (it can then be repeated here, within the same bounds).
 void rehearse_read(const std::string& path, double seconds, const std::function<void()>& read);

@@ -132,6 +132,24 @@ void check_quantity(const std::string& at, const std::vector<std::int64_t>& aliv
   }
 }
 
+/// A list of numbers as a message shows it: "[0.05, 0.25]".
+template <class Number>
+std::string list_text(const std::vector<Number>& xs) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < xs.size(); ++i) s += (i ? ", " : "") + shown(static_cast<double>(xs[i]));
+  return s + "]";
+}
+
+/// The levels of every *_quantiles table: exactly the documented ones, in their order.
+void check_quantile_levels(hid_t file, const std::string& path) {
+  const auto levels = read_doubles(file, path);
+  const std::vector<double> documented(kQuantileLevels.begin(), kQuantileLevels.end());
+  for (std::size_t k = 0; k < levels.size(); ++k)
+    if (!(std::abs(levels[k] - documented[k]) <= 1e-12))
+      damaged(path + " = " + list_text(levels) + " where the quantile levels are " + list_text(documented) +
+              " (increasing, as documented)");
+}
+
 /// The month by which a share `p` of `total` failures had happened, from monthly counts.
 int month_at_share(const std::vector<std::int64_t>& per_month, std::int64_t total, double p) {
   std::int64_t seen = 0;
@@ -205,6 +223,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   for (const char* name : {"alive", "month", "survival", "survival_lo", "survival_hi"})
     expect_shape(file, monthly + name, {m});  // all read by smbsim-report
   expect_shape(file, monthly + "quantile", {kQuantileLevels.size()});
+  check_quantile_levels(file, monthly + "quantile");
   const auto alive = read_ints(file, monthly + "alive");
   for (std::size_t i = 0; i < alive.size(); ++i)
     if (alive[i] < 0 || alive[i] > v.runs || (i > 0 && alive[i] > alive[i - 1]))
@@ -213,6 +232,7 @@ VariantSummary summarize_variant(hid_t file, const std::string& name, int months
   for (int m : {12, 24, 60, 120})
     if (m < months) v.survival.emplace_back(m, wilson_interval(alive[static_cast<std::size_t>(m - 1)], v.runs));
   v.survival.emplace_back(months, wilson_interval(alive.back(), v.runs));
+  v.alive_at_end = alive.back();
   for (auto a : alive) v.survival_curve.push_back(static_cast<double>(a) / static_cast<double>(std::max<std::int64_t>(v.runs, 1)));
 
   // Failures by cause and month.
@@ -286,12 +306,14 @@ ColumnMoments column_moments(hid_t file, const std::string& column, const std::s
 }
 
 /// Whether a paired difference of the column says something: not of codes (a mean
-/// difference of failure causes is no quantity), and not where the column is constant
+/// difference of failure causes is no quantity), not of the failure month (defined only
+/// for failed runs and 0 for survivors: a variant that saves firms would seem to fail
+/// earlier), and not where the column is constant
 /// in both arms (a fixed input or setting: the difference is the override, already in
 /// `overrides`, not an estimate). A column that varies but is equal run by run (a
 /// shared input) keeps its difference of 0: it shows the pairing held.
 bool worth_comparing(const ColumnSummary& c, const ColumnMoments& m) {
-  return !c.categorical && m.diffs.count() > 1 && !(m.values.variance() == 0 && m.baseline.variance() == 0);
+  return !c.categorical && c.role != "failure_month" && m.diffs.count() > 1 && !(m.values.variance() == 0 && m.baseline.variance() == 0);
 }
 
 /// Files before format 1.6 store no role or KPI label with a column: the firm model's
@@ -312,6 +334,20 @@ constexpr LegacyColumn kBeforeRoles[] = {
 /// Files before format 1.8 store no flag_values: their one categorical column.
 constexpr const char* kCategoricalBeforeFlags = "failure_cause";
 
+/// A categorical column's flag_values: whole numbers, at most one per cause and "survived".
+std::vector<std::int64_t> codes_attr(hid_t d, const std::string& path) {
+  constexpr hssize_t kMaxCodes = 4097;
+  H5Id attr(H5Aopen(d, "flag_values", H5P_DEFAULT), H5Aclose, "open attribute flag_values of " + path);
+  H5Id type(H5Aget_type(attr), H5Tclose, "read the type of flag_values of " + path);
+  H5Id space(H5Aget_space(attr), H5Sclose, "read the shape of flag_values of " + path);
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (H5Tget_class(type) != H5T_INTEGER || n < 1 || n > kMaxCodes)
+    damaged(path + " attribute flag_values that is not a list of 1 to " + std::to_string(kMaxCodes) + " whole numbers");
+  std::vector<std::int64_t> codes(static_cast<std::size_t>(n));
+  h5check(H5Aread(attr, H5T_NATIVE_INT64, codes.data()), "read flag_values of " + path);
+  return codes;
+}
+
 /// The column's share flag, role, KPI label and whether it is categorical: from its type
 /// and attributes, or for a file before format 1.6 (`legacy`) or 1.8 (`before_flags`)
 /// from its name.
@@ -326,6 +362,7 @@ void read_column_meaning(hid_t d, const std::string& path, bool legacy, bool bef
       if (cs.name == c.name) cs.role = c.role, cs.kpi_label = c.kpi_label;
     return;
   }
+  if (cs.categorical && has_attr(d, "flag_values")) cs.codes = codes_attr(d, path);
   // A role this build does not know (from a later minor version) matches nothing.
   if (has_attr(d, "role")) cs.role = string_attr(d, path, "role");
   if (has_attr(d, "kpi_label")) cs.kpi_label = string_attr(d, path, "kpi_label");
@@ -338,6 +375,27 @@ void check_column_mean(const std::string& path, const ColumnSummary& c) {
     damaged(path + " attribute mean = " + shown(c.mean) + " over " + std::to_string(c.count) + " defined runs (" +
             (c.share ? "the share of runs must lie in [0, 1])" : "a mean of defined values is finite)"));
   if (c.sem < 0) damaged(path + " attribute sem = " + shown(c.sem) + " (a standard error is not negative)");
+}
+
+/// What the monthly counts and the column's own codes say of its mean, where it has one:
+/// the survival column's mean is the share alive at the horizon (to rounding); a failure
+/// month lies in [0, months]; a mean of codes lies among the codes.
+void check_mean_against_counts(const std::string& path, const ColumnSummary& c, const VariantSummary& v) {
+  if (c.count == 0 || v.runs == 0) return;
+  const auto months = static_cast<double>(v.survival_curve.size());
+  if (c.role == "survival") {
+    const double share = static_cast<double>(v.alive_at_end) / static_cast<double>(v.runs);
+    if (!(std::abs(c.mean - share) <= 1e-9))
+      damaged(path + " attribute mean = " + shown(c.mean) + " where alive / runs at the last month = " + shown(share) +
+              " (the share that survived is the share alive at the horizon)");
+  }
+  if (c.role == "failure_month" && !(c.mean >= 0 && c.mean <= months))
+    damaged(path + " attribute mean = " + shown(c.mean) + ", outside [0, " + shown(months) + "] (failure months lie in 0 ... months)");
+  if (!c.codes.empty()) {
+    const auto [lo, hi] = std::minmax_element(c.codes.begin(), c.codes.end());
+    if (!(c.mean >= static_cast<double>(*lo) && c.mean <= static_cast<double>(*hi)))
+      damaged(path + " attribute mean = " + shown(c.mean) + ", outside the range of its flag_values " + list_text(c.codes));
+  }
 }
 
 /// Per-run column means (stored with each column since format 1.1; computed from the
@@ -367,6 +425,7 @@ void summarize_columns(hid_t file, VariantSummary& v, const VariantSummary* base
       cs.sem = m.values.sem();
     }
     check_column_mean(path, cs);
+    check_mean_against_counts(path, cs, v);
     v.columns.push_back(cs);
     if (paired && worth_comparing(cs, m)) {
       const Moments& diff = m.diffs;
@@ -406,6 +465,71 @@ Summary summarize_file(const std::string& path) {
 
 Summary summarize_untrusted_file(const std::string& path, double time_limit_seconds) {
   return guarded_read(path, time_limit_seconds, [&] { return summarize_file(path); });
+}
+
+namespace {
+/// The per-run values of one column, chunk by chunk: `visit(run, value)`.
+template <class Visit>
+void for_each_value(hid_t file, const std::string& column, std::int64_t runs, Visit&& visit) {
+  constexpr hsize_t kChunk = 1 << 16;
+  for (hsize_t start = 0; start < static_cast<hsize_t>(runs); start += kChunk) {
+    const auto x = read_doubles(file, column, start, kChunk);
+    for (std::size_t i = 0; i < x.size(); ++i) visit(static_cast<std::int64_t>(start + i), x[i]);
+  }
+}
+
+/// The survival column: 0 or 1 in every run, 1 in as many runs as are alive at the horizon.
+void check_survival_values(hid_t file, const std::string& column, const VariantSummary& v) {
+  std::int64_t survivors = 0;
+  for_each_value(file, column, v.runs, [&](std::int64_t run, double x) {
+    if (x != 0 && x != 1) damaged(column + "[" + std::to_string(run) + "] = " + shown(x) + ", not 0 or 1");
+    survivors += x == 1;
+  });
+  if (survivors != v.alive_at_end)
+    damaged(column + " holds " + std::to_string(survivors) + " runs that survived where alive at the last month is " +
+            std::to_string(v.alive_at_end) + " (each run that survived is alive at the horizon)");
+}
+
+/// The failure month: in [0, months] in every run, 0 in a run that survived (when the
+/// variant has a survival column).
+void check_failure_month_values(hid_t file, const std::string& column, const std::string& survival_column,
+                                const VariantSummary& v) {
+  const auto months = static_cast<double>(v.survival_curve.size());
+  constexpr hsize_t kChunk = 1 << 16;
+  for (hsize_t start = 0; start < static_cast<hsize_t>(v.runs); start += kChunk) {
+    const auto month = read_doubles(file, column, start, kChunk);
+    const auto survived = survival_column.empty() ? std::vector<double>{} : read_doubles(file, survival_column, start, kChunk);
+    for (std::size_t i = 0; i < month.size(); ++i) {
+      auto at = [&] { return column + "[" + std::to_string(start + i) + "] = " + shown(month[i]); };
+      if (!(month[i] >= 0 && month[i] <= months))
+        damaged(at() + ", outside [0, " + shown(months) + "] (failure months lie in 0 ... months)");
+      if (i < survived.size() && survived[i] == 1 && month[i] != 0)
+        damaged(at() + " for a run that survived (" + survival_column + " = 1; a survivor's failure month is 0)");
+    }
+  }
+}
+
+/// A categorical column: every value one of its flag_values.
+void check_code_values(hid_t file, const std::string& column, const ColumnSummary& c, std::int64_t runs) {
+  for_each_value(file, column, runs, [&](std::int64_t run, double x) {
+    if (std::find(c.codes.begin(), c.codes.end(), x) == c.codes.end())
+      damaged(column + "[" + std::to_string(run) + "] = " + shown(x) + ", not among its flag_values " + list_text(c.codes));
+  });
+}
+}  // namespace
+
+void check_outcome_values(hid_t file, const std::string& path, const VariantSummary& v) {
+  g_path = &path;
+  const std::string dir = "variants/" + v.name + "/outcomes/";
+  const std::string survival = column_with_role(v, "survival"), failure_month = column_with_role(v, "failure_month");
+  try {
+    if (!survival.empty()) check_survival_values(file, dir + survival, v);
+    if (!failure_month.empty()) check_failure_month_values(file, dir + failure_month, survival.empty() ? "" : dir + survival, v);
+    for (const auto& c : v.columns)
+      if (!c.codes.empty()) check_code_values(file, dir + c.name, c, v.runs);
+  } catch (const OutputError& e) {
+    throw InputError(path + ": expected a readable smbsim result file, found damage (" + e.what() + ")");
+  }
 }
 
 namespace {

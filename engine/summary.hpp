@@ -43,6 +43,7 @@ struct ColumnSummary {
   std::string role{};        ///< its role attribute (engine/model_schema.hpp kColumnRoles), or ""
   std::string kpi_label{};   ///< its kpi_label attribute, or ""
   bool categorical = false;  ///< holds codes (CF flag_values), not amounts: it has no paired difference
+  std::vector<std::int64_t> codes{};  ///< a categorical column's flag_values (empty before format 1.8)
 };
 
 struct PairedDelta {
@@ -56,6 +57,7 @@ struct VariantSummary {
   std::string name;
   std::string overrides;
   std::int64_t runs = 0;
+  std::int64_t alive_at_end = 0;                   ///< runs alive in the last month
   std::vector<std::pair<int, Interval>> survival;  ///< at 12, 24, 60, 120 (within horizon) and the end
   std::vector<double> survival_curve;              ///< every month
   std::int64_t failures = 0;
@@ -95,5 +97,12 @@ Summary summarize_file(const std::string& path);
 /// damage that crashes libhdf5 becomes an InputError, a read past `time_limit_seconds` an
 /// OutputError naming the limit.
 Summary summarize_untrusted_file(const std::string& path, double time_limit_seconds = kReadTimeLimitSeconds);
+
+/// Checks the per-run values of the variant's columns of roles survival and
+/// failure_month and of its categorical columns against the monthly counts and their own
+/// flag_values, reading them in chunks (summarize checks only their stored means: a reader
+/// that reads the columns checks the values). Throws InputError naming the first
+/// contradiction. `v` is the variant as summarize_file() read it from `file` (at `path`).
+void check_outcome_values(hid_t file, const std::string& path, const VariantSummary& v);
 
 }  // namespace smbsim

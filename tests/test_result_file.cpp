@@ -12,6 +12,8 @@
 #include <fstream>
 #include <memory>
 
+#include <unistd.h>
+
 using namespace smbsim;
 using smbsim::testing::RandomWalk;
 namespace fs = std::filesystem;
@@ -211,6 +213,19 @@ TEST_CASE("a guarded read passes the child's refusal, crash or memory overrun ba
     const auto allocate = [&] {
       ++here;
       const auto big = std::make_unique_for_overwrite<char[]>(std::size_t{3} << 30);
+      REQUIRE(big != nullptr);
+    };
+    REQUIRE_THROWS_WITH(rehearse_read(path.string(), 60, allocate), Catch::Contains("needs more memory"));
+    REQUIRE(here == 0);
+  }
+  SECTION("the cap is at most half of physical memory: a file whose size stands for all of it gets half") {
+    // Sparse: its size stands for physical memory (8,800 values of 8 bytes a byte), so the
+    // size alone would allow 1 GiB more than that; three quarters of it, untouched, are refused.
+    const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    fs::resize_file(path, static_cast<std::uintmax_t>(physical / (kMaxCompression * 8)));
+    const auto allocate = [&] {
+      ++here;
+      const auto big = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(0.75 * physical));
       REQUIRE(big != nullptr);
     };
     REQUIRE_THROWS_WITH(rehearse_read(path.string(), 60, allocate), Catch::Contains("needs more memory"));

@@ -355,6 +355,28 @@ class StressCoverage(Scratch):
         self.assertLessEqual(abs(mean - truth), 4 * se, f"mean answer {mean:.4f} ({values}), brute force {truth:.4f}")
 
 
+def agree_with_survived(g):
+    """Keeps a variant consistent with a planted `survived` (every reader checks it): a
+    failure month and cause for each failed run, none for a survivor, the monthly counts
+    and survival recomputed from them, and the columns' stored means."""
+    o, m = g["outcomes"], g["monthly"]
+    survived = o["survived"][()].astype(bool)
+    months, causes = m["failures"].shape
+    month = np.where(survived, 0, np.clip(o["failure_month"][()], 1, months))
+    cause = np.where(survived, -1, np.clip(o["failure_cause"][()], 0, causes - 1))
+    o["failure_month"][...], o["failure_cause"][...] = month, cause
+    failures = np.zeros((months, causes), dtype=np.int64)
+    np.add.at(failures, (month[~survived] - 1, cause[~survived]), 1)
+    runs = len(survived)
+    alive = runs - np.cumsum(failures.sum(axis=1))
+    m["failures"][...], m["alive"][...] = failures, alive
+    m["survival"][...] = alive / runs
+    m["survival_lo"][...] = np.maximum(alive / runs - 0.01, 0)
+    m["survival_hi"][...] = np.minimum(alive / runs + 0.01, 1)
+    for name in ("survived", "failure_month", "failure_cause"):
+        o[name].attrs.modify("mean", float(o[name][()].mean()))
+
+
 def write_result(path, columns, inputs=None):
     """A result file whose per-run columns say what the test plants: a real run of as many
     runs (so every check of a result file passes), its outcome columns overwritten in place
@@ -365,6 +387,8 @@ def write_result(path, columns, inputs=None):
         g = f["variants/base"]
         for name, values in columns.items():
             g["outcomes"][name][...] = values
+        if "survived" in columns:
+            agree_with_survived(g)
         if "inputs" in g:  # the real run's own inputs: only what the test plants counts
             del g["inputs"]
         for name, (values, units) in (inputs or {}).items():

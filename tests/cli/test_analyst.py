@@ -178,7 +178,11 @@ class PairedDeltas(Scratch):
             outcomes = f["variants/padded/outcomes"]
             self.assertIn("flag_values", outcomes["failure_cause"].attrs)
             constant = [c for c in outcomes if c != "run" and self.constant_in_both(f, c)]
-            varying = [c for c in outcomes if c != "run" and c not in constant and "flag_values" not in outcomes[c].attrs]
+            # failure_month (role failure_month) is 0 for survivors: no mean difference of it
+            only_failed = [c for c in outcomes if outcomes[c].attrs.get("role") in ("failure_month", b"failure_month")]
+            varying = [c for c in outcomes if c != "run" and c not in constant + only_failed and "flag_values" not in outcomes[c].attrs]
+        self.assertEqual(only_failed, ["failure_month"])
+        self.assertNotIn("failure_month", deltas)
         self.assertIn("start_buffer_days", constant)  # 30 days against 90, in every run
         self.assertNotIn("failure_cause", deltas)
         for c in constant:

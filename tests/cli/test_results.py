@@ -363,6 +363,139 @@ class Contradictions(Scratch):
                 run(["summarize", name, "--json"], self.dir, check=0)
 
 
+def forged_big(runs):
+    """An edit making the file declare `runs` runs (19 MB for 10**8, like the 23 MB file of
+    the review's F5): every per-run dataset chunked, its first 1/1000 written (random
+    values), so that each stores more than the 1/1100 of what it declares that the
+    storage check asks; the monthly counts and the survival column's mean agree with it."""
+    shifted = declaring_runs(runs)
+
+    def edit(f):
+        shifted(f)
+        rng = np.random.default_rng(5)
+        for g in f["variants"].values():
+            for group in ("outcomes", "inputs"):
+                for name in g.get(group, {}):
+                    d = g[group][name]
+                    n = max(int(runs / 1000), 1)
+                    d[:n] = rng.random(n).astype(d.dtype) if d.dtype.kind == "f" else 0
+            # the stored share that survived agrees with the shifted alive count
+            g["outcomes/survived"].attrs.modify("mean", g["monthly/alive"][-1] / runs)
+    return edit
+
+
+def limit_memory_to_2gb():
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+class MemoryBound(Scratch):
+    """F5: discover computes the memory its analysis needs and refuses above the limit, up
+    front, in one line; the guarded child's cap is bounded by physical memory."""
+
+    def test_a_forged_file_of_a_hundred_million_runs_is_refused_up_front(self):
+        runs = 10**8
+        path = self.edited(forged_big(runs), "big8.h5")
+        self.assertLess(path.stat().st_size, 60 << 20)
+        for args in (["discover", "big8.h5"], ["discover", "big8.h5", "--json"]):
+            with self.subTest(args=args):
+                start = time.monotonic()
+                p = subprocess.run([SMBSIM] + args, cwd=self.dir, capture_output=True, text=True, timeout=600,
+                                   preexec_fn=None if SANITIZED else limit_memory_to_2gb)
+                self.assertLess(time.monotonic() - start, 60)
+                self.assertIn(p.returncode, (1, 2), p.stderr)
+                self.assertEqual(p.stdout, "")
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertTrue(p.stderr.startswith("big8.h5: "), p.stderr)
+                self.assertIn(f"{runs} runs", p.stderr)
+                self.assertIn("memory", p.stderr)
+                self.assertNotIn("out of memory", p.stderr)
+
+    def test_discover_states_its_memory_limit_in_help(self):
+        p = run(["discover", "--help"], self.dir, check=0)
+        self.assertIn("--memory-limit", p.stdout)
+        self.assert_refused(["discover", "good.h5", "--memory-limit", "0.01"], "good.h5", ["needs", "--memory-limit"])
+        run(["discover", "good.h5", "--memory-limit", "1000"], self.dir, check=0)
+
+
+class ColumnInvariants(Scratch):
+    """F6: outcome columns agree with the monthly counts and their own declarations."""
+
+    O = "variants/base/outcomes/"
+
+    def cases(self):
+        o, m = self.O, Contradictions.M
+        with h5py.File(self.dir / "good.h5") as f:
+            months = len(f[m + "alive"])
+
+        def column(name, values, mean=None):
+            def edit(f):
+                d = f[o + name]
+                d[...] = values(d[()])
+                if mean is not None:
+                    d.attrs.modify("mean", mean(d[()]))
+            return edit
+
+        def reversed_levels(f):
+            f[m + "quantile"][...] = f[m + "quantile"][()][::-1]
+
+        return {
+            # every reader: the stored mean disagrees with alive
+            "every run survived (mean too)": (column("survived", lambda x: np.ones_like(x), lambda x: 1.0),
+                                              ["outcomes/survived", "mean = 1", "alive"], True),
+            "failure_month beyond the horizon": (column("failure_month", lambda x: np.where(x > 0, 5000, 0),
+                                                        lambda x: float(x.mean())),
+                                                 ["outcomes/failure_month", "[0, %d]" % months], True),
+            "failure_cause not a code": (column("failure_cause", lambda x: np.full_like(x, 99), lambda x: 99.0),
+                                         ["outcomes/failure_cause", "99"], True),
+            "quantile levels reversed": (reversed_levels, ["monthly/quantile", "0.95", "0.05"], True),
+            # discover reads the column: the edit of the values alone
+            "every run survived (column only)": (column("survived", lambda x: np.ones_like(x)),
+                                                 ["outcomes/survived", "alive"], False),
+            "failure_month beyond the horizon (column only)": (column("failure_month", lambda x: np.where(x > 0, 5000, 0)),
+                                                               ["outcomes/failure_month", "5000"], False),
+            "a survivor with a failure month": (column("failure_month", lambda x: np.maximum(x, 1)),
+                                                ["outcomes/failure_month", "survived"], False),
+            "failure_cause 99 (column only)": (column("failure_cause", lambda x: np.where(x >= 0, 99, x)),
+                                               ["outcomes/failure_cause", "99", "flag_values"], False),
+        }
+
+    def test_every_reader_refuses_what_it_can_see(self):
+        for what, (edit, expected, everyone) in self.cases().items():
+            path = self.edited(edit)
+            readers = [["discover", path.name], ["discover", path.name, "--json"]]
+            if everyone:
+                readers += [["summarize", path.name], ["summarize", path.name, "--json"]]
+            for args in readers:
+                with self.subTest(what, args=args):
+                    self.assert_refused(args, path.name, expected)
+            if everyone:
+                with self.subTest(what, reader="report"):
+                    self.assert_report_refused(path.name, expected[0])
+
+
+class CategoricalAndFailureMonth(Scratch):
+    """F10: no paired delta of failure_month (0 for survivors); no comparison on codes."""
+
+    def test_no_paired_delta_of_a_column_defined_only_for_failed_runs(self):
+        (self.dir / "v.yaml").write_text("simulation: {runs: 200, months: 24}\nvariants: {a: {}, rich: {firm: {cash: 1e7}}}\n")
+        run(["run", "v.yaml", "-q", "-o", "v.h5"], self.dir, check=0)
+        j = json.loads(run(["summarize", "v.h5", "--json"], self.dir, check=0).stdout)
+        columns = j["variants"]["rich"]["paired_deltas"]
+        self.assertIn("final_cash", columns)
+        self.assertNotIn("failure_month", columns)
+
+    def test_a_comparison_on_the_categorical_column_is_refused(self):
+        for outcome in ("failure_cause<1", "failure_cause>0"):
+            with self.subTest(outcome):
+                p = run(["discover", "good.h5", "--outcome", outcome], self.dir, check=2)
+                self.assertEqual(p.stdout, "")
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertIn("--outcome " + outcome, p.stderr)
+                self.assertIn("categorical", p.stderr)
+                self.assertIn("--outcome failure", p.stderr)
+        run(["discover", "good.h5", "--outcome", "final_cash<0"], self.dir, check=0)
+
+
 if __name__ == "__main__":
     SMBSIM = os.path.abspath(sys.argv[1])
     SOURCE = Path(sys.argv[2]).resolve()

@@ -122,6 +122,11 @@ nlohmann::json box_json(const prim::Box& b, const std::vector<Column>& inputs, c
   return {{"limits", limits_json(b, inputs, r)}, {"coverage", b.coverage}, {"density", b.density}, {"density_lo", d.lo}, {"density_hi", d.hi},
           {"mass", b.mass}, {"runs", b.points}, {"cases", b.cases}, {"restricted", b.restricted}};
 }
+/// The analysis's memory unless --memory-limit says otherwise: half of physical memory,
+/// less if ulimit -v leaves less, and at most 8 GB (a 23 MB file can declare 10^8 runs:
+/// 12 GB; 10^7 runs of 3 inputs need 1.2 GB).
+double default_memory_limit() { return std::min(8e9, memory_for_reading_bytes()); }
+
 /// What `smbsim discover` was asked: the file, the variant, the outcome and PRIM's options.
 struct DiscoverRequest {
   std::string path;
@@ -130,6 +135,8 @@ struct DiscoverRequest {
   prim::Options prim;
   bool json = false;
   double time_limit = kReadTimeLimitSeconds;  // for the guarded read of the file
+  double memory_limit = 0;  // bytes the analysis may hold: --memory-limit, else default_memory_limit()
+  bool memory_limit_given = false;
 };
 
 std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& args, std::ostream& out) {
@@ -141,11 +148,12 @@ std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& ar
       ("density", po::value<std::string>(), "take from each trajectory the box of largest coverage with at least this density (default: the largest coverage x (density - overall share))")
       ("mass-min", po::value<std::string>(), "smallest box, as a share of runs (default 0.05)")
       ("peel-alpha", po::value<std::string>(), "share of a box peeled or pasted per step (default 0.05)")
-      ("json", po::bool_switch(), "print one JSON object instead of the text");
+      ("json", po::bool_switch(), "print one JSON object instead of the text")
+      ("memory-limit", po::value<std::string>(), "MB the analysis may hold (default: half of physical memory, at most 8000, less if ulimit -v leaves less); a variant needing more is refused, exit 2");
   add_time_limit_option(visible);
   const auto parsed = parse_command(args, visible, "file",
                                     "Usage: smbsim discover FILE.h5 [--variant V] [--outcome failure|COLUMN<THRESHOLD] [--json]\n"
-                                    "                       [--time-limit SECONDS]\n\n"
+                                    "                       [--time-limit SECONDS] [--memory-limit MB]\n\n"
                                     "Scenario discovery with PRIM (Friedman & Fisher 1999, as EMA Workbench does it): the\n"
                                     "ranges of the runs' uncertain inputs in which the outcome (failure by default) is\n"
                                     "concentrated, as a few boxes with their coverage, density, mass and a quasi-p-value\n"
@@ -170,6 +178,10 @@ std::optional<DiscoverRequest> parse_discover(const std::vector<std::string>& ar
   }
   q.json = vm["json"].as<bool>();
   q.time_limit = read_time_limit(vm);
+  q.memory_limit_given = vm.count("memory-limit") > 0;
+  // Measured here, before the guarded read lowers the child's own address-space limit.
+  q.memory_limit = q.memory_limit_given ? 1e6 * parse_fraction("--memory-limit", vm["memory-limit"].as<std::string>(), 0.001, 1e12)
+                                        : default_memory_limit();
   return q;
 }
 
@@ -199,6 +211,32 @@ void add_input_outcomes(hid_t file, const std::string& base, const VariantSummar
   }
 }
 
+/// The outcome named by --outcome COLUMN<THRESHOLD: a column of amounts, not of codes.
+void refuse_comparison_on_codes(const Outcome& outcome, const VariantSummary& v) {
+  for (const auto& c : v.columns)
+    if (c.name == outcome.column && c.categorical)
+      throw UsageError("--outcome " + outcome.text + ": expected a comparison on an outcome column of amounts, found " + c.name +
+                       ", a categorical column (codes, flag_values; use --outcome failure to explain failures)");
+}
+
+/// PRIM's own working memory per run: row indices (the runs left, a box's, a peel's), a
+/// sorted copy of one input and the 0/1 outcome twice, with room to spare.
+constexpr double kPrimBytesPerRun = 64;
+
+/// Refuses, before anything per run is read, a variant whose analysis would hold more
+/// than the limit: every candidate input and the outcome as doubles, then PRIM's matrix
+/// of the inputs and its working arrays.
+void check_memory(const DiscoverRequest& q, const VariantSummary& v, std::size_t columns) {
+  const double runs = static_cast<double>(v.runs), inputs = static_cast<double>(columns - 1);
+  const double need = runs * (8 * static_cast<double>(columns) + 8 * inputs + kPrimBytesPerRun);
+  if (need <= q.memory_limit) return;
+  auto mb = [](double bytes) { return format_double(bytes >= 1e7 ? "%.0f MB" : "%.2f MB", bytes / 1e6); };
+  throw InputError(q.path + ": expected a variant discover can analyse within its memory limit, found variant " + v.name + ": " +
+                   std::to_string(v.runs) + " runs x " + std::to_string(columns) + " columns, an analysis that needs " + mb(need) +
+                   " of memory, above the limit of " + mb(q.memory_limit) +
+                   (q.memory_limit_given ? " (--memory-limit)" : " (the default: half of physical memory, at most 8000 MB, less if ulimit -v leaves less; --memory-limit MB)"));
+}
+
 /// The variant's data, read the way every untrusted result file is (through
 /// guarded_read): summarize_file checks that this is a complete, consistent result file
 /// this build reads, and only then are its columns read here.
@@ -215,12 +253,18 @@ DiscoverData read_discover_data(const DiscoverRequest& q) {
                      "), found none of that name" + (hint ? " (did you mean " + *hint + "?)" : ""));
   }
   const VariantSummary& v = summary.variants[static_cast<std::size_t>(at - variants.begin())];
+  refuse_comparison_on_codes(q.outcome, v);
   try {
     const H5Id file = open_result_file(q.path);
     const std::string base = "variants/" + d.variant;
+    std::vector<std::string> stored_inputs;
     if (link_exists(file, base + "/inputs"))
       for (const auto& name : child_names(open_group(file, base + "/inputs")))
-        if (name != "run") d.inputs.push_back(read_column(file, base + "/inputs/" + name, name));
+        if (name != "run") stored_inputs.push_back(name);
+    const auto input_outcomes = std::count_if(v.columns.begin(), v.columns.end(), [](const ColumnSummary& c) { return c.role == "input"; });
+    check_memory(q, v, stored_inputs.size() + static_cast<std::size_t>(input_outcomes) + 1);
+    check_outcome_values(file, q.path, v);
+    for (const auto& name : stored_inputs) d.inputs.push_back(read_column(file, base + "/inputs/" + name, name));
     add_input_outcomes(file, base, v, d.inputs);
     const std::string column = q.outcome.column.empty() ? column_with_role(v, "survival") : q.outcome.column;
     if (column.empty())
