@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import analysis, charts, page
 from .data import BadInput, Columns, check_path, damaged, load, summarize, sweep_axes
-from .entry import EXIT_RUNTIME, one_line, stdout_lost
+from .entry import EXIT_RUNTIME, Unforeseen, one_line, stdout_lost
 from .words import printable
 
 NAME_MAX = 255          # bytes in a file name (Linux)
@@ -203,6 +203,8 @@ def isolated(file, work):
         raise BadInput(result["bad"])
     if "failed" in result:
         raise RuntimeError(result["failed"])
+    if "unforeseen" in result:
+        raise Unforeseen(result["unforeseen"])
     return result["drawn"], result["notes"]
 
 
@@ -214,6 +216,9 @@ def in_child(work, write_end):
         for signum in STOPPING:
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
+        # What the child has to say goes through the pipe; libhdf5's and glibc's own
+        # complaints on a damaged file (`*** stack smashing detected ***`) go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
         warnings.filterwarnings("ignore", message="Glyph .* missing")  # names are escaped; a font lacks a glyph
         try:
             drawn, notes = work()
@@ -223,7 +228,7 @@ def in_child(work, write_end):
         except (OSError, KeyError, ValueError, RuntimeError) as e:
             result = {"failed": one_line(e)}
         except Exception as e:  # noqa: BLE001 - unforeseen, and still one line
-            result = {"failed": f"internal error ({type(e).__name__}: {one_line(e)})"}
+            result = {"unforeseen": f"{type(e).__name__}: {one_line(e)}"}
         with os.fdopen(write_end, "w", encoding="utf-8") as w:
             w.write(json.dumps(result))
     except BaseException:  # noqa: BLE001 - the parent says it: an empty message

@@ -40,6 +40,11 @@ def missing_module_line(program, error):
     return f"{program}: needs the Python module {module}, which is not installed: {fix}"
 
 
+class Unforeseen(Exception):
+    """An unforeseen failure met in a child process (its type and message, one line):
+    said as run() says one of this process."""
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised like SIGINT's KeyboardInterrupt so that every `finally`
     (the report's temporary directory) runs; the exit code is 128 + the signal."""
@@ -96,6 +101,8 @@ def run(program, main, argv):
     except OSError as e:  # main says its own; this is its output failing
         stdout_lost()
         print(f"{program}: cannot write its output ({e.strerror or one_line(e)})", file=sys.stderr)
+    except Unforeseen as e:
+        print(f"{program}: internal error ({e})", file=sys.stderr)
     except Exception as e:  # noqa: BLE001 - unforeseen, and still one line: never a traceback
         print(f"{program}: internal error ({type(e).__name__}: {one_line(e)})", file=sys.stderr)
     except KeyboardInterrupt as e:
