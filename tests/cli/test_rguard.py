@@ -200,6 +200,14 @@ class Targets(Scratch):
         self.assertTrue((self.dir / "dl.h5/report.html").is_file())
         self.assertFalse((self.dir / "missing").exists())
 
+    def test_input_without_a_name(self):
+        """The default directory is made from FILE's name: "/" and "." have none (it was
+        `internal error (ValueError ...)`, exit 1)."""
+        for name in ("/", "."):
+            p = report([name], self.dir)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertEqual(p.stderr, f"{name}: expected a result file, found a directory\n")
+
     def test_regular_file(self):
         (self.dir / "afile").write_text("keep me")
         for force in ([], ["--force"]):

@@ -92,9 +92,10 @@ def main(argv):
                         "else the checkout's build/smbsim, else on PATH)")
     a = p.parse_args(argv)
     smbsim = a.smbsim or default_smbsim()
-    out = Path(a.output) if a.output else default_output(a.file)
     try:
         charts.check_backend()
+        check_path(a.file)  # a directory (even "/") has no name to make the default from
+        out = Path(a.output) if a.output else default_output(a.file)
         check_target(out, a.force)
         # Build beside the target and move into place only when complete.
         tmp = Path(tempfile.mkdtemp(prefix=f".{cut_name(out.name, TEMPORARY_STEM)}.", dir=out.parent))
