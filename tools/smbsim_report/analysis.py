@@ -11,7 +11,7 @@ import numpy as np
 
 from .charts import Chart, color, legend_columns, plt, save
 from .data import BadInput
-from .words import money, plain
+from .words import money, plain, printable
 
 
 def num(x):
@@ -183,7 +183,9 @@ def stress(j, out, index):
     cash = j.get("search") == "cash"
     quantity, event = ("cash", "survival") if cash else ("severity", "failure")
     fig, ax = plt.subplots(figsize=(11, 6.5))
-    curve = j.get("curve") or []
+    # A point with no value (a probability no severity reaches) is not drawn; a curve of
+    # none at all is said in the caption.
+    curve = [e for e in j.get("curve") or [] if isinstance(e, dict) and e.get("value", 0) is not None]
     if curve and "probability" in curve[0]:  # severity (or cash) at each probability, with its interval
         p = np.array([num(e["probability"]) for e in curve])
         v, lo, hi = (np.array([num(e[k]) for e in curve]) for k in ("value", "lo", "hi"))
@@ -212,7 +214,10 @@ def stress(j, out, index):
         ax.set_ylabel(f"Probability of failing within {j.get('months', '')} months")
         title = f"Reverse stress test: failure against the severity of a {plain(str(j.get('shock', '')))} shock"
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=12)
+    if curve or points:
+        ax.legend(frameon=False, fontsize=12)
     ax.set_title(title, fontsize=16)
-    return [Chart(save(fig, out, f"analysis{index}_stress.png"), "Reverse stress test",
-                  f"Scenario {j.get('scenario', '')}, variant {j.get('variant', '')}")]
+    caption = f"Scenario {plain(str(j.get('scenario', '')))}, variant {printable(j.get('variant', ''))}"
+    if not curve and not points:
+        caption += f". No {quantity} reaches the probabilities asked for: nothing to draw"
+    return [Chart(save(fig, out, f"analysis{index}_stress.png"), "Reverse stress test", caption)]

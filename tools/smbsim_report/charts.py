@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # no
 
 from .data import BadInput  # noqa: E402
 from .entry import one_line  # noqa: E402
-from .words import cause_label, money, plain  # noqa: E402
+from .words import cause_label, money, plain, printable  # noqa: E402
 
 COLORS = ["#1f5fa8", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#555555"]
 STYLES = ["-", "--", ":", "-."]  # a second, third... round of the colours
@@ -72,7 +72,7 @@ def legend_columns(n):
 def survival(variants, out):
     fig, ax = plt.subplots(figsize=(11, 6.5))
     for i, v in enumerate(variants):
-        ax.plot(v["month"], v["survival"], color=color(i), ls=style(i), lw=2.5, label=v["name"])
+        ax.plot(v["month"], v["survival"], color=color(i), ls=style(i), lw=2.5, label=printable(v["name"]))
         ax.fill_between(v["month"], v["survival_lo"], v["survival_hi"], color=color(i), alpha=0.25, lw=0)
     ax.set_xlabel("Months since start")
     ax.set_ylabel("Firms still trading")
@@ -109,7 +109,7 @@ def fans(variants, out, q, label, formatter, share_y):
             lo, hi = v[q + "_median_ci"]
             ax.plot(t, lo, color=c, lw=1, ls="--", label="median's 95% interval")
             ax.plot(t, hi, color=c, lw=1, ls="--")
-            ax.set_title(v["name"])
+            ax.set_title(printable(v["name"]))
             ax.set_xlabel("Months since start")
             ax.grid(alpha=0.3)
             ax.yaxis.set_major_formatter(FuncFormatter(formatter))
@@ -121,7 +121,7 @@ def fans(variants, out, q, label, formatter, share_y):
         fig.suptitle(f"{what} over time, among firms still trading{part}", fontsize=18)
         name = f"fan_{q}.png" if len(pages) == 1 else f"fan_{q}_{page + 1}.png"
         charts.append(Chart(save(fig, out, name), f"{what}: median, 50% and 90% bands{part}",
-                            "Panels: " + "; ".join(v["name"] for v in shown)))
+                            "Panels: " + "; ".join(printable(v["name"]) for v in shown)))
     return charts
 
 
@@ -142,7 +142,7 @@ def failure_months(variants, summary, out):
         p = np.array([e["share"]["p"] for e in ps])
         lo = np.array([e["share"]["lo"] for e in ps])
         hi = np.array([e["share"]["hi"] for e in ps])
-        ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt="o", color=color(i), ms=6, capsize=3, lw=1.8, label=v["name"])
+        ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt="o", color=color(i), ms=6, capsize=3, lw=1.8, label=printable(v["name"]))
     ps = period["periods"]
     ax.set_xticks(range(len(ps)))
     ax.set_xticklabels([f"{(e['to'] + 11) // 12}" if by_year else str(e["from"]) for e in ps])
@@ -173,7 +173,7 @@ def causes(variants, summary, out):
         iv = [shares[v["name"]].get(c) or {"p": 0.0, "lo": 0.0, "hi": 0.0} for c in shown]
         p = np.array([e["p"] for e in iv])
         # First variant on top within each group, as in the legend.
-        ax.barh(y + 0.4 - (i + 0.5) * height, p, height, color=color(i), label=v["name"],
+        ax.barh(y + 0.4 - (i + 0.5) * height, p, height, color=color(i), label=printable(v["name"]),
                 xerr=[p - np.array([e["lo"] for e in iv]), np.array([e["hi"] for e in iv]) - p],
                 error_kw={"ecolor": "#333333", "capsize": 3, "lw": 1.2})
     ax.set_yticks(y)
@@ -200,7 +200,7 @@ def comparison(variants, summary, out):
                        lambda x, _=None: f"{100 * x:+.0f}"))
     if "profit" in base["roles"]:
         name, units = base["roles"]["profit"]
-        panels.append((name, f"{name.replace('_', ' ').capitalize()} ({units})", money))
+        panels.append((name, f"{plain(name).capitalize()} ({printable(units)})", money))
     if not panels:
         return []
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 0.6 * len(others) + 3.5), squeeze=False)
@@ -212,13 +212,13 @@ def comparison(variants, summary, out):
             ax.errorbar([m], [i], xerr=[[m - d["lo"]], [d["hi"] - m]], fmt="o", color=color(i + 1), ms=9, capsize=6, lw=2.5)
         ax.axvline(0, color="black", lw=1)
         ax.set_yticks(np.arange(len(rows)))
-        ax.set_yticklabels([n for n, _ in rows])
+        ax.set_yticklabels([printable(n) for n, _ in rows])
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(FuncFormatter(fmt))
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.set_xlabel(label)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Difference from {base['name']} (paired runs, 95% CI)", fontsize=18)
+    fig.suptitle(f"Difference from {printable(base['name'])} (paired runs, 95% CI)", fontsize=18)
     return [Chart(save(fig, out, "variant_comparison.png"), "Variants compared with the baseline")]
 
 
@@ -237,9 +237,9 @@ def heatmap(variants, summary, out, axes_info):
     for (i, j), t in text.items():
         ax.text(j, i, t, ha="center", va="center", fontsize=13, color="black" if 0.25 < grid[i, j] < 0.8 else "white")
     ax.set_xticks(range(len(v1)))
-    ax.set_xticklabels(v1)
+    ax.set_xticklabels([printable(x) for x in v1])
     ax.set_yticks(range(len(v0)))
-    ax.set_yticklabels(v0)
+    ax.set_yticklabels([printable(x) for x in v0])
     ax.set_xlabel(plain(k1))
     ax.set_ylabel(plain(k0))
     ax.spines[:].set_visible(False)

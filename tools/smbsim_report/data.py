@@ -12,6 +12,9 @@ import h5py
 import numpy as np
 import yaml
 
+from .entry import one_line
+from .words import printable
+
 FORMAT_MAJOR = "1"
 CHUNK = 1 << 16          # runs read at a time from an outcome column
 HELD = 1 << 18           # values held at once when finding an exact quantile
@@ -28,6 +31,11 @@ ROLES_BEFORE_1_6 = {"survived": "survival", "failure_month": "failure_month", "f
 
 class BadInput(Exception):
     """The user's input is wrong: one line, exit 2."""
+
+
+# What h5py raises for a file it cannot read (whatever it still lets through, or a crash
+# in libhdf5, the report's reading child turns into the same line: cli.py).
+READ_ERRORS = (OSError, KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError)
 
 
 def summarize(smbsim, path):
@@ -50,16 +58,26 @@ def summarize(smbsim, path):
     return json.loads(p.stdout)
 
 
+def text(value, what):
+    """A string of the file as str: bytes that are not UTF-8, or h5py's surrogates for
+    them, are damage (ValueError, which load() words), never text passed on to fail later."""
+    try:
+        s = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        s.encode("utf-8")
+        return s
+    except UnicodeError:
+        raise ValueError(f"{what} is not UTF-8 text") from None
+
+
 def text_attr(obj, name):
-    v = obj.attrs[name]
-    return v.decode() if isinstance(v, bytes) else str(v)
+    return text(obj.attrs[name], f"the attribute {name}")
 
 
 def check_path(path):
     if not Path(path).exists():
-        raise BadInput(f"{path}: no such file")
+        raise BadInput(f"{printable(path)}: no such file")
     if not Path(path).is_file():  # a FIFO would block h5py for ever
-        raise BadInput(f"{path}: expected a result file, found {'a directory' if Path(path).is_dir() else 'a special file'}")
+        raise BadInput(f"{printable(path)}: expected a result file, found {'a directory' if Path(path).is_dir() else 'a special file'}")
 
 
 def load(path):
@@ -71,8 +89,13 @@ def load(path):
         return read(path)
     except BadInput:
         raise
-    except (OSError, KeyError, ValueError, TypeError, IndexError) as e:
-        raise BadInput(f"{path}: expected a readable smbsim result file, found damage ({' '.join(str(e).split())})")
+    except READ_ERRORS as e:
+        raise damaged(path, e) from None
+
+
+def damaged(path, error):
+    """The line for a file h5py cannot read although `smbsim summarize` accepted it."""
+    return BadInput(f"{printable(path)}: expected a readable smbsim result file, found damage ({printable(one_line(error))})")
 
 
 def column_roles(outcomes, legacy):
@@ -92,27 +115,28 @@ def orderly_causes(monthly, legacy):
     """The causes that are an orderly end, not an insolvency (before format 1.6: `closed`)."""
     if legacy:
         return {"closed"}
-    names = [c.decode() if isinstance(c, bytes) else str(c) for c in monthly["cause"][()]]
+    names = [text(c, "a cause's name") for c in monthly["cause"][()]]
     return {c for c, flag in zip(names, monthly["cause_orderly"][()]) if flag == 1}
 
 
 def read(path):
     check_path(path)
     if not h5py.is_hdf5(path):
-        raise BadInput(f"{path}: expected an smbsim HDF5 result file, found a file that is not HDF5")
+        raise BadInput(f"{printable(path)}: expected an smbsim HDF5 result file, found a file that is not HDF5")
     with h5py.File(path, "r") as f:
         if "format" not in f.attrs or text_attr(f, "format") != "smbsim":
-            raise BadInput(f"{path}: expected an smbsim result file, found an HDF5 file without format=\"smbsim\"")
+            raise BadInput(f"{printable(path)}: expected an smbsim result file, found an HDF5 file without format=\"smbsim\"")
         version = text_attr(f, "format_version")
         if version.split(".")[0] != FORMAT_MAJOR:
-            raise BadInput(f"{path}: expected result format version {FORMAT_MAJOR}.x, found {version}")
+            raise BadInput(f"{printable(path)}: expected result format version {FORMAT_MAJOR}.x, found {printable(version)}")
         if int(f.attrs["complete"]) != 1:
-            raise BadInput(f"{path}: expected a complete result file, found one marked incomplete")
+            raise BadInput(f"{printable(path)}: expected a complete result file, found one marked incomplete")
         _, _, minor = version.partition(".")
         legacy = not minor.isdigit() or int(minor) < 6
         meta = {k: (text_attr(f, k) if isinstance(f.attrs[k], (str, bytes)) else f.attrs[k].item()) for k in f.attrs}
         variants = []
         for name, g in f["variants"].items():
+            name = text(name, "a variant's name")
             m = g["monthly"]
             v = {"name": name, "overrides": text_attr(g, "overrides"), "runs": int(g.attrs["runs"]),
                  "month": m["month"][()], "survival": m["survival"][()],
@@ -127,7 +151,7 @@ def read(path):
                     v[q + "_median_ci"] = (m[f"{q}_quantiles_lo"][:, 2], m[f"{q}_quantiles_hi"][:, 2])
             variants.append(v)
     if not variants:
-        raise BadInput(f"{path}: expected at least one variant, found none")
+        raise BadInput(f"{printable(path)}: expected at least one variant, found none")
     return meta, variants
 
 
@@ -141,15 +165,21 @@ class Columns:
         """A function yielding the defined (non-NaN) values of a column chunk by chunk,
         only in runs where the 0/1 column `where` is 1."""
         def read():
-            with h5py.File(self.path, "r") as f:
-                o = f["variants"][variant]["outcomes"]
-                x, mask = o[column], (o[where] if where else None)
-                for s in range(0, x.shape[0], CHUNK):
-                    part = x[s:s + CHUNK].astype(float)
-                    if mask is not None:
-                        part = part[mask[s:s + CHUNK].astype(bool)]
-                    yield part[~np.isnan(part)]
+            try:
+                yield from self.chunks(variant, column, where)
+            except READ_ERRORS as e:
+                raise damaged(self.path, e) from None
         return read
+
+    def chunks(self, variant, column, where):
+        with h5py.File(self.path, "r") as f:
+            o = f["variants"][variant]["outcomes"]
+            x, mask = o[column], (o[where] if where else None)
+            for s in range(0, x.shape[0], CHUNK):
+                part = x[s:s + CHUNK].astype(float)
+                if mask is not None:
+                    part = part[mask[s:s + CHUNK].astype(bool)]
+                yield part[~np.isnan(part)]
 
     def count(self, variant, column, test, where=None):
         """Runs (with `where` = 1) whose value passes test, and how many there were."""

@@ -4,7 +4,9 @@ line naming what to install and exit 1, never a traceback and never a quieter re
 run() does the same for whatever the report's main lets through. tests/check_deps.py
 checks DEBIAN_PACKAGES against dpkg and tools/install-deps."""
 import contextlib
+import errno
 import os
+import signal
 import sys
 
 # Every third-party module the programs and tests import, by the Debian package with it.
@@ -38,15 +40,62 @@ def missing_module_line(program, error):
     return f"{program}: needs the Python module {module}, which is not installed: {fix}"
 
 
+class Unforeseen(Exception):
+    """An unforeseen failure met in a child process (its type and message, one line):
+    said as run() says one of this process."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like SIGINT's KeyboardInterrupt so that every `finally`
+    (the report's temporary directory) runs; the exit code is 128 + the signal."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def raise_interrupted(signum, _frame):
+    raise Interrupted(signum)
+
+
+class ClosedStream:
+    """Standard output when its descriptor was closed (`>&-`): Python would set sys.stdout
+    to None, and a print would fail as an AttributeError; writing to it is EBADF instead."""
+
+    def write(self, _text):
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    flush = write
+
+    def fileno(self):
+        return 1
+
+
+def guard_standard_descriptors():
+    """Closed descriptors 0-2 get /dev/null, so that no file the program opens takes their
+    number (and receives its output); a closed stdout stays an error to write to."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: fd
+    if sys.stdout is None:
+        sys.stdout = ClosedStream()
+
+
 def stdout_lost():
     """After a write to stdout failed (full, closed): send the rest, and Python's flush at
     exit, to /dev/null, so that the failure is said once."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    sys.stdout = open(os.devnull, "w")
 
 
 def run(program, main, argv):
     """main(argv)'s exit code; what main lets through (its --help onto a full stdout, say)
     is one line and exit 1 too."""
+    guard_standard_descriptors()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, raise_interrupted)
     try:
         try:
             return main(argv)
@@ -55,11 +104,13 @@ def run(program, main, argv):
     except OSError as e:  # main says its own; this is its output failing
         stdout_lost()
         print(f"{program}: cannot write its output ({e.strerror or one_line(e)})", file=sys.stderr)
+    except Unforeseen as e:
+        print(f"{program}: internal error ({e})", file=sys.stderr)
     except Exception as e:  # noqa: BLE001 - unforeseen, and still one line: never a traceback
         print(f"{program}: internal error ({type(e).__name__}: {one_line(e)})", file=sys.stderr)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print(f"{program}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + e.signum if isinstance(e, Interrupted) else EXIT_INTERRUPTED
     return EXIT_RUNTIME
 
 

@@ -9,8 +9,45 @@ OBSERVABLES = {"runway_months", "cash", "profit", "revenue_vs_plan", "buffer_day
 COMPARISONS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
 MONTH_COMPARISONS = {"<": "before month", "<=": "up to month", ">": "after month", ">=": "from month"}
 
+# Code points that print nothing or reorder what follows (Unicode format characters, C1
+# controls, line separators): the same spans as models/scenario/text.cpp's invisible().
+INVISIBLE = ((0x80, 0x9f), (0xad, 0xad), (0x600, 0x605), (0x61c, 0x61c), (0x6dd, 0x6dd), (0x70f, 0x70f),
+             (0x890, 0x891), (0x8e2, 0x8e2), (0x180e, 0x180e), (0x200b, 0x200f), (0x2028, 0x202e),
+             (0x2060, 0x2064), (0x2066, 0x206f), (0xfeff, 0xfeff), (0xfff9, 0xfffb), (0x110bd, 0x110bd),
+             (0x110cd, 0x110cd), (0x13430, 0x1343f), (0x1bca0, 0x1bca3), (0x1d173, 0x1d17a), (0xe0001, 0xe0001),
+             (0xe0020, 0xe007f))
+NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def printable_char(c, keep):
+    cp = ord(c)
+    if c in keep:
+        return c
+    if c in NAMED:
+        return NAMED[c]
+    if cp < 0x20 or cp == 0x7f:
+        return f"\\x{cp:02x}"
+    if 0xdc80 <= cp <= 0xdcff:  # a byte that was not UTF-8 (Python's surrogateescape)
+        return f"\\x{cp - 0xdc00:02x}"
+    if 0xd800 <= cp <= 0xdfff or any(a <= cp <= b for a, b in INVISIBLE):
+        return f"\\u{cp:04x}" if cp <= 0xffff else f"\\U{cp:08x}"
+    return c
+
+
+def printable(text, keep=""):
+    """Text from a file as smbsim prints it (models/scenario/text.cpp's printable): control
+    and invisible characters as \\xHH, \\uHHHH, \\n..., so a name cannot move the cursor,
+    reorder the line or forge another; `keep` lists characters left as they are (the
+    newlines of a scenario shown on the page)."""
+    text = str(text)
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(printable_char(c, keep) for c in text)
+
+
 def plain(name):
-    return name.replace("_", " ")
+    """A name from the file in words: underscores as spaces, printable."""
+    return printable(name).replace("_", " ")
 
 
 def cause_label(name, orderly=False):
